@@ -1,0 +1,47 @@
+package io.github.outboundrelay.common;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One delivery attempt or queue decision, safe to show an administrator: never a password, token, AUTH line, body
+ * or link, and recipient addresses masked unless the settings turn masking off.
+ *
+ * @param time        when it happened
+ * @param outcome     what happened
+ * @param messageId   the Message-ID of the mail concerned
+ * @param relay       {@code host:port}
+ * @param recipients  the recipients, masked as configured
+ * @param category    the failure category, or null on success
+ * @param reply       the relay's reply (addresses masked as configured), or empty
+ * @param attempt     1 for the first attempt
+ * @param durationMillis how long the attempt took
+ * @param detail      one more line for a person: the remedy, or the next retry time
+ */
+public record DeliveryEvent(Instant time, Outcome outcome, String messageId, String relay, List<String> recipients,
+                            FailureCategory category, String reply, int attempt, long durationMillis, String detail) {
+
+    public enum Outcome {
+        /** Every recipient accepted. */
+        SENT,
+        /** Accepted for some recipients, refused for others. */
+        PARTIALLY_SENT,
+        /** The attempt failed; see category. */
+        FAILED
+    }
+
+    public DeliveryEvent {
+        recipients = List.copyOf(recipients);
+        reply = reply == null ? "" : reply;
+        detail = detail == null ? "" : detail;
+    }
+
+    /** The event as one {@code key=value} log line. */
+    public String toLogLine() {
+        return "outcome=" + outcome + " messageId=" + messageId + " relay=" + relay + " recipients=" + recipients
+                + (category == null ? "" : " category=" + category)
+                + (reply.isEmpty() ? "" : " reply=\"" + reply + "\"")
+                + " attempt=" + attempt + " durationMs=" + durationMillis
+                + (detail.isEmpty() ? "" : " detail=\"" + detail + "\"");
+    }
+}

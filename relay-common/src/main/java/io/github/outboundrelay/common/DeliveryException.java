@@ -1,0 +1,52 @@
+package io.github.outboundrelay.common;
+
+import java.util.Optional;
+
+/**
+ * A mail that was not delivered, with the category, whether a retry can help, the server's reply and a remedy.
+ * The message is one line an operator can read; the cause chain keeps the technical detail.
+ *
+ * <pre>{@code
+ * try { client.send(message); }
+ * catch (DeliveryException e) { log.warn(e.category() + ": " + e.remedy()); if (e.isTransient()) retryLater(); }
+ * }</pre>
+ */
+public final class DeliveryException extends Exception {
+    private final FailureCategory category;
+    private final boolean transientFailure;
+    private final SmtpReply reply;
+    private final String remedy;
+    private final String relay;
+
+    public DeliveryException(FailureCategory category, boolean transientFailure, SmtpReply reply, String remedy,
+                             String relay, String detail, Throwable cause) {
+        super(category + " at " + relay + ": " + detail + (reply == null ? "" : " (server replied " + reply + ")"), cause);
+        this.category = category;
+        this.transientFailure = transientFailure;
+        this.reply = reply;
+        this.remedy = remedy;
+        this.relay = relay;
+    }
+
+    public FailureCategory category() {
+        return category;
+    }
+
+    /** Whether the same mail may be accepted on a later attempt (4xx, network trouble), as opposed to 5xx. */
+    public boolean isTransient() {
+        return transientFailure;
+    }
+
+    public Optional<SmtpReply> reply() {
+        return Optional.ofNullable(reply);
+    }
+
+    public String remedy() {
+        return remedy;
+    }
+
+    /** {@code host:port} of the relay that failed. */
+    public String relay() {
+        return relay;
+    }
+}

@@ -1,0 +1,55 @@
+package io.github.outboundrelay.common;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The delivery log: each event goes to {@link System.Logger} (logger {@value #LOGGER_NAME}; Jenkins and Keycloak
+ * both route it) and into a bounded ring buffer an admin page can show. Recording never throws.
+ *
+ * <pre>{@code
+ * DeliveryLog log = new DeliveryLog(500);
+ * RelayClient client = RelayClient.create(settings, log);
+ * log.recent().forEach(e -> System.out.println(e.toLogLine()));
+ * }</pre>
+ */
+public final class DeliveryLog {
+    public static final String LOGGER_NAME = "io.github.outboundrelay.delivery";
+    public static final int DEFAULT_CAPACITY = 500;
+
+    private static final System.Logger LOGGER = System.getLogger(LOGGER_NAME);
+
+    private final int capacity;
+    private final Deque<DeliveryEvent> recent; // guarded by this
+
+    public DeliveryLog(int capacity) {
+        if (capacity < 1) {
+            throw new InvalidInputException("deliveryLogCapacity", "is " + capacity, "Keep at least one event");
+        }
+        this.capacity = capacity;
+        this.recent = new ArrayDeque<>(Math.min(capacity, 1024));
+    }
+
+    public void record(DeliveryEvent event) {
+        try {
+            synchronized (this) {
+                if (recent.size() == capacity) {
+                    recent.removeFirst();
+                }
+                recent.addLast(event);
+            }
+            System.Logger.Level level = event.outcome() == DeliveryEvent.Outcome.SENT ? System.Logger.Level.INFO
+                    : System.Logger.Level.WARNING;
+            LOGGER.log(level, event.toLogLine());
+        } catch (RuntimeException e) {
+            // A broken log handler must never fail a delivery.
+        }
+    }
+
+    /** The most recent events, oldest first. */
+    public synchronized List<DeliveryEvent> recent() {
+        return new ArrayList<>(recent);
+    }
+}

@@ -1,0 +1,223 @@
+package io.github.outboundrelay.common;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
+
+/**
+ * Sends mail through one relay over pooled, reused connections. Thread-safe; create one per settings and keep it:
+ * it holds the mail session, the TLS context, the OAuth2 token cache and the open connections.
+ *
+ * <pre>{@code
+ * try (RelayClient client = RelayClient.create(settings)) {
+ *     Receipt receipt = client.send(message);          // throws DeliveryException with category and remedy
+ *     ProbeReport report = client.probe(null);         // test connection, step by step
+ * }
+ * }</pre>
+ */
+public final class RelayClient implements AutoCloseable {
+    /** A pooled connection idle longer than this gets a NOOP before it carries a mail. */
+    static final Duration LIVENESS_CHECK_AFTER = Duration.ofSeconds(1);
+
+    private static final ScheduledExecutorService JANITOR = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "outbound-relay-pool-janitor");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final RelaySettings settings;
+    private final TlsContext tls;
+    private final Session session;
+    private final OAuth2TokenSource tokens;
+    private final ConnectionPool pool;
+    private final DeliveryLog log;
+    private final ScheduledFuture<?> janitorTask;
+
+    private RelayClient(RelaySettings settings, DeliveryLog log, Clock clock) {
+        this.settings = settings;
+        this.log = log;
+        this.tls = TlsContext.create(settings.trust());
+        this.session = MailSessionFactory.create(settings, tls);
+        this.tokens = settings.authentication() instanceof Authentication.OAuth2 o
+                ? new OAuth2TokenSource(o, settings.timeouts().connect().plus(settings.timeouts().read()), clock) : null;
+        this.pool = new ConnectionPool(settings.maxConnections(), settings.idleTimeout().toNanos());
+        long period = Math.max(1000, settings.idleTimeout().toMillis() / 2);
+        this.janitorTask = JANITOR.scheduleWithFixedDelay(() -> pool.cleanup(System.nanoTime()), period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** A client with its own delivery log of {@value DeliveryLog#DEFAULT_CAPACITY} events. */
+    public static RelayClient create(RelaySettings settings) {
+        return create(settings, new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY));
+    }
+
+    /** A client recording to {@code log}, which an admin page can read. */
+    public static RelayClient create(RelaySettings settings, DeliveryLog log) {
+        return new RelayClient(settings, log, Clock.systemUTC());
+    }
+
+    /**
+     * Probes settings that are not in use yet (an unsaved form): nothing is pooled or kept.
+     *
+     * @param testRecipient where to send a test message, or null to stop after MAIL FROM (test connection)
+     */
+    public static ProbeReport probe(RelaySettings settings, MailAddress testRecipient) {
+        TlsContext tls = TlsContext.create(settings.trust());
+        OAuth2TokenSource tokens = settings.authentication() instanceof Authentication.OAuth2 o
+                ? new OAuth2TokenSource(o, settings.timeouts().connect().plus(settings.timeouts().read()), Clock.systemUTC()) : null;
+        return new RelayProbe(settings, tls, tokens, MailSessionFactory.create(settings, tls), testRecipient).run();
+    }
+
+    /** Probes this client's relay on a connection of its own, sharing the TLS context and token cache. */
+    public ProbeReport probe(MailAddress testRecipient) {
+        return new RelayProbe(settings, tls, tokens, session, testRecipient).run();
+    }
+
+    /**
+     * Sends one message now, on a pooled connection, and waits for the relay's answer.
+     *
+     * @throws DeliveryException     when the relay did not take it, with category, reply and remedy
+     * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off)
+     */
+    public Receipt send(OutboundMessage message) throws DeliveryException {
+        return send(message, 1);
+    }
+
+    /** As {@link #send(OutboundMessage)}, logging the attempt number a retrying caller (the queue) passes. */
+    public Receipt send(OutboundMessage message, int attempt) throws DeliveryException {
+        long start = System.nanoTime();
+        SMTPMessage mime;
+        try {
+            mime = MimeMessageFactory.create(session, message, settings);
+        } catch (MessagingException e) {
+            throw new IllegalStateException("jakarta.mail could not build the message", e);
+        }
+        InternetAddress[] recipients = MimeMessageFactory.envelopeRecipients(message);
+        try {
+            Receipt receipt = deliver(message, mime, recipients, start);
+            log.record(new DeliveryEvent(Instant.now(), receipt.rejected().isEmpty() ? DeliveryEvent.Outcome.SENT
+                    : DeliveryEvent.Outcome.PARTIALLY_SENT, message.messageId(), settings.relayName(),
+                    masked(message), null, maskText(receipt.finalReply().toString()), attempt,
+                    receipt.duration().toMillis(), receipt.rejected().isEmpty() ? "" : receipt.rejected().size() + " recipient(s) refused"));
+            return receipt;
+        } catch (DeliveryException e) {
+            log.record(new DeliveryEvent(Instant.now(), DeliveryEvent.Outcome.FAILED, message.messageId(), settings.relayName(),
+                    masked(message), e.category(), e.reply().map(r -> maskText(r.toString())).orElse(""), attempt,
+                    (System.nanoTime() - start) / 1_000_000, e.remedy()));
+            throw e;
+        }
+    }
+
+    private Receipt deliver(OutboundMessage message, SMTPMessage mime, InternetAddress[] recipients, long start)
+            throws DeliveryException {
+        RelayConnection connection = acquire(start);
+        boolean reused = connection != null;
+        boolean reusable = false;
+        try {
+            if (reused && connection.idleNanos(System.nanoTime()) > LIVENESS_CHECK_AFTER.toNanos() && !connection.isAlive()) {
+                connection.close();
+                connection = null;
+                reused = false;
+            }
+            if (connection == null) {
+                connection = open();
+            }
+            checkUtf8(message, connection);
+            RelayConnection.Delivered delivered;
+            try {
+                delivered = connection.send(mime, recipients, settings, System.nanoTime());
+            } catch (DeliveryException e) {
+                if (!reused || e.category() != FailureCategory.CONNECTION_LOST) {
+                    throw e;
+                }
+                // The relay dropped a pooled connection without telling us: one more try on a fresh one.
+                connection.close();
+                connection = null;
+                connection = open();
+                reused = false;
+                delivered = connection.send(mime, recipients, settings, System.nanoTime());
+            }
+            reusable = true;
+            return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
+                    delivered.finalReply(), Duration.ofNanos(System.nanoTime() - start), reused);
+        } catch (DeliveryException e) {
+            reusable = keepsConnectionUsable(e);
+            throw e;
+        } finally {
+            pool.release(connection, reusable, System.nanoTime());
+        }
+    }
+
+    private RelayConnection acquire(long start) throws DeliveryException {
+        long wait = settings.timeouts().connect().plus(settings.timeouts().read()).toNanos();
+        try {
+            return pool.acquire(wait, start);
+        } catch (ConnectionPool.PoolExhaustedException e) {
+            throw new FailureClassifier.Failure(SmtpStep.TCP, FailureCategory.TIMEOUT, true, null, e.getMessage())
+                    .toException(settings.relayName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FailureClassifier.Failure(SmtpStep.TCP, FailureCategory.TIMEOUT, true, null,
+                    "interrupted while waiting for a connection").toException(settings.relayName(), e);
+        }
+    }
+
+    private RelayConnection open() throws DeliveryException {
+        return RelayConnection.open(session, settings, tokens, System.nanoTime());
+    }
+
+    private void checkUtf8(OutboundMessage message, RelayConnection connection) throws DeliveryException {
+        if (message.needsUtf8() && !connection.supportsSmtpUtf8()) {
+            throw new FailureClassifier.Failure(SmtpStep.MAIL_FROM, FailureCategory.MESSAGE_REJECTED, false, null,
+                    "the message has a non-ASCII address and the relay does not offer SMTPUTF8")
+                    .toException(settings.relayName(), null);
+        }
+    }
+
+    /** After a refused sender, recipient or message Angus has sent RSET: the connection can take the next mail. */
+    private static boolean keepsConnectionUsable(DeliveryException e) {
+        return e.reply().isPresent() && !e.reply().get().closesConnection()
+                && switch (e.category()) {
+                    case SENDER_REJECTED, RECIPIENT_REJECTED, RELAY_DENIED, MESSAGE_REJECTED -> true;
+                    default -> false;
+                };
+    }
+
+    private List<String> masked(OutboundMessage message) {
+        return message.recipients().stream()
+                .map(a -> settings.maskRecipients() ? RecipientMask.mask(a.address()) : a.address())
+                .toList();
+    }
+
+    private String maskText(String text) {
+        return settings.maskRecipients() ? RecipientMask.maskWithin(text) : text;
+    }
+
+    public RelaySettings settings() {
+        return settings;
+    }
+
+    public DeliveryLog deliveryLog() {
+        return log;
+    }
+
+    /** Open connections waiting for the next mail. */
+    public int idleConnections() {
+        return pool.idleCount();
+    }
+
+    /** Closes every pooled connection. Sends still running finish on their connection, which is then closed. */
+    @Override
+    public void close() {
+        janitorTask.cancel(false);
+        pool.close();
+    }
+}

@@ -1,0 +1,254 @@
+package io.github.outboundrelay.common;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything needed to reach one relay, validated once. Immutable; build with {@link #builder()}.
+ *
+ * <pre>{@code
+ * RelaySettings settings = RelaySettings.builder()
+ *         .host("smtp.office365.com").port(587).tlsMode(TlsMode.STARTTLS)
+ *         .authentication(Authentication.password("jenkins@example.com", Secret.of(pw)))
+ *         .from(MailAddress.of("jenkins@example.com", "Jenkins", "from"))
+ *         .build();
+ * }</pre>
+ *
+ * @param host                     the relay's host name or address
+ * @param port                     its port: 587 for STARTTLS, 465 for implicit TLS
+ * @param tlsMode                  how the connection is protected
+ * @param authentication           how the client authenticates
+ * @param timeouts                 connect, read and write bounds
+ * @param trust                    which certificates are accepted
+ * @param from                     the default From of every message, or null when each message names one
+ * @param replyTo                  the default Reply-To, or null
+ * @param envelopeFrom             the SMTP MAIL FROM (bounce address) when it differs from From, or null
+ * @param allowUtf8                whether non-ASCII addresses may be sent (needs a relay offering SMTPUTF8)
+ * @param allowCredentialsOverPlaintext whether AUTH may be sent without TLS: exposes the password to the network
+ * @param maskRecipients           whether logs and delivery events mask recipient addresses
+ * @param heloName                 the name given in EHLO, or null for this host's name
+ * @param maxConnections           open connections kept to this relay at most
+ * @param idleTimeout              how long an unused connection stays open
+ */
+public record RelaySettings(
+        String host,
+        int port,
+        TlsMode tlsMode,
+        Authentication authentication,
+        Timeouts timeouts,
+        TrustSettings trust,
+        MailAddress from,
+        MailAddress replyTo,
+        MailAddress envelopeFrom,
+        boolean allowUtf8,
+        boolean allowCredentialsOverPlaintext,
+        boolean maskRecipients,
+        String heloName,
+        int maxConnections,
+        Duration idleTimeout) {
+
+    public static final int DEFAULT_MAX_CONNECTIONS = 4;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+    public RelaySettings {
+        Objects.requireNonNull(tlsMode, "tlsMode");
+        Objects.requireNonNull(authentication, "authentication");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(trust, "trust");
+        checkHost(host);
+        checkPort(port);
+        if (authentication.required() && tlsMode == TlsMode.NONE && !allowCredentialsOverPlaintext) {
+            throw new InvalidInputException("tlsMode",
+                    "is NONE while authentication is configured: the password would cross the network unencrypted",
+                    "Choose STARTTLS (port 587) or implicit TLS (port 465); only for a relay on this host set "
+                            + "allowCredentialsOverPlaintext");
+        }
+        if (heloName != null) {
+            MailAddress.rejectControlCharacters(heloName, "heloName");
+            if (heloName.isBlank() || heloName.contains(" ")) {
+                throw new InvalidInputException("heloName", "'" + heloName + "' is not a host name",
+                        "Give this host's fully qualified name, or leave it empty");
+            }
+        }
+        if (maxConnections < 1 || maxConnections > 100) {
+            throw new InvalidInputException("maxConnections", "is " + maxConnections + ", outside 1..100",
+                    "Use a small number such as 4; most relays limit concurrent connections per account");
+        }
+        if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new InvalidInputException("idleTimeout", "is " + idleTimeout + ", outside 0..10 minutes",
+                    "Use a value such as 60 s; relays drop idle connections after a few minutes anyway");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these settings, to change a few of them. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** {@code host:port}, the name of this relay in logs, receipts and metrics. */
+    public String relayName() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    public Optional<MailAddress> defaultFrom() {
+        return Optional.ofNullable(from);
+    }
+
+    private static void checkHost(String host) {
+        if (host == null || host.isBlank()) {
+            throw new InvalidInputException("host", "is empty", "Enter the relay's host name, such as smtp.example.com");
+        }
+        MailAddress.rejectControlCharacters(host, "host");
+        if (host.contains("://")) {
+            throw new InvalidInputException("host", "'" + host + "' is a URL", "Enter only the host name, such as smtp.example.com, without smtp://");
+        }
+        if (host.chars().anyMatch(Character::isWhitespace) || host.contains("/") || host.contains("@")) {
+            throw new InvalidInputException("host", "'" + host + "' is not a host name", "Enter only the host name, such as smtp.example.com");
+        }
+        if (host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':')) {
+            throw new InvalidInputException("host", "'" + host + "' includes a port", "Put the port in the port field and only the host name here");
+        }
+    }
+
+    private static void checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new InvalidInputException("port", "is " + port + ", outside 1..65535",
+                    "Use 587 for STARTTLS or 465 for implicit TLS, as the relay's documentation says");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RelaySettings[" + relayName() + ", " + tlsMode + ", " + authentication + ", " + timeouts + ", " + trust + "]";
+    }
+
+    /** Defaults live here and nowhere else. Each setter takes its value; {@link #build()} validates the whole. */
+    public static final class Builder {
+        private String host;
+        private Integer port;
+        private TlsMode tlsMode = TlsMode.STARTTLS;
+        private Authentication authentication = Authentication.NONE;
+        private Timeouts timeouts = Timeouts.DEFAULT;
+        private TrustSettings trust = TrustSettings.jvmDefault();
+        private MailAddress from;
+        private MailAddress replyTo;
+        private MailAddress envelopeFrom;
+        private boolean allowUtf8;
+        private boolean allowCredentialsOverPlaintext;
+        private boolean maskRecipients = true;
+        private String heloName;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+
+        private Builder() {
+        }
+
+        private Builder(RelaySettings s) {
+            host = s.host;
+            port = s.port;
+            tlsMode = s.tlsMode;
+            authentication = s.authentication;
+            timeouts = s.timeouts;
+            trust = s.trust;
+            from = s.from;
+            replyTo = s.replyTo;
+            envelopeFrom = s.envelopeFrom;
+            allowUtf8 = s.allowUtf8;
+            allowCredentialsOverPlaintext = s.allowCredentialsOverPlaintext;
+            maskRecipients = s.maskRecipients;
+            heloName = s.heloName;
+            maxConnections = s.maxConnections;
+            idleTimeout = s.idleTimeout;
+        }
+
+        public Builder host(String host) {
+            this.host = host == null ? null : host.strip();
+            return this;
+        }
+
+        /** Without a port, the TLS mode's usual port is used (587, 465 or 25). */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder tlsMode(TlsMode tlsMode) {
+            this.tlsMode = Objects.requireNonNull(tlsMode, "tlsMode");
+            return this;
+        }
+
+        public Builder authentication(Authentication authentication) {
+            this.authentication = Objects.requireNonNull(authentication, "authentication");
+            return this;
+        }
+
+        public Builder timeouts(Timeouts timeouts) {
+            this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+            return this;
+        }
+
+        public Builder trust(TrustSettings trust) {
+            this.trust = Objects.requireNonNull(trust, "trust");
+            return this;
+        }
+
+        public Builder from(MailAddress from) {
+            this.from = from;
+            return this;
+        }
+
+        public Builder replyTo(MailAddress replyTo) {
+            this.replyTo = replyTo;
+            return this;
+        }
+
+        public Builder envelopeFrom(MailAddress envelopeFrom) {
+            this.envelopeFrom = envelopeFrom;
+            return this;
+        }
+
+        public Builder allowUtf8(boolean allowUtf8) {
+            this.allowUtf8 = allowUtf8;
+            return this;
+        }
+
+        /** Lets AUTH cross an unencrypted connection. Only for a relay on this host: anyone on the path reads the password. */
+        public Builder allowCredentialsOverPlaintext(boolean allow) {
+            this.allowCredentialsOverPlaintext = allow;
+            return this;
+        }
+
+        public Builder maskRecipients(boolean maskRecipients) {
+            this.maskRecipients = maskRecipients;
+            return this;
+        }
+
+        public Builder heloName(String heloName) {
+            this.heloName = heloName == null || heloName.isBlank() ? null : heloName.strip();
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /** @throws InvalidInputException naming the first field that cannot be used, and how to fix it */
+        public RelaySettings build() {
+            int effectivePort = port == null ? tlsMode.defaultPort() : port;
+            return new RelaySettings(host, effectivePort, tlsMode, authentication, timeouts, trust, from, replyTo,
+                    envelopeFrom, allowUtf8, allowCredentialsOverPlaintext, maskRecipients, heloName, maxConnections,
+                    idleTimeout);
+        }
+    }
+}
