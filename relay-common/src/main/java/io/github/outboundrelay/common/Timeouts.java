@@ -10,8 +10,8 @@ import java.time.Duration;
  * @param write   each write to the socket
  */
 public record Timeouts(Duration connect, Duration read, Duration write) {
-    public static final Timeouts DEFAULT = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
     static final Duration MAX = Duration.ofMinutes(10);
+    public static final Timeouts DEFAULT = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(30));
 
     public Timeouts {
         check("connectTimeout", connect);

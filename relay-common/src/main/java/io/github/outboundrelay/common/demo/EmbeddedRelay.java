@@ -1,0 +1,155 @@
+package io.github.outboundrelay.common.demo;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import org.subethamail.smtp.MessageContext;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.auth.EasyAuthenticationHandlerFactory;
+import org.subethamail.smtp.auth.LoginFailedException;
+import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.smtp.server.Session;
+import org.subethamail.smtp.server.SessionHandler;
+
+/**
+ * A real SMTP relay on a free loopback port that requires STARTTLS and AUTH, and keeps what it receives: what
+ * {@code relay demo} sends through, and what the tests deliver to.
+ *
+ * <pre>{@code
+ * try (EmbeddedRelay relay = EmbeddedRelay.start(cert.serverContext(), "user", "secret")) {
+ *     ... send to 127.0.0.1:relay.port() ...
+ *     relay.awaitMessages(1, Duration.ofSeconds(10));
+ * }
+ * }</pre>
+ */
+public final class EmbeddedRelay implements AutoCloseable {
+    /** A mail as the relay received it. */
+    public record ReceivedMail(String envelopeFrom, List<String> recipients, byte[] data) {
+        public String content() {
+            return new String(data, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final SMTPServer server;
+    private final List<ReceivedMail> received = new ArrayList<>(); // guarded by itself
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger authFailures = new AtomicInteger();
+
+    private EmbeddedRelay(SSLContext tls, String username, String password, boolean requireTls) {
+        EasyAuthenticationHandlerFactory auth = new EasyAuthenticationHandlerFactory((user, pass, context) -> {
+            if (!username.equals(user) || !password.equals(pass)) {
+                authFailures.incrementAndGet();
+                throw new LoginFailedException("535 5.7.8 Authentication credentials invalid");
+            }
+        });
+        SMTPServer.Builder builder = SMTPServer.port(0)
+                .bindAddress(InetAddress.getLoopbackAddress())
+                .hostName("localhost")
+                .authenticationHandlerFactory(auth)
+                .requireAuth()
+                .sessionHandler(new CountingSessions())
+                .messageHandlerFactory(Collector::new);
+        if (requireTls) {
+            builder.startTlsSocketFactory(tls).enableTLS().requireTLS();
+        }
+        server = builder.build();
+        server.start();
+    }
+
+    /** STARTTLS required, AUTH PLAIN/LOGIN required with these credentials. */
+    public static EmbeddedRelay start(SSLContext tls, String username, String password) {
+        return new EmbeddedRelay(tls, username, password, true);
+    }
+
+    public int port() {
+        return server.getPortAllocated();
+    }
+
+    /** TCP connections accepted so far. */
+    public int connections() {
+        return connections.get();
+    }
+
+    public int authFailures() {
+        return authFailures.get();
+    }
+
+    public List<ReceivedMail> received() {
+        synchronized (received) {
+            return List.copyOf(received);
+        }
+    }
+
+    /** Waits until at least {@code count} mails arrived; returns them. @throws AssertionError on timeout */
+    public List<ReceivedMail> awaitMessages(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (received) {
+            while (received.size() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("expected " + count + " mail(s) within " + timeout + ", got " + received.size());
+                }
+                received.wait(Math.max(1, left / 1_000_000));
+            }
+            return List.copyOf(received);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    private final class CountingSessions implements SessionHandler {
+        @Override
+        public SessionAcceptance accept(Session session) {
+            connections.incrementAndGet();
+            return SessionAcceptance.success();
+        }
+
+        @Override
+        public void onSessionEnd(Session session) {
+        }
+    }
+
+    private final class Collector implements MessageHandler {
+        private String from;
+        private final List<String> recipients = new ArrayList<>();
+
+        Collector(MessageContext context) {
+        }
+
+        @Override
+        public void from(String from) throws RejectException {
+            this.from = from;
+        }
+
+        @Override
+        public void recipient(String recipient) throws RejectException {
+            recipients.add(recipient);
+        }
+
+        @Override
+        public String data(InputStream data) throws IOException {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            data.transferTo(out);
+            synchronized (received) {
+                received.add(new ReceivedMail(from, List.copyOf(recipients), out.toByteArray()));
+                received.notifyAll();
+            }
+            return null;
+        }
+
+        @Override
+        public void done() {
+        }
+    }
+}
