@@ -70,7 +70,8 @@ final class FailureClassifier {
         if (has(failure, ConnectException.class) || has(failure, NoRouteToHostException.class)) {
             return new Failure(SmtpStep.TCP, FailureCategory.CONNECT_REFUSED, true, null, detail);
         }
-        if (step == SmtpStep.TCP && has(failure, SocketTimeoutException.class)) {
+        if ((step == SmtpStep.TCP || messageContains(failure, "connect timed out")) && has(failure, SocketTimeoutException.class)) {
+            // Angus rethrows a connect timeout bare, without its SocketConnectException: the JDK's message tells.
             return new Failure(SmtpStep.TCP, FailureCategory.CONNECT_TIMEOUT, true, null, detail);
         }
         if (has(failure, CertificatePinMismatchException.class)) {

@@ -171,7 +171,7 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private RelayConnection open() throws DeliveryException {
-        return RelayConnection.open(session, settings, tokens, System.nanoTime());
+        return RelayConnection.open(session, settings, tls, tokens, System.nanoTime());
     }
 
     private void checkUtf8(OutboundMessage message, RelayConnection connection) throws DeliveryException {

@@ -25,7 +25,7 @@ final class RelayConnection {
         this.lastUsedNanos = nowNanos;
     }
 
-    static RelayConnection open(Session session, RelaySettings settings, OAuth2TokenSource tokens, long nowNanos)
+    static RelayConnection open(Session session, RelaySettings settings, TlsContext tls, OAuth2TokenSource tokens, long nowNanos)
             throws DeliveryException {
         SMTPTransport transport;
         try {
@@ -49,7 +49,8 @@ final class RelayConnection {
             if (tokens != null && e instanceof jakarta.mail.AuthenticationFailedException) {
                 tokens.invalidate(); // The next connection fetches a fresh token.
             }
-            throw AngusFailures.ofConnect(e, settings).toException(settings.relayName(), e);
+            throw ImplicitTlsDetector.recheck(AngusFailures.ofConnect(e, settings), settings, tls)
+                    .toException(settings.relayName(), e);
         }
         RelayConnection connection = new RelayConnection(transport, nowNanos);
         connection.checkSecured(settings);

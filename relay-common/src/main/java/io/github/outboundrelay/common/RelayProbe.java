@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.eclipse.angus.mail.smtp.SMTPOutputStream;
@@ -79,7 +78,7 @@ final class RelayProbe {
                 return ssl;
             });
         }
-        greeting(addresses[0]);
+        greeting();
         List<String> capabilities = ehlo();
         if (settings.tlsMode() == TlsMode.STARTTLS) {
             startTls(capabilities);
@@ -148,19 +147,17 @@ final class RelayProbe {
         }
     }
 
-    private void greeting(InetAddress address) {
+    private void greeting() {
         long start = System.nanoTime();
         SmtpReply reply;
         try {
             reply = conversation.read();
         } catch (SocketTimeoutException e) {
-            if (settings.tlsMode() != TlsMode.IMPLICIT_TLS && speaksImplicitTls(address)) {
-                throw fail(SmtpStep.GREETING, start, new FailureClassifier.Failure(SmtpStep.GREETING,
-                        FailureCategory.TLS_MODE_MISMATCH, false, null, "no greeting"),
-                        "no greeting within the read timeout, and port " + settings.port()
-                                + " answers a TLS handshake: it speaks implicit TLS, not " + settings.tlsMode());
-            }
-            throw failIo(SmtpStep.GREETING, start, e, "no greeting within " + settings.timeouts().read().toMillis() + " ms");
+            preamble.add("(no greeting within the read timeout: checking whether port " + settings.port() + " speaks implicit TLS)");
+            FailureClassifier.Failure failure = ImplicitTlsDetector.recheck(
+                    FailureClassifier.ofIo(SmtpStep.GREETING, e, settings.tlsMode(), settings.port()), settings, tls);
+            throw fail(SmtpStep.GREETING, start, failure, failure.category() == FailureCategory.TLS_MODE_MISMATCH
+                    ? failure.detail() : "no greeting within " + settings.timeouts().read().toMillis() + " ms");
         } catch (IOException e) {
             throw failIo(SmtpStep.GREETING, start, e, "the relay sent no greeting");
         }
@@ -325,26 +322,6 @@ final class RelayProbe {
             throw fail(SmtpStep.DATA, start, FailureClassifier.ofReply(SmtpStep.DATA, reply), "message refused: " + reply);
         }
         pass(SmtpStep.DATA, start, "test message accepted", reply.toString(), Map.of("messageId", messageId));
-    }
-
-    /** Whether the port completes (or fails for certificate reasons) a TLS handshake: it then speaks implicit TLS. */
-    private boolean speaksImplicitTls(InetAddress address) {
-        preamble.add("(no greeting: checking whether port " + settings.port() + " speaks implicit TLS)");
-        try (Socket plain = new Socket()) {
-            int timeout = Math.min(settings.timeouts().readMillis(), 5000);
-            plain.connect(new InetSocketAddress(address, settings.port()), settings.timeouts().connectMillis());
-            plain.setSoTimeout(timeout);
-            SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(plain, settings.host(), settings.port(), true);
-            TlsContext.configure(ssl);
-            ssl.startHandshake();
-            return true;
-        } catch (SSLException e) {
-            FailureCategory c = FailureClassifier.ofIo(SmtpStep.TLS, e, TlsMode.IMPLICIT_TLS, settings.port()).category();
-            return c == FailureCategory.CERTIFICATE_UNTRUSTED || c == FailureCategory.HOSTNAME_MISMATCH
-                    || c == FailureCategory.CERTIFICATE_PIN_MISMATCH;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private SmtpReply exchange(SmtpStep step, long start, String command, String shown) {

@@ -19,8 +19,8 @@ final class Remedies {
             new Hint(FailureCategory.AUTH_FAILED, "5.7.3", "Microsoft 365: check the password; an account with MFA needs an app password or OAuth2."),
             new Hint(FailureCategory.SENDER_REJECTED, "sendasdenied", "Microsoft 365: the authenticated mailbox may not send as this From address; grant it Send As permission or use its own address."),
             new Hint(FailureCategory.SENDER_REJECTED, "not verified", "Amazon SES: verify the sender address or domain in the SES console (and request production access to leave the sandbox)."),
-            new Hint(FailureCategory.RELAY_DENIED, "5.7.1", "The relay does not accept mail for outside domains from this client: authenticate, or have this host's address allowed to relay."),
-            new Hint(FailureCategory.MESSAGE_REJECTED, "5.3.4", "The message is larger than the relay accepts: send a smaller message."));
+            new Hint(FailureCategory.RELAY_DENIED, "5.7.1", "this relay does not accept mail for outside domains from this client: authenticate, or have this host's address allowed to relay."),
+            new Hint(FailureCategory.MESSAGE_REJECTED, "5.3.4", "the message is larger than the relay accepts: send a smaller message."));
 
     private Remedies() {
     }
@@ -31,13 +31,17 @@ final class Remedies {
         String text = reply == null ? "" : reply.toString().toLowerCase(Locale.ROOT);
         for (Hint hint : HINTS) {
             if (hint.category == category && text.contains(hint.needle)) {
-                return lead + hint.advice;
+                return lead + hint.advice; // Hints start with a vendor's name: keep its capital.
             }
         }
         String advice = category.remedy();
         if (category == FailureCategory.AUTH_FAILED) {
             advice = advice + " Microsoft 365 needs SMTP AUTH enabled for this mailbox; Google needs an app password.";
         }
+        return join(lead, advice);
+    }
+
+    private static String join(String lead, String advice) {
         return lead.isEmpty() ? advice : lead + Character.toLowerCase(advice.charAt(0)) + advice.substring(1);
     }
 }

@@ -9,6 +9,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.util.Collection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -34,10 +35,7 @@ final class TlsContext {
 
     static TlsContext create(TrustSettings trust) {
         try {
-            X509ExtendedTrustManager trustManager = trustManager(trust);
-            if (!trust.pins().isEmpty()) {
-                trustManager = new PinningTrustManager(trustManager, trust.pins());
-            }
+            X509ExtendedTrustManager trustManager = new RelayTrustManager(trustManager(trust), trust.pins(), Clock.systemUTC());
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new TrustManager[] {trustManager}, null);
             return new TlsContext(context);

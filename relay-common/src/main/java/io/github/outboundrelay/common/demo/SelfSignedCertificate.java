@@ -1,6 +1,9 @@
 package io.github.outboundrelay.common.demo;
 
+import java.io.OutputStream;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -100,13 +103,27 @@ public final class SelfSignedCertificate {
         return certificate;
     }
 
+    /** Key and certificate as a PKCS12 store, for servers configured by file (GreenMail's SMTPS). */
+    public void writePkcs12(Path file, String password) {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            keyStore(password.toCharArray()).store(out, password.toCharArray());
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("could not write " + file, e);
+        }
+    }
+
+    private KeyStore keyStore(char[] password) throws GeneralSecurityException, java.io.IOException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("relay", keyPair.getPrivate(), password, new X509Certificate[] {certificate});
+        return store;
+    }
+
     /** A server-side TLS context presenting this certificate. */
     public SSLContext serverContext() {
         try {
             char[] password = "ephemeral".toCharArray();
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setKeyEntry("relay", keyPair.getPrivate(), password, new X509Certificate[] {certificate});
+            KeyStore store = keyStore(password);
             KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keys.init(store, password);
             SSLContext context = SSLContext.getInstance("TLS");

@@ -3,42 +3,52 @@ package io.github.outboundrelay.common;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Date;
 import java.util.List;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Validates the chain (and, through the socket's parameters, the host name) with the delegate first, then requires
- * one certificate of the chain to match a pin. A pin narrows trust; it never widens it.
+ * The relay's certificate check: the chain (and, through the socket's parameters, the host name) by the JVM's
+ * trust manager, then the leaf's validity dates, then the pins. The JVM skips the dates of a certificate that is
+ * itself a trust anchor, which is exactly how a self-signed relay certificate is trusted: it is checked here.
+ * A pin narrows trust; it never widens it.
  */
-final class PinningTrustManager extends X509ExtendedTrustManager {
+final class RelayTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
     private final List<String> pins;
+    private final Clock clock;
 
-    PinningTrustManager(X509ExtendedTrustManager delegate, List<String> pins) {
+    RelayTrustManager(X509ExtendedTrustManager delegate, List<String> pins, Clock clock) {
         this.delegate = delegate;
         this.pins = List.copyOf(pins);
+        this.clock = clock;
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
         delegate.checkServerTrusted(chain, authType, socket);
-        checkPins(chain);
+        checkLeafAndPins(chain);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
         delegate.checkServerTrusted(chain, authType, engine);
-        checkPins(chain);
+        checkLeafAndPins(chain);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
         delegate.checkServerTrusted(chain, authType);
-        checkPins(chain);
+        checkLeafAndPins(chain);
     }
 
-    private void checkPins(X509Certificate[] chain) throws CertificateException {
+    private void checkLeafAndPins(X509Certificate[] chain) throws CertificateException {
+        chain[0].checkValidity(Date.from(clock.instant()));
+        if (pins.isEmpty()) {
+            return;
+        }
         for (X509Certificate certificate : chain) {
             if (pins.contains(CertificatePins.pinOf(certificate))) {
                 return;
