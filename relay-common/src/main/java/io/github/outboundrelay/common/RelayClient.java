@@ -201,6 +201,10 @@ public final class RelayClient implements AutoCloseable {
         return settings.maskRecipients() ? RecipientMask.maskWithin(text) : text;
     }
 
+    ConnectionPool pool() {
+        return pool;
+    }
+
     public RelaySettings settings() {
         return settings;
     }

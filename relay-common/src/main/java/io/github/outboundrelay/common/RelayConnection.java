@@ -44,7 +44,12 @@ final class RelayConnection {
                 user = o.username();
                 secret = tokens.token().reveal();
             }
-            transport.connect(settings.host(), settings.port(), user, secret);
+            String u = user;
+            String pw = secret;
+            AngusTraceGuard.quietly(() -> {
+                transport.connect(settings.host(), settings.port(), u, pw);
+                return null;
+            });
         } catch (MessagingException e) {
             if (tokens != null && e instanceof jakarta.mail.AuthenticationFailedException) {
                 tokens.invalidate(); // The next connection fetches a fresh token.
@@ -85,7 +90,10 @@ final class RelayConnection {
             throws DeliveryException {
         lastUsedNanos = nowNanos;
         try {
-            transport.sendMessage(message, recipients);
+            AngusTraceGuard.quietly(() -> {
+                transport.sendMessage(message, recipients);
+                return null;
+            });
             return new Delivered(addresses(recipients), List.of(), replyOf(transport));
         } catch (SMTPSendFailedException e) {
             if (e.getReturnCode() / 100 == 2 && e.getValidSentAddresses() != null && e.getValidSentAddresses().length > 0) {
@@ -100,7 +108,7 @@ final class RelayConnection {
 
     /** NOOP round trip: false when the relay dropped the connection while it sat in the pool. */
     boolean isAlive() {
-        return transport.isConnected();
+        return AngusTraceGuard.quietly(transport::isConnected);
     }
 
     long idleNanos(long nowNanos) {
@@ -117,7 +125,10 @@ final class RelayConnection {
 
     void close() {
         try {
-            transport.close();
+            AngusTraceGuard.quietly(() -> {
+                transport.close();
+                return null;
+            });
         } catch (MessagingException | RuntimeException e) {
             // Closing a connection the relay already dropped: nothing to do.
         }

@@ -1,0 +1,41 @@
+package io.github.outboundrelay.common;
+
+import java.util.logging.Filter;
+import java.util.logging.Logger;
+
+/**
+ * Angus Mail traces the whole SMTP conversation, message bodies and password-reset links included, to the
+ * {@value #PROTOCOL_LOGGER} logger once someone sets it to FINEST. This guard drops those records while the
+ * current thread is inside a relay-common connection, so turning up log levels can never leak a body. Other users
+ * of Angus in the same JVM (the host's own mailer) keep their trace. The probe's redacted transcript replaces it.
+ */
+final class AngusTraceGuard {
+    static final String PROTOCOL_LOGGER = "org.eclipse.angus.mail.smtp.protocol";
+
+    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    // Held strongly: java.util.logging keeps loggers weakly, and a collected logger would lose its filter.
+    private static final Logger PROTOCOL = Logger.getLogger(PROTOCOL_LOGGER);
+
+    static {
+        Filter previous = PROTOCOL.getFilter();
+        PROTOCOL.setFilter(record -> !INSIDE.get() && (previous == null || previous.isLoggable(record)));
+    }
+
+    private AngusTraceGuard() {
+    }
+
+    /** Runs an Angus call with its protocol trace suppressed on this thread. */
+    static <T, E extends Exception> T quietly(Call<T, E> call) throws E {
+        boolean outer = INSIDE.get();
+        INSIDE.set(Boolean.TRUE);
+        try {
+            return call.run();
+        } finally {
+            INSIDE.set(outer);
+        }
+    }
+
+    interface Call<T, E extends Exception> {
+        T run() throws E;
+    }
+}
