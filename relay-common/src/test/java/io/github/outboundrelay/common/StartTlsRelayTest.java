@@ -54,10 +54,51 @@ class StartTlsRelayTest {
     }
 
     @Test
-    void probeReportsEveryStep() {
+    void probeReportsEveryStepInOrderWithTheCertificate() {
         ProbeReport report = RelayClient.probe(settings(), MailAddress.parse("bob@example.com", "to"));
-        System.out.println(report.toText());
+        assertThat(report.passed()).as(report.toText()).isTrue();
+        assertThat(report.steps()).extracting(ProbeStepResult::step).containsExactly(SmtpStep.DNS, SmtpStep.TCP,
+                SmtpStep.GREETING, SmtpStep.EHLO, SmtpStep.TLS, SmtpStep.EHLO, SmtpStep.AUTH, SmtpStep.MAIL_FROM,
+                SmtpStep.RCPT_TO, SmtpStep.DATA);
+        ProbeStepResult tls = report.steps().get(4);
+        assertThat(tls.details()).containsKeys("protocol", "cipher", "subject", "issuer", "notAfter", "subjectAltNames", "pin");
+        assertThat(tls.details().get("subjectAltNames")).contains("IP:127.0.0.1", "DNS:localhost");
+        assertThat(tls.details().get("protocol")).isIn("TLSv1.3", "TLSv1.2");
+        assertThat(report.transcript()).contains("C: AUTH PLAIN [redacted]").noneMatch(l -> l.contains("s3cret-pw"));
+        assertThat(Json.parseObject(report.toJson())).containsEntry("passed", true);
+    }
+
+    @Test
+    void connectionTestWithoutRecipientStopsAfterMailFrom() {
+        ProbeReport report = RelayClient.probe(settings(), null);
         assertThat(report.passed()).isTrue();
-        assertThat(report.transcript()).noneMatch(l -> l.contains("s3cret-pw"));
+        assertThat(report.steps()).filteredOn(s -> s.outcome() == ProbeStepResult.Outcome.SKIPPED)
+                .extracting(ProbeStepResult::step).containsExactly(SmtpStep.RCPT_TO, SmtpStep.DATA);
+    }
+
+    @Test
+    void utf8AddressesGoThroughARelayOfferingSmtpUtf8() throws Exception {
+        int already = relay.received().size();
+        try (RelayClient client = RelayClient.create(settings().toBuilder().allowUtf8(true).build())) {
+            client.send(OutboundMessage.builder().to("jörg@bücher.example").subject("Grüße").text("Hallo").build());
+        }
+        EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(already + 1, Duration.ofSeconds(5)).get(already);
+        assertThat(mail.recipients()).containsExactly("jörg@bücher.example");
+    }
+
+    @Test
+    void utf8AddressesAreRefusedWhenNotAllowedOrNotOffered() throws Exception {
+        OutboundMessage utf8 = OutboundMessage.builder().to("jörg@bücher.example").subject("x").text("y").build();
+        try (RelayClient client = RelayClient.create(settings())) {
+            InvalidInputException e = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidInputException.class, () -> client.send(utf8));
+            assertThat(e.field()).isEqualTo("allowUtf8");
+        }
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().start();
+             RelayClient client = RelayClient.create(FailureCategoriesTest.plain(peer.port()).allowUtf8(true).build())) {
+            DeliveryException e = org.assertj.core.api.Assertions.catchThrowableOfType(DeliveryException.class, () -> client.send(utf8));
+            assertThat(e.category()).isEqualTo(FailureCategory.MESSAGE_REJECTED);
+            assertThat(e.getMessage()).contains("SMTPUTF8");
+            assertThat(peer.receivedCommand("MAIL")).isFalse();
+        }
     }
 }
