@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 
 /**
@@ -41,9 +42,12 @@ public final class RelayClient implements AutoCloseable {
     private final ConnectionPool pool;
     private final DeliveryLog log;
     private final ScheduledFuture<?> janitorTask;
+    private final LongSupplier nanoTime;
 
-    private RelayClient(RelaySettings settings, DeliveryLog log, Clock clock) {
+    /** {@code clock} drives token expiry, {@code nanoTime} the pool's idle times: tests pass their own. */
+    RelayClient(RelaySettings settings, DeliveryLog log, Clock clock, LongSupplier nanoTime) {
         this.settings = settings;
+        this.nanoTime = nanoTime;
         this.log = log;
         this.tls = TlsContext.create(settings.trust());
         this.session = MailSessionFactory.create(settings, tls);
@@ -51,7 +55,7 @@ public final class RelayClient implements AutoCloseable {
                 ? new OAuth2TokenSource(o, settings.timeouts().connect().plus(settings.timeouts().read()), clock) : null;
         this.pool = new ConnectionPool(settings.maxConnections(), settings.idleTimeout().toNanos());
         long period = Math.max(1000, settings.idleTimeout().toMillis() / 2);
-        this.janitorTask = JANITOR.scheduleWithFixedDelay(() -> pool.cleanup(System.nanoTime()), period, period, TimeUnit.MILLISECONDS);
+        this.janitorTask = JANITOR.scheduleWithFixedDelay(() -> pool.cleanup(nanoTime.getAsLong()), period, period, TimeUnit.MILLISECONDS);
     }
 
     /** A client with its own delivery log of {@value DeliveryLog#DEFAULT_CAPACITY} events. */
@@ -61,7 +65,7 @@ public final class RelayClient implements AutoCloseable {
 
     /** A client recording to {@code log}, which an admin page can read. */
     public static RelayClient create(RelaySettings settings, DeliveryLog log) {
-        return new RelayClient(settings, log, Clock.systemUTC());
+        return new RelayClient(settings, log, Clock.systemUTC(), System::nanoTime);
     }
 
     /**
@@ -93,7 +97,7 @@ public final class RelayClient implements AutoCloseable {
 
     /** As {@link #send(OutboundMessage)}, logging the attempt number a retrying caller (the queue) passes. */
     public Receipt send(OutboundMessage message, int attempt) throws DeliveryException {
-        long start = System.nanoTime();
+        long start = nanoTime.getAsLong();
         SMTPMessage mime;
         try {
             mime = MimeMessageFactory.create(session, message, settings);
@@ -111,7 +115,7 @@ public final class RelayClient implements AutoCloseable {
         } catch (DeliveryException e) {
             log.record(new DeliveryEvent(Instant.now(), DeliveryEvent.Outcome.FAILED, message.messageId(), settings.relayName(),
                     masked(message), e.category(), e.reply().map(r -> maskText(r.toString())).orElse(""), attempt,
-                    (System.nanoTime() - start) / 1_000_000, e.remedy()));
+                    (nanoTime.getAsLong() - start) / 1_000_000, e.remedy()));
             throw e;
         }
     }
@@ -122,7 +126,7 @@ public final class RelayClient implements AutoCloseable {
         boolean reused = connection != null;
         boolean reusable = false;
         try {
-            if (reused && connection.idleNanos(System.nanoTime()) > LIVENESS_CHECK_AFTER.toNanos() && !connection.isAlive()) {
+            if (reused && connection.idleNanos(nanoTime.getAsLong()) > LIVENESS_CHECK_AFTER.toNanos() && !connection.isAlive()) {
                 connection.close();
                 connection = null;
                 reused = false;
@@ -133,7 +137,7 @@ public final class RelayClient implements AutoCloseable {
             checkUtf8(message, connection);
             RelayConnection.Delivered delivered;
             try {
-                delivered = connection.send(mime, recipients, settings, System.nanoTime());
+                delivered = connection.send(mime, recipients, settings, nanoTime.getAsLong());
             } catch (DeliveryException e) {
                 if (!reused || e.category() != FailureCategory.CONNECTION_LOST) {
                     throw e;
@@ -143,16 +147,16 @@ public final class RelayClient implements AutoCloseable {
                 connection = null;
                 connection = open();
                 reused = false;
-                delivered = connection.send(mime, recipients, settings, System.nanoTime());
+                delivered = connection.send(mime, recipients, settings, nanoTime.getAsLong());
             }
             reusable = true;
             return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
-                    delivered.finalReply(), Duration.ofNanos(System.nanoTime() - start), reused);
+                    delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), reused);
         } catch (DeliveryException e) {
             reusable = keepsConnectionUsable(e);
             throw e;
         } finally {
-            pool.release(connection, reusable, System.nanoTime());
+            pool.release(connection, reusable, nanoTime.getAsLong());
         }
     }
 
@@ -171,7 +175,7 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private RelayConnection open() throws DeliveryException {
-        return RelayConnection.open(session, settings, tls, tokens, System.nanoTime());
+        return RelayConnection.open(session, settings, tls, tokens, nanoTime.getAsLong());
     }
 
     private void checkUtf8(OutboundMessage message, RelayConnection connection) throws DeliveryException {

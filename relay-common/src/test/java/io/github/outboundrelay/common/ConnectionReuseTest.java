@@ -11,6 +11,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.time.Clock;
 import org.junit.jupiter.api.Test;
 
 /** The pool: bounded, expiring idle connections, and reconnecting when the relay dropped one. */
@@ -72,6 +74,23 @@ class ConnectionReuseTest {
             assertThat(second.accepted()).containsExactly("alice@example.com");
             assertThat(third.accepted()).containsExactly("alice@example.com");
             assertThat(peer.connections()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aConnectionIdleForOverASecondIsCheckedWithNoopBeforeReuse() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().start();
+             RelayClient client = new RelayClient(FailureCategoriesTest.plain(peer.port()).build(),
+                     new DeliveryLog(10), Clock.systemUTC(), now::get)) {
+            client.send(message(1));
+            now.addAndGet(Duration.ofMillis(500).toNanos());
+            client.send(message(2));
+            assertThat(peer.receivedCommand("NOOP")).as("no check for a connection used half a second ago").isFalse();
+            now.addAndGet(Duration.ofSeconds(2).toNanos());
+            assertThat(client.send(message(3)).reusedConnection()).isTrue();
+            assertThat(peer.receivedCommand("NOOP")).isTrue();
+            assertThat(peer.connections()).isEqualTo(1);
         }
     }
 
