@@ -189,6 +189,18 @@ class FailureCategoriesTest {
     }
 
     @Test
+    void plaintextInjectedBehindTheStartTlsReplyIsRefused() throws IOException {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().startTls(loopbackCert.serverContext())
+                .capability("AUTH PLAIN").injectAfterStartTls().start()) {
+            ProbeStepResult step = probeFails(startTls(peer.port()).build());
+            assertThat(step.step()).isEqualTo(SmtpStep.TLS);
+            assertThat(step.category()).isEqualTo(FailureCategory.PROTOCOL);
+            assertThat(step.summary()).contains("injection");
+            assertThat(peer.receivedCommand("AUTH")).isFalse();
+        }
+    }
+
+    @Test
     void relayOfferingNoAuthIsRefusedInsteadOfSendingUnauthenticated() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().startTls(loopbackCert.serverContext()).start()) {
             assertBoth(startTls(peer.port()).build(), FailureCategory.AUTH_UNAVAILABLE, "authenticated submission port");

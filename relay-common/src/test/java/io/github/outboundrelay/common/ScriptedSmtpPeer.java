@@ -120,7 +120,8 @@ final class ScriptedSmtpPeer implements AutoCloseable {
                 case "EHLO" -> write(out, ehloReply(secured));
                 case "HELO" -> write(out, "250 peer");
                 case "STARTTLS" -> {
-                    write(out, "220 2.0.0 ready");
+                    // An attacker on the path appends a reply for the client to read after the handshake.
+                    write(out, script.injectAfterStartTls ? "220 2.0.0 ready\r\n250 2.7.0 injected" : "220 2.0.0 ready");
                     s = upgrade(s);
                     in = reader(s);
                     out = s.getOutputStream();
@@ -222,6 +223,7 @@ final class ScriptedSmtpPeer implements AutoCloseable {
         private SSLContext implicitTls;
         private boolean needClientCertificate;
         private boolean dropDuringData;
+        private boolean injectAfterStartTls;
         private int closeAfterMessages;
         private String ehloReply;
         private final Map<String, List<String>> replies = new HashMap<>();
@@ -265,6 +267,12 @@ final class ScriptedSmtpPeer implements AutoCloseable {
          */
         Builder reply(String step, String... replies) {
             this.replies.put(step, List.of(replies));
+            return this;
+        }
+
+        /** Sends a plaintext line right behind its STARTTLS reply (CVE-2011-0411-style injection). */
+        Builder injectAfterStartTls() {
+            this.injectAfterStartTls = true;
             return this;
         }
 
