@@ -42,6 +42,8 @@ final class RelayProbe {
     private final List<ProbeStepResult> steps = new ArrayList<>();
     private final List<String> preamble = new ArrayList<>();
     private SmtpConversation conversation;
+    /** Whether the conversation is in a state where a QUIT can be understood: greeted, and no broken TLS layer. */
+    private boolean canQuit;
 
     RelayProbe(RelaySettings settings, TlsContext tls, OAuth2TokenSource tokens, Session session, MailAddress testRecipient) {
         this.settings = settings;
@@ -142,6 +144,7 @@ final class RelayProbe {
             pass(SmtpStep.TLS, start, ssl.getSession().getProtocol() + " with " + ssl.getSession().getCipherSuite()
                     + ", certificate and host name verified", "", certificateDetails(ssl, leaf));
         } catch (IOException e) {
+            canQuit = false;
             throw fail(SmtpStep.TLS, start, FailureClassifier.ofIo(SmtpStep.TLS, e, settings.tlsMode(), settings.port()),
                     "TLS handshake failed: " + FailureClassifier.describe(e));
         }
@@ -162,6 +165,7 @@ final class RelayProbe {
             throw failIo(SmtpStep.GREETING, start, e, "the relay sent no greeting");
         }
         expect(SmtpStep.GREETING, start, reply, 220, "the relay greeted: " + reply, Map.of());
+        canQuit = true;
     }
 
     private List<String> ehlo() {
@@ -209,7 +213,7 @@ final class RelayProbe {
                 case "PLAIN" -> {
                     Authentication.Password p = (Authentication.Password) auth;
                     conversation.send("AUTH PLAIN " + base64("\0" + p.username() + "\0" + p.password().reveal()), "AUTH PLAIN [redacted]");
-                    yield conversation.read(true);
+                    yield conversation.read();
                 }
                 case "LOGIN" -> login((Authentication.Password) auth);
                 default -> xoauth2((Authentication.OAuth2) auth, secret);
@@ -225,27 +229,27 @@ final class RelayProbe {
 
     private SmtpReply login(Authentication.Password p) throws IOException {
         conversation.send("AUTH LOGIN", "AUTH LOGIN");
-        SmtpReply reply = conversation.read(true);
+        SmtpReply reply = conversation.read();
         if (reply.code() != 334) {
             return reply;
         }
         conversation.send(base64(p.username()), "[redacted]");
-        reply = conversation.read(true);
+        reply = conversation.read();
         if (reply.code() != 334) {
             return reply;
         }
         conversation.send(base64(p.password().reveal()), "[redacted]");
-        return conversation.read(true);
+        return conversation.read();
     }
 
     private SmtpReply xoauth2(Authentication.OAuth2 o, String token) throws IOException {
         conversation.send("AUTH XOAUTH2 " + base64("user=" + o.username() + "\u0001auth=Bearer " + token + "\u0001\u0001"),
                 "AUTH XOAUTH2 [redacted]");
-        SmtpReply reply = conversation.read(true);
+        SmtpReply reply = conversation.read();
         if (reply.code() == 334) {
             // The error challenge: answering with an empty line makes the server send the final 535.
             conversation.send("", "");
-            reply = conversation.read(true);
+            reply = conversation.read();
         }
         return reply;
     }
@@ -353,11 +357,13 @@ final class RelayProbe {
         if (conversation == null) {
             return;
         }
-        try {
-            conversation.socket().setSoTimeout(2000);
-            quietly("QUIT");
-        } catch (IOException e) {
-            // Courtesy only.
+        if (canQuit) {
+            try {
+                conversation.socket().setSoTimeout(2000);
+                quietly("QUIT");
+            } catch (IOException e) {
+                // Courtesy only.
+            }
         }
         conversation.close();
     }

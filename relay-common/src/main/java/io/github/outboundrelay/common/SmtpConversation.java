@@ -65,14 +65,15 @@ final class SmtpConversation implements Closeable {
         return out;
     }
 
-    /** Reads one reply; {@code redact} replaces its text in the transcript (AUTH challenges). */
-    SmtpReply read(boolean redact) throws IOException {
+    /** Reads one reply. AUTH challenges (334) show as {@code [redacted]} in the transcript: they can echo secrets. */
+    SmtpReply read() throws IOException {
         StringBuilder text = new StringBuilder();
         for (int count = 0; count < MAX_LINES; count++) {
             String line = readLine();
-            transcript.add("S: " + (redact && line.length() >= 3 ? line.substring(0, 3) + " [redacted]" : line));
+            boolean challenge = line.startsWith("334");
+            transcript.add("S: " + (challenge ? "334 [redacted]" : printable(line)));
             if (line.length() < 3 || !Character.isDigit(line.charAt(0))) {
-                throw new ProtocolException("not an SMTP reply: " + (redact ? "[redacted]" : line));
+                throw new ProtocolException("not an SMTP reply: " + printable(line));
             }
             if (text.length() > 0) {
                 text.append('\n');
@@ -89,8 +90,14 @@ final class SmtpConversation implements Closeable {
         throw new ProtocolException("reply longer than " + MAX_LINES + " lines");
     }
 
-    SmtpReply read() throws IOException {
-        return read(false);
+    /** Replaces control characters, so that a TLS record read as text cannot garble a terminal or a page. */
+    private static String printable(String line) {
+        StringBuilder out = new StringBuilder(Math.min(line.length(), 200));
+        for (int i = 0; i < line.length() && out.length() < 200; i++) {
+            char c = line.charAt(i);
+            out.append(c < 32 || c == 127 || c == '\uFFFD' ? '?' : c);
+        }
+        return out.toString();
     }
 
     /** The lines of a multi-line reply after the first code, for EHLO capabilities. */
