@@ -134,11 +134,11 @@ class RelayCliProbeTest {
     }
 
     @Test
-    void anotherPinExitsThreeWithPinMismatch() {
+    void anotherPinExitsThreeWithPinMismatchNamingThePresentedPin() throws Exception {
         CliRun run = probe("--pin", "sha256/" + "A".repeat(43) + "=");
         assertThat(run.exit()).isEqualTo(3);
         assertThat(run.out()).contains("category: CERTIFICATE_PIN_MISMATCH (permanent)",
-                FailureCategory.CERTIFICATE_PIN_MISMATCH.remedy());
+                FailureCategory.CERTIFICATE_PIN_MISMATCH.remedy(), "the relay presented " + relay.pin());
     }
 
     @Test
