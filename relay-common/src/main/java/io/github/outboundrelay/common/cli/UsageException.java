@@ -1,0 +1,8 @@
+package io.github.outboundrelay.common.cli;
+
+/** The command line cannot be used as typed; the message says what to type instead. Exit status 2. */
+final class UsageException extends RuntimeException {
+    UsageException(String message) {
+        super(message, null, false, false);
+    }
+}
