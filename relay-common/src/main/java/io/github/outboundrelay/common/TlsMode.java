@@ -28,7 +28,7 @@ public enum TlsMode {
             case "starttls", "start_tls", "tls" -> STARTTLS;
             case "implicit", "implicit_tls", "ssl", "smtps" -> IMPLICIT_TLS;
             case "none", "plain", "plaintext" -> NONE;
-            default -> throw new InvalidInputException("tls", "'" + text + "' is not a TLS mode",
+            default -> throw new InvalidInputException("tlsMode", "'" + text + "' is not a TLS mode",
                     "Use starttls (port 587), implicit (port 465) or none");
         };
     }

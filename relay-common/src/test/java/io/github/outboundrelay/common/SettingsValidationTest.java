@@ -57,7 +57,7 @@ class SettingsValidationTest {
         assertThat(TlsMode.parse("SSL")).isEqualTo(TlsMode.IMPLICIT_TLS);
         assertThat(TlsMode.parse("implicit")).isEqualTo(TlsMode.IMPLICIT_TLS);
         assertThat(TlsMode.parse("none")).isEqualTo(TlsMode.NONE);
-        assertThat(refused(() -> TlsMode.parse("opportunistic")).field()).isEqualTo("tls");
+        assertThat(refused(() -> TlsMode.parse("opportunistic")).field()).isEqualTo("tlsMode");
     }
 
     @Test

@@ -102,7 +102,7 @@ final class DemoCommand {
         List<EmbeddedRelay.ReceivedMail> mails;
         try {
             mails = relay.awaitMessages(2, WAIT);
-        } catch (AssertionError timedOut) {
+        } catch (IllegalStateException timedOut) {
             // EmbeddedRelay reports a timeout the way its tests want it; here it is an ordinary failure.
             mails = relay.received();
         }

@@ -38,7 +38,6 @@ final class RelayOptions {
     private static final Map<String, String> OPTION_OF_FIELD = Map.ofEntries(
             Map.entry("host", "--host"),
             Map.entry("port", "--port"),
-            Map.entry("tls", "--tls"),
             Map.entry("tlsMode", "--tls"),
             Map.entry("username", "--user"),
             Map.entry("password", "--password-env or --password-stdin"),

@@ -88,14 +88,14 @@ public final class EmbeddedRelay implements AutoCloseable {
         }
     }
 
-    /** Waits until at least {@code count} mails arrived; returns them. @throws AssertionError on timeout */
+    /** Waits until at least {@code count} mails arrived; returns them. @throws IllegalStateException on timeout */
     public List<ReceivedMail> awaitMessages(int count, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (received) {
             while (received.size() < count) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new AssertionError("expected " + count + " mail(s) within " + timeout + ", got " + received.size());
+                    throw new IllegalStateException("expected " + count + " mail(s) within " + timeout + ", got " + received.size());
                 }
                 received.wait(Math.max(1, left / 1_000_000));
             }

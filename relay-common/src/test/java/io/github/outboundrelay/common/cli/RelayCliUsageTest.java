@@ -120,7 +120,7 @@ class RelayCliUsageTest {
     void anUnknownTlsModeExitsTwoWithTheModesThereAre() {
         CliRun run = CliRun.run("probe", "--host", "relay.invalid", "--tls", "maybe");
         assertThat(run.exit()).isEqualTo(2);
-        assertThat(run.err()).contains("invalid tls (--tls)", "fix: Use starttls (port 587), implicit (port 465) or none");
+        assertThat(run.err()).contains("invalid tlsMode (--tls)", "fix: Use starttls (port 587), implicit (port 465) or none");
     }
 
     @Test
