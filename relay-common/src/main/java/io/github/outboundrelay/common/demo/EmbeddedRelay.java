@@ -53,6 +53,7 @@ public final class EmbeddedRelay implements AutoCloseable {
         SMTPServer.Builder builder = SMTPServer.port(0)
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName("localhost")
+                .softwareName("Outbound Relay demo relay")
                 .authenticationHandlerFactory(auth)
                 .requireAuth()
                 .sessionHandler(new CountingSessions())
