@@ -1,0 +1,13 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/AbortException.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson;
+
+import java.io.IOException;
+
+public class AbortException extends IOException {
+    public AbortException() {
+    }
+
+    public AbortException(String message) {
+        super(message);
+    }
+}

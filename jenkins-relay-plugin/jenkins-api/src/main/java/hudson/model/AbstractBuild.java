@@ -1,0 +1,10 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/model/AbstractBuild.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson.model;
+
+import java.io.IOException;
+
+public abstract class AbstractBuild<P extends AbstractProject<P, R>, R extends AbstractBuild<P, R>> extends Run<P, R> {
+    protected AbstractBuild(P job) throws IOException {
+        super(job);
+    }
+}

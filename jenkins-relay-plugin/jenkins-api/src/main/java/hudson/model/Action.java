@@ -1,0 +1,11 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/model/Action.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson.model;
+
+public interface Action extends ModelObject {
+    String getIconFileName();
+
+    @Override
+    String getDisplayName();
+
+    String getUrlName();
+}

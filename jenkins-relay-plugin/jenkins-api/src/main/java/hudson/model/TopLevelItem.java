@@ -1,0 +1,5 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/model/TopLevelItem.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson.model;
+
+public interface TopLevelItem extends Item {
+}

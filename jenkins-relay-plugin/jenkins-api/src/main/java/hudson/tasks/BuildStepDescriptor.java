@@ -1,0 +1,18 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/tasks/BuildStepDescriptor.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson.tasks;
+
+import hudson.model.AbstractProject;
+import hudson.model.Describable;
+import hudson.model.Descriptor;
+
+public abstract class BuildStepDescriptor<T extends BuildStep & Describable<T>> extends Descriptor<T> {
+    protected BuildStepDescriptor(Class<? extends T> clazz) {
+        super(clazz);
+    }
+
+    protected BuildStepDescriptor() {
+    }
+
+    @SuppressWarnings("rawtypes")
+    public abstract boolean isApplicable(Class<? extends AbstractProject> jobType);
+}

@@ -1,0 +1,16 @@
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/tasks/Notifier.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+package hudson.tasks;
+
+import hudson.ExtensionPoint;
+
+@SuppressWarnings("deprecation")
+public abstract class Notifier extends Publisher implements ExtensionPoint {
+    protected Notifier() {
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public BuildStepDescriptor getDescriptor() {
+        return (BuildStepDescriptor) super.getDescriptor();
+    }
+}

@@ -1,0 +1,11 @@
+// Stand-in. Mirrors jenkinsci/workflow-step-api-plugin/src/main/java/org/jenkinsci/plugins/workflow/steps/StepDescriptor.java at tag 710.v3e456cc85233; checked member by member with tools/jenkins-conformance.
+package org.jenkinsci.plugins.workflow.steps;
+
+import hudson.model.Descriptor;
+import java.util.Set;
+
+public abstract class StepDescriptor extends Descriptor<Step> {
+    public abstract Set<? extends Class<?>> getRequiredContext();
+
+    public abstract String getFunctionName();
+}
