@@ -189,10 +189,16 @@ public record OutboundMessage(
             return this;
         }
 
+        /** The From's domain, or this host's name as jakarta.mail itself would use, when there is no usable From. */
+        private String messageIdDomain() {
+            String domain = from == null ? "" : from.domain();
+            return !domain.isEmpty() && domain.indexOf('[') < 0 && MailAddress.isAscii(domain) ? domain : LocalHostName.messageIdDomain();
+        }
+
         /** @throws InvalidInputException naming the field that cannot be sent, and how to fix it */
         public OutboundMessage build() {
             String id = messageId != null ? messageId
-                    : "<" + UUID.randomUUID() + "@" + (from != null && from.domain().indexOf('[') < 0 ? from.domain() : "outbound-relay.invalid") + ">";
+                    : "<" + UUID.randomUUID() + "@" + messageIdDomain() + ">";
             return new OutboundMessage(id, from, to, cc, bcc, replyTo, subject, text, html, headers);
         }
     }

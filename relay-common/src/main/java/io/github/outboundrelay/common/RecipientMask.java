@@ -3,14 +3,20 @@ package io.github.outboundrelay.common;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Masks addresses for logs: {@code alice@example.com} becomes {@code a***@example.com}. */
-final class RecipientMask {
+/**
+ * Masks addresses for logs and admin pages: {@code alice@example.com} becomes {@code a***@example.com}.
+ *
+ * <pre>{@code
+ * String shown = settings.maskRecipients() ? RecipientMask.mask(address) : address;
+ * }</pre>
+ */
+public final class RecipientMask {
     private static final Pattern ADDRESS = Pattern.compile("([^\\s<>\"'@,;:]+)@([A-Za-z0-9.\\-\\[\\]\\u0080-\\uFFFF]+)");
 
     private RecipientMask() {
     }
 
-    static String mask(String address) {
+    public static String mask(String address) {
         int at = address.lastIndexOf('@');
         if (at <= 0) {
             return "***";
@@ -19,7 +25,7 @@ final class RecipientMask {
     }
 
     /** Masks every address inside free text such as a server reply ("550 5.1.1 <bob@x.org>: unknown user"). */
-    static String maskWithin(String text) {
+    public static String maskWithin(String text) {
         Matcher m = ADDRESS.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

@@ -170,7 +170,7 @@ final class RelayProbe {
 
     private List<String> ehlo() {
         long start = System.nanoTime();
-        String name = settings.heloName() != null ? settings.heloName() : localName();
+        String name = settings.heloName() != null ? settings.heloName() : LocalHostName.ehloName();
         SmtpReply reply = exchange(SmtpStep.EHLO, start, "EHLO " + name, "EHLO " + name);
         List<String> capabilities = SmtpConversation.lines(reply).stream().skip(1).map(String::strip).toList();
         expect(SmtpStep.EHLO, start, reply, 250, capabilities.size() + " extension(s) offered",
@@ -434,15 +434,6 @@ final class RelayProbe {
 
     private static String base64(String text) {
         return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String localName() {
-        try {
-            String name = InetAddress.getLocalHost().getCanonicalHostName();
-            return name.contains(".") ? name : "[" + InetAddress.getLocalHost().getHostAddress() + "]";
-        } catch (IOException e) {
-            return "[127.0.0.1]";
-        }
     }
 
     private static long millisSince(long startNanos) {

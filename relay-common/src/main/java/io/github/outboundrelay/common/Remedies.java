@@ -16,6 +16,8 @@ final class Remedies {
             new Hint(FailureCategory.AUTH_FAILED, "5.7.139", "Microsoft 365 refused basic authentication: enable SMTP AUTH for the mailbox, check that security defaults do not block it, or use OAuth2."),
             new Hint(FailureCategory.AUTH_FAILED, "gsmtp", "Google Workspace: use an app password (needs 2-Step Verification) or OAuth2, and the full address as user name."),
             new Hint(FailureCategory.AUTH_FAILED, "username and password not accepted", "Google Workspace: use an app password (needs 2-Step Verification) or OAuth2, and the full address as user name."),
+            new Hint(FailureCategory.AUTH_FAILED, "not authenticated", "The relay requires authentication before it takes mail: configure a user name and password (or OAuth2) for it."),
+            new Hint(FailureCategory.AUTH_FAILED, "authentication required", "The relay requires authentication before it takes mail: configure a user name and password (or OAuth2) for it."),
             new Hint(FailureCategory.AUTH_FAILED, "5.7.3", "Microsoft 365: check the password; an account with MFA needs an app password or OAuth2."),
             new Hint(FailureCategory.SENDER_REJECTED, "sendasdenied", "Microsoft 365: the authenticated mailbox may not send as this From address; grant it Send As permission or use its own address."),
             new Hint(FailureCategory.SENDER_REJECTED, "not verified", "Amazon SES: verify the sender address or domain in the SES console (and request production access to leave the sandbox)."),

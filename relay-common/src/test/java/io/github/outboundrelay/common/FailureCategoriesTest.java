@@ -241,6 +241,13 @@ class FailureCategoriesTest {
     }
 
     @Test
+    void relayDemandingAuthenticationThatIsNotConfiguredSaysSo() throws IOException {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply("MAIL", "530 5.7.57 Client not authenticated to send mail").start()) {
+            assertBoth(plain(peer.port()).build(), FailureCategory.AUTH_FAILED, "configure a user name and password");
+        }
+    }
+
+    @Test
     void tokenEndpointRefusingTheClientIsAuthToken() throws IOException {
         HttpServer tokenEndpoint = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         tokenEndpoint.createContext("/token", exchange -> {

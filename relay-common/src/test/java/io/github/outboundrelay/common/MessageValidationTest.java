@@ -83,6 +83,8 @@ class MessageValidationTest {
         OutboundMessage m = valid().from("ci@example.com").build();
         assertThat(m.messageId()).matches("<[0-9a-f-]{36}@example\\.com>");
         assertThat(valid().messageId("<kept@example.com>").build().messageId()).isEqualTo("<kept@example.com>");
+        assertThat(valid().build().messageId()).as("no From: this host's name, as jakarta.mail would")
+                .endsWith("@" + LocalHostName.messageIdDomain() + ">");
         assertThat(refused(b -> b.messageId("no-brackets@example.com")).field()).isEqualTo("messageId");
     }
 
