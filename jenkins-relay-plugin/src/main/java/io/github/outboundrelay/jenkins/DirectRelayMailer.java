@@ -3,6 +3,7 @@ package io.github.outboundrelay.jenkins;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.RelayClient;
 import io.github.outboundrelay.common.RelaySettings;
 import java.time.Instant;
@@ -94,7 +95,7 @@ final class DirectRelayMailer implements RelayMailer {
 
     private void deadLetter(OutboundMessage message, DeliveryException e, String detail) {
         List<String> recipients = message.recipients().stream()
-                .map(a -> maskRecipients ? mask(a.address()) : a.address()).toList();
+                .map(a -> maskRecipients ? RecipientMask.mask(a.address()) : a.address()).toList();
         DeadLetter letter = new DeadLetter(message.messageId(), Instant.now(), recipients, e == null ? null : e.category(), detail);
         synchronized (deadLetters) {
             deadLetters.put(message.messageId(), new Dead(message, letter));
@@ -103,12 +104,6 @@ final class DirectRelayMailer implements RelayMailer {
             }
         }
         deadLettered.incrementAndGet();
-    }
-
-    /** {@code a***@example.com}: enough to recognise a mailbox, not to harvest it. */
-    static String mask(String address) {
-        int at = address.lastIndexOf('@');
-        return at <= 0 ? "***" : address.charAt(0) + "***" + address.substring(at);
     }
 
     @Override
