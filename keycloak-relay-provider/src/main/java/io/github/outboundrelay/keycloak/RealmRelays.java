@@ -62,6 +62,16 @@ final class RealmRelays implements AutoCloseable {
         }
     }
 
+    /** The realm was deleted: its relay finishes what it holds, then closes; its log and counters go. */
+    void remove(String realmId) {
+        RealmRelay relay = relays.remove(realmId);
+        if (relay != null) {
+            relay.retire();
+        }
+        logs.remove(realmId);
+        counters.remove(realmId);
+    }
+
     Optional<RealmRelay> current(String realmId) {
         return Optional.ofNullable(relays.get(realmId));
     }

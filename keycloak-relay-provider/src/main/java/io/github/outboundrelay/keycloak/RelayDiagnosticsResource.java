@@ -31,7 +31,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  *
  * <pre>
  * POST .../outbound-relay/probe[?to=me@example.com]   body: none (the realm's saved Email tab) or a proposed smtpServer map
- * GET  .../outbound-relay/status                     settings in force, counters, whether the relay sender is active
+ * GET  .../outbound-relay/status                     saved settings, the live relay's, counters, whether the sender is active
  * GET  .../outbound-relay/metrics                    counters
  * GET  .../outbound-relay/events                     recent delivery events, oldest first
  * GET|DELETE .../outbound-relay/dead-letters, POST .../dead-letters/{id}/retry   (need the durable queue: 501 for now)
@@ -117,6 +117,8 @@ public final class RelayDiagnosticsResource {
                 answer.put("problem", e.getMessage());
             }
         }
+        // What the realm's live relay was built with: equal to "configuration" once a mail went out after a change.
+        answer.put("relayInUse", relays.current(realm.getId()).map(r -> r.configuration().describe()).orElse(null));
         answer.put("metrics", metricsMap());
         answer.put("queue", queueStatus());
         return json(Response.Status.OK, answer);

@@ -8,6 +8,7 @@ import org.keycloak.email.EmailSenderProvider;
 import org.keycloak.email.EmailSenderProviderFactory;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 
@@ -31,7 +32,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     @Override
     public void init(Config.Scope config) {
         // A bad option stops Keycloak at startup with the option's name, rather than failing the first login mail.
-        server = ServerOptions.parse(config::get, Path.of(System.getProperty("kc.home.dir", ".")));
+        server = ServerOptions.parse(config::get, Path.of(System.getProperty("kc.home.dir", ".")).toAbsolutePath().normalize());
         relays = new RealmRelays();
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), spool %s (durable queue not installed in this "
                         + "build: mail is handed to %d delivery thread(s) per realm, one attempt each)",
@@ -40,6 +41,12 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+        // A deleted realm's relay lets go of its connections and threads.
+        factory.register(event -> {
+            if (event instanceof RealmModel.RealmRemovedEvent removed) {
+                relays.remove(removed.getRealm().getId());
+            }
+        });
     }
 
     @Override

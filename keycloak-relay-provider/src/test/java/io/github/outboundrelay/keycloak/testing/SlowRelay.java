@@ -25,9 +25,9 @@ public final class SlowRelay implements AutoCloseable {
     private final Duration delay;
     private final List<String> received = new ArrayList<>(); // guarded by itself
 
-    private SlowRelay(SSLContext tls, String user, String password, Duration delay) {
+    private SlowRelay(SSLContext tls, String user, String password, Duration delay, int port) {
         this.delay = delay;
-        server = SMTPServer.port(0)
+        server = SMTPServer.port(port)
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName("localhost")
                 .startTlsSocketFactory(tls).enableTLS().requireTLS()
@@ -43,7 +43,12 @@ public final class SlowRelay implements AutoCloseable {
     }
 
     public static SlowRelay start(SSLContext tls, String user, String password, Duration delay) {
-        return new SlowRelay(tls, user, password, delay);
+        return new SlowRelay(tls, user, password, delay, 0);
+    }
+
+    /** On a given port: to bring a relay "back" where Keycloak expects it. */
+    public static SlowRelay startOnPort(SSLContext tls, String user, String password, Duration delay, int port) {
+        return new SlowRelay(tls, user, password, delay, port);
     }
 
     public int port() {
