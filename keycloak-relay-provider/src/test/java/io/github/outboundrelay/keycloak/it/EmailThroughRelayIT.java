@@ -55,6 +55,21 @@ class EmailThroughRelayIT {
     }
 
     @Test
+    void forgotPasswordOnTheLoginPageSendsTheResetMail() throws Exception {
+        AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm, Map.of("resetPasswordAllowed", true)));
+        suite.admin.createUser(realm, "oscar", "oscar@example.org", "Oscar-pw-1");
+
+        LoginPages.Answer answer = LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "oscar");
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.page()).contains("You should receive an email shortly");
+
+        ReceivedMessage mail = awaitMailTo("oscar@example.org");
+        assertThat(mail.subject()).isEqualTo("Reset password");
+        assertThat(mail.from().getAddress()).isEqualTo("sso@example.com");
+        assertThat(mail.actionLink()).contains("/realms/" + realm + "/login-actions/action-token?key=");
+    }
+
+    @Test
     void verifyEmailArrivesWithItsLink() throws Exception {
         String userId = suite.admin.createUser(realm, "dave", "dave@example.org", "Dave-pw-1");
         AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm + "/users/" + userId + "/send-verify-email", Map.of()));

@@ -50,6 +50,8 @@ final class KeycloakServer implements AutoCloseable {
      */
     static KeycloakServer start(Path home, Path providerJar, Path workDir, List<String> options, String adminPassword)
             throws IOException, InterruptedException {
+        home = home.toAbsolutePath();
+        workDir = workDir.toAbsolutePath();
         if (!Files.isRegularFile(home.resolve("bin/kc.sh"))) {
             throw new IllegalStateException("No Keycloak at " + home + ": run through Maven (mvn verify), which unpacks it");
         }
