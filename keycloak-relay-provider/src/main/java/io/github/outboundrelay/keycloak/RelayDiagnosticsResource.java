@@ -38,9 +38,6 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  * </pre>
  */
 public final class RelayDiagnosticsResource {
-    /** What the admin console sends back for a stored secret it does not show. */
-    static final String MASKED_SECRET = "**********";
-
     private final KeycloakSession session;
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
@@ -168,17 +165,11 @@ public final class RelayDiagnosticsResource {
         return queueMissing();
     }
 
-    /** The proposed Email tab; a masked secret means the stored one, as in the console's own test. */
+    /** The proposed Email tab; a masked secret means the saved one if it goes to the same relay and user. */
     private Map<String, String> proposedSettings(String body) {
         Map<String, String> smtp = new HashMap<>();
         Json.parseObject(body).forEach((k, v) -> smtp.put(k, v == null ? null : String.valueOf(v)));
-        Map<String, String> saved = realm.getSmtpConfig() == null ? Map.of() : realm.getSmtpConfig();
-        for (String secret : List.of("password", "authTokenClientSecret")) {
-            if (MASKED_SECRET.equals(smtp.get(secret))) {
-                smtp.put(secret, saved.get(secret));
-            }
-        }
-        return smtp;
+        return ProposedSettings.withSavedSecrets(smtp, realm.getSmtpConfig());
     }
 
     private Map<String, Object> metricsMap() {

@@ -61,6 +61,23 @@ class DiagnosticsAccessIT {
     }
 
     @Test
+    void onlyManageRealmMaySaveTheOutboundRelayTab() {
+        String realmId = (String) AdminApi.expect(200, suite.admin.get("/admin/realms/" + realm)).json().get("id");
+        Map<String, Object> tab = Map.of("providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId,
+                "config", Map.of("rateLimitPerMinute", List.of("10")));
+        assertThat(viewer.post("/admin/realms/" + realm + "/components", tab).status()).isEqualTo(403);
+        assertThat(manager.post("/admin/realms/" + realm + "/components", tab).status()).isEqualTo(201);
+        // and a bad value is refused with the field named, as the console shows it
+        Map<String, Object> bad = Map.of("providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId,
+                "config", Map.of("fallbackRelay", List.of("no-port-here")));
+        AdminApi.Reply refused = manager.post("/admin/realms/" + realm + "/components", bad);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("fallbackRelay");
+    }
+
+    @Test
     void aRealmAdministratorWithManageRealmIsServed() {
         Map<String, Object> status = AdminApi.expect(200, manager.get(path("status"))).json();
         assertThat(status).containsEntry("realm", realm).containsEntry("emailSender", "relay");

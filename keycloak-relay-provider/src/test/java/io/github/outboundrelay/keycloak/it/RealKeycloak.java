@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 final class RealKeycloak implements ParameterResolver {
 
     /** What every integration test shares. */
-    static final class Suite implements ExtensionContext.Store.CloseableResource {
+    static final class Suite implements AutoCloseable {
         final SelfSignedCertificate certificate;
         final EmbeddedRelay relay;
         final String relayUser = "keycloak-relay";
@@ -102,14 +102,31 @@ final class RealKeycloak implements ParameterResolver {
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
-                .getOrComputeIfAbsent(Suite.class, key -> {
-                    try {
-                        return new Suite();
-                    } catch (Exception e) {
-                        throw new IllegalStateException("could not start Keycloak for the integration tests", e);
-                    }
-                }, Suite.class);
+        // A failed start is remembered too: the next class fails at once instead of starting Keycloak again.
+        Started started = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+                .getOrComputeIfAbsent(Started.class, key -> Started.attempt(), Started.class);
+        if (started.failure != null) {
+            throw new IllegalStateException("could not start Keycloak for the integration tests", started.failure);
+        }
+        return started.suite;
+    }
+
+    /** The suite, or why it could not start. Closing it stops Keycloak and the relay at the end of the run. */
+    private record Started(Suite suite, Exception failure) implements ExtensionContext.Store.CloseableResource {
+        static Started attempt() {
+            try {
+                return new Started(new Suite(), null);
+            } catch (Exception e) {
+                return new Started(null, e);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (suite != null) {
+                suite.close();
+            }
+        }
     }
 
     /** Waits for a condition instead of sleeping a fixed time. */
