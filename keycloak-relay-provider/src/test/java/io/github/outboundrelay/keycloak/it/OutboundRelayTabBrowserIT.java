@@ -106,7 +106,12 @@ class OutboundRelayTabBrowserIT {
         WebElement emailTab = browser.findElement(By.cssSelector("[data-testid='rs-email-tab']"));
         ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'nearest', inline: 'center'}); arguments[0].click();", emailTab);
         wait.until(ExpectedConditions.urlContains("/realm-settings/email"));
-        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("input[data-testid='smtpServer.host'], input#kc-host, input[name='smtpServer.host']")));
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("input[name='smtpServer.host']")));
+        for (WebElement close : browser.findElements(By.cssSelector(".pf-v5-c-alert__action button"))) {
+            close.click(); // the earlier "Saved successfully" would hide part of the form
+        }
+        WebElement connection = browser.findElement(By.xpath("//*[normalize-space(text())='Connection & Authentication']"));
+        ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'});", connection);
         screenshot("keycloak-email-tab.png");
     }
 
