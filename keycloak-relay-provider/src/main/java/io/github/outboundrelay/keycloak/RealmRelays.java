@@ -20,6 +20,7 @@ final class RealmRelays implements AutoCloseable {
     private final ConcurrentHashMap<String, RealmRelay> relays = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, RealmCounters> counters = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     /** The realm's relay for this configuration, building it (and retiring the old one) if the settings changed. */
     RealmRelay forRealm(String realmId, String realmName, RelayConfiguration configuration) {
@@ -44,6 +45,9 @@ final class RealmRelays implements AutoCloseable {
             throws RelayBusyException {
         // A relay retired between lookup and hand-over (a settings change racing this mail) refuses; ask again.
         while (!forRealm(realmId, realmName, configuration).deliver(message)) {
+            if (closed) {
+                throw new RelayBusyException("Keycloak is shutting down: mail for realm " + realmName + " was not taken");
+            }
             Thread.onSpinWait();
         }
     }
@@ -86,6 +90,7 @@ final class RealmRelays implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         relays.values().forEach(RealmRelay::retire);
         relays.values().forEach(r -> r.retireAndWait(SHUTDOWN_WAIT_MILLIS));
         relays.clear();

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A relay that takes seconds per message holds up nobody's login request; the console's test still waits for it. */
 @ExtendWith(RealKeycloak.class)
 class SlowRelayIT {
-    static final Duration RELAY_DELAY = Duration.ofSeconds(3);
+    static final Duration RELAY_DELAY = Duration.ofSeconds(4);
 
     static RealKeycloak.Suite suite;
     static SlowRelay slow;
@@ -42,7 +42,8 @@ class SlowRelayIT {
                 List.of("UPDATE_PASSWORD")));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-        assertThat(took).as("the request must not wait for the relay's %s", RELAY_DELAY).isLessThan(Duration.ofMillis(1500));
+        // Half the relay's delay: room for a loaded build machine, and still proof that nobody waited for the relay.
+        assertThat(took).as("the request must not wait for the relay's %s", RELAY_DELAY).isLessThan(RELAY_DELAY.dividedBy(2));
         assertThat(slow.received()).as("not delivered yet when the request returned").hasSize(before);
         String mail = slow.awaitMessages(before + 1, Duration.ofSeconds(30)).get(before);
         assertThat(mail).contains("Subject: Update Your Account", "erin@example.org");

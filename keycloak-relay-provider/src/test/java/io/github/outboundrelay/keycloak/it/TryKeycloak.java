@@ -78,6 +78,7 @@ public final class TryKeycloak {
         say("  %s, %s: %s", report.get("relay"), report.get("tlsMode"), Boolean.TRUE.equals(probe.get("passed")) ? "every step passed" : "FAILED");
         for (Map<String, Object> step : (List<Map<String, Object>>) report.get("steps")) {
             say("  %-7s %-10s %5s ms  %s", step.get("outcome"), step.get("step"), step.get("elapsedMillis"), step.get("summary"));
+            ((Map<String, Object>) step.get("details")).forEach((k, v) -> say("%30s%s: %s", "", k, v));
             if (step.get("category") != null) {
                 say("          %s: %s", step.get("category"), step.get("remedy"));
             }
