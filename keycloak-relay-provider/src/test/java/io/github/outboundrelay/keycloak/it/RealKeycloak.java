@@ -111,8 +111,8 @@ final class RealKeycloak implements ParameterResolver {
         return started.suite;
     }
 
-    /** The suite, or why it could not start. Closing it stops Keycloak and the relay at the end of the run. */
-    private record Started(Suite suite, Exception failure) implements ExtensionContext.Store.CloseableResource {
+    /** The suite, or why it could not start. JUnit closes it (AutoCloseable in the root store) when the run ends. */
+    private record Started(Suite suite, Exception failure) implements AutoCloseable {
         static Started attempt() {
             try {
                 return new Started(new Suite(), null);
