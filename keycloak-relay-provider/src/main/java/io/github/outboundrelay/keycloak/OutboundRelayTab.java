@@ -1,0 +1,100 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.InvalidInputException;
+import java.util.List;
+import java.util.Map;
+import org.keycloak.Config;
+import org.keycloak.component.ComponentModel;
+import org.keycloak.component.ComponentValidationException;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
+import org.keycloak.provider.ProviderConfigProperty;
+import org.keycloak.provider.ProviderConfigurationBuilder;
+import org.keycloak.services.ui.extend.UiTabProvider;
+import org.keycloak.services.ui.extend.UiTabProviderFactory;
+
+/**
+ * The "Outbound relay" tab under Realm settings: what the Email tab lacks. The admin console renders it from
+ * {@link #getConfigProperties()} and stores it as a realm component (so realm export and import carry it); saving
+ * needs manage-realm, as for every component. Needs Keycloak's {@code declarative-ui} feature
+ * ({@code --features=declarative-ui}).
+ */
+public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFactory<ComponentModel> {
+    /** The tab's title, and the component's provider id. */
+    public static final String ID = "Outbound relay";
+    static final String ROUTE_TAB = "outbound-relay";
+
+    @Override
+    public String getId() {
+        return ID;
+    }
+
+    @Override
+    public String getHelpText() {
+        return "Rate limit, fallback relay, certificate pin, retry lifetime and recipient masking for this realm's mail. "
+                + "Diagnostics: POST /admin/realms/{realm}/outbound-relay/probe, GET .../status and .../events.";
+    }
+
+    @Override
+    public String getPath() {
+        return "/:realm/realm-settings/:tab?";
+    }
+
+    @Override
+    public Map<String, String> getParams() {
+        return Map.of("tab", ROUTE_TAB);
+    }
+
+    @Override
+    public List<ProviderConfigProperty> getConfigProperties() {
+        return ProviderConfigurationBuilder.create()
+                .property().name(RealmRelayOptions.RATE_LIMIT_PER_MINUTE).label("Rate limit (mails per minute)")
+                .type(ProviderConfigProperty.INTEGER_TYPE)
+                .helpText("The most mails this realm sends per minute; the relay's own limit, such as 30 for a Microsoft 365 "
+                        + "mailbox. 0 for no limit; empty for the server's default.")
+                .add()
+                .property().name(RealmRelayOptions.FALLBACK_RELAY).label("Fallback relay")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("host:port of a second relay, tried with the same credentials when the Email tab's relay fails.")
+                .add()
+                .property().name(RealmRelayOptions.CERTIFICATE_PIN).label("Certificate pin")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("sha256/BASE64 hash of the relay's public key, checked besides the certificate chain. The probe "
+                        + "report prints it. Empty: no pin.")
+                .add()
+                .property().name(RealmRelayOptions.RETRY_LIFETIME_HOURS).label("Retry lifetime (hours)")
+                .type(ProviderConfigProperty.INTEGER_TYPE)
+                .helpText("How long a mail the relay did not take is retried before it becomes a dead letter. Empty for "
+                        + "the server's default.")
+                .add()
+                .property().name(RealmRelayOptions.MASK_RECIPIENTS).label("Mask recipients in logs")
+                .type(ProviderConfigProperty.BOOLEAN_TYPE).defaultValue("true")
+                .helpText("Show recipient addresses as a***@example.com in Keycloak's log and the delivery events.")
+                .add()
+                .build();
+    }
+
+    /** Refuses a bad value on save, naming the field; the console shows the message. */
+    @Override
+    public void validateConfiguration(KeycloakSession session, RealmModel realm, ComponentModel model)
+            throws ComponentValidationException {
+        try {
+            RealmRelayOptions.parse(model.getConfig());
+        } catch (InvalidInputException e) {
+            throw new ComponentValidationException(e.getMessage());
+        }
+    }
+
+    @Override
+    public void init(Config.Scope config) {
+    }
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,126 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.TrustSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a realm sets on its "Outbound relay" tab, beyond the Email tab. Each value is null when the realm leaves it to
+ * the server-wide default ({@link ServerOptions}).
+ *
+ * @param rateLimitPerMinute mails per minute for this realm, 0 for no limit
+ * @param fallbackRelay      {@code host:port} tried when the realm's relay fails, with the same credentials
+ * @param certificatePin     {@code sha256/BASE64} pin the relay's key must match
+ * @param retryLifetimeHours how long a mail is retried before it becomes a dead letter
+ * @param maskRecipients     whether logs and delivery events mask recipient addresses
+ */
+record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, String certificatePin,
+                         Integer retryLifetimeHours, Boolean maskRecipients) {
+
+    static final String RATE_LIMIT_PER_MINUTE = "rateLimitPerMinute";
+    static final String FALLBACK_RELAY = "fallbackRelay";
+    static final String CERTIFICATE_PIN = "certificatePin";
+    static final String RETRY_LIFETIME_HOURS = "retryLifetimeHours";
+    static final String MASK_RECIPIENTS = "maskRecipients";
+
+    /** A realm that has not saved its tab. */
+    static final RealmRelayOptions DEFAULTS = new RealmRelayOptions(null, null, null, null, null);
+
+    RealmRelayOptions {
+        if (rateLimitPerMinute != null && (rateLimitPerMinute < 0 || rateLimitPerMinute > 100_000)) {
+            throw new InvalidInputException(RATE_LIMIT_PER_MINUTE, "is " + rateLimitPerMinute + ", outside 0..100000",
+                    "Give the relay's per-minute limit for this account (Microsoft 365 allows 30), or 0 for none");
+        }
+        if (retryLifetimeHours != null && (retryLifetimeHours < 1 || retryLifetimeHours > 24 * 30)) {
+            throw new InvalidInputException(RETRY_LIFETIME_HOURS, "is " + retryLifetimeHours + ", outside 1..720",
+                    "Give the hours a mail may wait for the relay, such as 24; a reset link expires long before 30 days");
+        }
+        if (fallbackRelay != null) {
+            HostAndPort.check(fallbackRelay, FALLBACK_RELAY);
+        }
+        if (certificatePin != null) {
+            try {
+                TrustSettings.jvmDefault().withPins(List.of(certificatePin));
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(CERTIFICATE_PIN, e.problem(), e.fix());
+            }
+        }
+    }
+
+    /**
+     * Reads the tab's stored component configuration. Blank values mean "use the server default"; keys the admin
+     * console adds from its route ({@code realm}, {@code tab}) are ignored.
+     *
+     * @throws InvalidInputException naming the tab field that cannot be used
+     */
+    static RealmRelayOptions parse(Map<String, List<String>> config) {
+        if (config == null) {
+            return DEFAULTS;
+        }
+        return new RealmRelayOptions(
+                integer(config, RATE_LIMIT_PER_MINUTE),
+                text(config, FALLBACK_RELAY),
+                text(config, CERTIFICATE_PIN),
+                integer(config, RETRY_LIFETIME_HOURS),
+                bool(config, MASK_RECIPIENTS));
+    }
+
+    int effectiveRateLimitPerMinute(ServerOptions server) {
+        return rateLimitPerMinute != null ? rateLimitPerMinute : server.rateLimitPerMinute();
+    }
+
+    Duration effectiveRetryLifetime(ServerOptions server) {
+        return retryLifetimeHours != null ? Duration.ofHours(retryLifetimeHours) : server.retryLifetime();
+    }
+
+    boolean effectiveMaskRecipients(ServerOptions server) {
+        return maskRecipients != null ? maskRecipients : server.maskRecipients();
+    }
+
+    /** The realm's fallback first, then the server's. */
+    List<String> effectiveFallbackRelays(ServerOptions server) {
+        List<String> relays = new ArrayList<>();
+        if (fallbackRelay != null) {
+            relays.add(fallbackRelay);
+        }
+        server.fallbackRelays().stream().filter(r -> !relays.contains(r)).forEach(relays::add);
+        return List.copyOf(relays);
+    }
+
+    /** The server's pins and the realm's. */
+    List<String> effectivePins(ServerOptions server) {
+        List<String> pins = new ArrayList<>(server.pins());
+        if (certificatePin != null && !pins.contains(certificatePin)) {
+            pins.add(certificatePin);
+        }
+        return List.copyOf(pins);
+    }
+
+    private static String text(Map<String, List<String>> config, String key) {
+        List<String> values = config.get(key);
+        if (values == null || values.isEmpty() || values.get(0) == null || values.get(0).isBlank()) {
+            return null;
+        }
+        return values.get(0).strip();
+    }
+
+    private static Integer integer(Map<String, List<String>> config, String key) {
+        String value = text(config, key);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Integer.valueOf(value);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(key, "'" + value + "' is not a whole number", "Give a number such as 30, or leave it empty for the server default");
+        }
+    }
+
+    private static Boolean bool(Map<String, List<String>> config, String key) {
+        String value = text(config, key);
+        return value == null ? null : Boolean.valueOf(value);
+    }
+}

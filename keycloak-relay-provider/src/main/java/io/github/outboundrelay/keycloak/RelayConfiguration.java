@@ -1,0 +1,53 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.Authentication;
+import io.github.outboundrelay.common.RelaySettings;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything one realm's mail goes out with: the Email tab's settings, the Outbound relay tab's options and the
+ * server's defaults. Equal configurations share one {@link RealmRelay}; a changed one gets a new relay.
+ *
+ * @param settings the engine settings, from the Email tab and the server options
+ * @param realm    the realm's Outbound relay tab
+ * @param server   the server-wide provider options
+ * @param debug    the Email tab's "debug" switch: a failed delivery also logs the probe's redacted transcript
+ */
+record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug) {
+
+    /** The settings in force, for the diagnostics resource: names and numbers only, never a secret. */
+    Map<String, Object> describe() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("relay", settings.relayName());
+        map.put("tlsMode", settings.tlsMode().name());
+        map.put("authentication", describe(settings.authentication()));
+        map.put("from", String.valueOf(settings.from()));
+        map.put("replyTo", settings.replyTo() == null ? null : settings.replyTo().toString());
+        map.put("envelopeFrom", settings.envelopeFrom() == null ? null : settings.envelopeFrom().address());
+        map.put("allowUtf8", settings.allowUtf8());
+        map.put("connectTimeoutMillis", settings.timeouts().connect().toMillis());
+        map.put("readTimeoutMillis", settings.timeouts().read().toMillis());
+        map.put("writeTimeoutMillis", settings.timeouts().write().toMillis());
+        map.put("trust", settings.trust().source().name());
+        map.put("certificatePins", settings.trust().pins());
+        map.put("maskRecipients", settings.maskRecipients());
+        map.put("maxConnections", settings.maxConnections());
+        map.put("rateLimitPerMinute", realm.effectiveRateLimitPerMinute(server));
+        map.put("retryLifetimeHours", realm.effectiveRetryLifetime(server).toHours());
+        map.put("fallbackRelays", realm.effectiveFallbackRelays(server));
+        map.put("spoolDir", server.spoolDir().toString());
+        map.put("debug", debug);
+        return map;
+    }
+
+    private static String describe(Authentication authentication) {
+        if (authentication instanceof Authentication.Password p) {
+            return "password (user " + p.username() + ")";
+        }
+        if (authentication instanceof Authentication.OAuth2 o) {
+            return "oauth2 (user " + o.username() + ", token URL " + o.tokenUrl() + ")";
+        }
+        return "none";
+    }
+}

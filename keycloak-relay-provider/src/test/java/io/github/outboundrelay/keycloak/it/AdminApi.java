@@ -1,0 +1,143 @@
+package io.github.outboundrelay.keycloak.it;
+
+import io.github.outboundrelay.common.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keycloak's real admin REST API, as a test drives it: a bearer token from a password grant, JSON in and out.
+ * Tokens are fetched again before they expire (60 s in the master realm).
+ */
+final class AdminApi {
+    /** A response: status and body. */
+    record Reply(int status, String body) {
+        Map<String, Object> json() {
+            return Json.parseObject(body);
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> jsonArray() {
+            return (List<Map<String, Object>>) Json.parseObject("{\"a\":" + body + "}").get("a");
+        }
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final URI base;
+    private final String realm;
+    private final String user;
+    private final String password;
+    private String token;
+    private long tokenFetchedAt;
+
+    /** Logs in as {@code user} of {@code realm} through its {@code admin-cli} client. */
+    AdminApi(URI base, String realm, String user, String password) {
+        this.base = base;
+        this.realm = realm;
+        this.user = user;
+        this.password = password;
+    }
+
+    /** Without a token: what an anonymous caller gets. */
+    static AdminApi anonymous(URI base) {
+        return new AdminApi(base, null, null, null);
+    }
+
+    URI base() {
+        return base;
+    }
+
+    Reply get(String path) {
+        return send(request(path).GET());
+    }
+
+    Reply post(String path, Object body) {
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : Json.write(body))));
+    }
+
+    Reply put(String path, Object body) {
+        return send(request(path).header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(Json.write(body))));
+    }
+
+    Reply delete(String path) {
+        return send(request(path).DELETE());
+    }
+
+    /** Creates a realm with this Email tab; returns its name. */
+    String createRealm(String name, Map<String, String> smtpServer) {
+        expect(201, post("/admin/realms", Map.of("realm", name, "enabled", true, "smtpServer", smtpServer)));
+        return name;
+    }
+
+    void setSmtpServer(String realmName, Map<String, String> smtpServer) {
+        expect(204, put("/admin/realms/" + realmName, Map.of("smtpServer", smtpServer)));
+    }
+
+    /** Creates a user with a verified-or-not email and a password; returns its id. */
+    String createUser(String realmName, String username, String email, String userPassword) {
+        Reply reply = post("/admin/realms/" + realmName + "/users", Map.of(
+                "username", username, "email", email, "enabled", true, "emailVerified", false,
+                "firstName", username, "lastName", "Tester",
+                "credentials", List.of(Map.of("type", "password", "value", userPassword, "temporary", false))));
+        expect(201, reply);
+        return userId(realmName, username);
+    }
+
+    String userId(String realmName, String username) {
+        Reply reply = expect(200, get("/admin/realms/" + realmName + "/users?exact=true&username=" + encode(username)));
+        return (String) reply.jsonArray().get(0).get("id");
+    }
+
+    static Reply expect(int status, Reply reply) {
+        if (reply.status() != status) {
+            throw new AssertionError("expected HTTP " + status + ", got " + reply.status() + ": " + reply.body());
+        }
+        return reply;
+    }
+
+    static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+        if (user != null) {
+            builder.header("Authorization", "Bearer " + token());
+        }
+        return builder;
+    }
+
+    private Reply send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(response.statusCode(), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private synchronized String token() {
+        if (token == null || System.nanoTime() - tokenFetchedAt > Duration.ofSeconds(30).toNanos()) {
+            String form = "grant_type=password&client_id=admin-cli&username=" + encode(user) + "&password=" + encode(password);
+            Reply reply = send(HttpRequest.newBuilder(base.resolve("/realms/" + realm + "/protocol/openid-connect/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form)));
+            expect(200, reply);
+            token = (String) reply.json().get("access_token");
+            tokenFetchedAt = System.nanoTime();
+        }
+        return token;
+    }
+}

@@ -1,0 +1,89 @@
+package io.github.outboundrelay.keycloak.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The diagnostics resource is for realm administrators with manage-realm, and nobody else. */
+@ExtendWith(RealKeycloak.class)
+class DiagnosticsAccessIT {
+    static RealKeycloak.Suite suite;
+    static String realm;
+    static AdminApi viewer;
+    static AdminApi manager;
+
+    @BeforeAll
+    static void createUsers(RealKeycloak.Suite shared) {
+        suite = shared;
+        realm = suite.newRealm("access");
+        suite.admin.createUser(realm, "viewer", "viewer@example.org", "Viewer-pw-1");
+        suite.admin.createUser(realm, "manager", "manager@example.org", "Manager-pw-1");
+        grantRealmManagementRole("viewer", "view-realm");
+        grantRealmManagementRole("manager", "manage-realm");
+        viewer = new AdminApi(suite.keycloak.baseUri(), realm, "viewer", "Viewer-pw-1");
+        manager = new AdminApi(suite.keycloak.baseUri(), realm, "manager", "Manager-pw-1");
+    }
+
+    static void grantRealmManagementRole(String username, String role) {
+        String clients = "/admin/realms/" + realm + "/clients";
+        String clientId = (String) AdminApi.expect(200, suite.admin.get(clients + "?clientId=realm-management"))
+                .jsonArray().get(0).get("id");
+        Map<String, Object> roleRep = AdminApi.expect(200, suite.admin.get(clients + "/" + clientId + "/roles/" + role)).json();
+        String userId = suite.admin.userId(realm, username);
+        AdminApi.expect(204, suite.admin.post("/admin/realms/" + realm + "/users/" + userId + "/role-mappings/clients/" + clientId,
+                List.of(roleRep)));
+    }
+
+    String path(String endpoint) {
+        return "/admin/realms/" + realm + "/outbound-relay/" + endpoint;
+    }
+
+    @Test
+    void anAnonymousCallerGets401() {
+        AdminApi anonymous = AdminApi.anonymous(suite.keycloak.baseUri());
+        assertThat(anonymous.post(path("probe"), null).status()).isEqualTo(401);
+        assertThat(anonymous.get(path("status")).status()).isEqualTo(401);
+        assertThat(anonymous.get(path("events")).status()).isEqualTo(401);
+    }
+
+    @Test
+    void aUserWhoMayOnlyViewTheRealmGets403() {
+        assertThat(viewer.get("/admin/realms/" + realm).status()).as("view-realm works elsewhere").isEqualTo(200);
+        assertThat(viewer.post(path("probe"), null).status()).isEqualTo(403);
+        assertThat(viewer.get(path("status")).status()).isEqualTo(403);
+        assertThat(viewer.get(path("events")).status()).isEqualTo(403);
+        assertThat(viewer.get(path("metrics")).status()).isEqualTo(403);
+        assertThat(viewer.get(path("dead-letters")).status()).isEqualTo(403);
+    }
+
+    @Test
+    void onlyManageRealmMaySaveTheOutboundRelayTab() {
+        String realmId = (String) AdminApi.expect(200, suite.admin.get("/admin/realms/" + realm)).json().get("id");
+        Map<String, Object> tab = Map.of("providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId,
+                "config", Map.of("rateLimitPerMinute", List.of("10")));
+        assertThat(viewer.post("/admin/realms/" + realm + "/components", tab).status()).isEqualTo(403);
+        assertThat(manager.post("/admin/realms/" + realm + "/components", tab).status()).isEqualTo(201);
+        // and a bad value is refused with the field named, as the console shows it
+        Map<String, Object> bad = Map.of("providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId,
+                "config", Map.of("fallbackRelay", List.of("no-port-here")));
+        AdminApi.Reply refused = manager.post("/admin/realms/" + realm + "/components", bad);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("fallbackRelay");
+    }
+
+    @Test
+    void aRealmAdministratorWithManageRealmIsServed() {
+        Map<String, Object> status = AdminApi.expect(200, manager.get(path("status"))).json();
+        assertThat(status).containsEntry("realm", realm).containsEntry("emailSender", "relay");
+        assertThat(status.get("configuration").toString()).contains("127.0.0.1:" + suite.relay.port(), "STARTTLS")
+                .doesNotContain(suite.relayPassword);
+        assertThat(AdminApi.expect(200, manager.post(path("probe"), null)).json()).containsEntry("passed", true);
+        assertThat(manager.get(path("dead-letters")).status()).as("needs the durable queue").isEqualTo(501);
+    }
+}

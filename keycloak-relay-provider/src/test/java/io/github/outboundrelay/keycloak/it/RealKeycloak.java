@@ -1,0 +1,142 @@
+package io.github.outboundrelay.keycloak.it;
+
+import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * One real Keycloak and one STARTTLS + AUTH relay for the whole integration-test run: the first test class that
+ * asks for {@link Suite} starts them, JUnit closes them when the run ends. Keycloak starts take 15-35 s; a suite
+ * that started one per class would not fit the build's budget.
+ */
+final class RealKeycloak implements ParameterResolver {
+
+    /** What every integration test shares. */
+    static final class Suite implements AutoCloseable {
+        final SelfSignedCertificate certificate;
+        final EmbeddedRelay relay;
+        final String relayUser = "keycloak-relay";
+        final String relayPassword = "relay-" + UUID.randomUUID();
+        final KeycloakServer keycloak;
+        final AdminApi admin;
+        final Path workDir;
+
+        private Suite() throws Exception {
+            workDir = Path.of(property("screenshots.dir")).getParent().resolve("keycloak-it");
+            Files.createDirectories(workDir);
+            certificate = SelfSignedCertificate.forLoopback();
+            relay = EmbeddedRelay.start(certificate.serverContext(), relayUser, relayPassword);
+            Path bundle = workDir.resolve("relay-ca.pem");
+            Files.writeString(bundle, certificate.pem());
+            keycloak = KeycloakServer.start(Path.of(property("keycloak.home")), Path.of(property("provider.jar")), workDir,
+                    List.of("--spi-email-sender--provider=relay",
+                            "--spi-email-sender--relay--trust-bundle=" + bundle,
+                            "--features=declarative-ui"),
+                    "admin-" + UUID.randomUUID());
+            admin = new AdminApi(keycloak.baseUri(), "master", KeycloakServer.ADMIN_USER, keycloak.adminPassword());
+            // The console's "Test connection" mails the calling admin, who needs an address.
+            String adminId = admin.userId("master", KeycloakServer.ADMIN_USER);
+            AdminApi.expect(204, admin.put("/admin/realms/master/users/" + adminId,
+                    Map.of("email", "admin@example.com", "firstName", "Ada", "lastName", "Admin")));
+        }
+
+        /** The Email tab for the shared relay: STARTTLS, AUTH, From and Reply-To with display names. */
+        Map<String, String> emailTab() {
+            return emailTab(relay.port());
+        }
+
+        Map<String, String> emailTab(int port) {
+            Map<String, String> smtp = new HashMap<>();
+            smtp.put("host", "127.0.0.1");
+            smtp.put("port", Integer.toString(port));
+            smtp.put("starttls", "true");
+            smtp.put("ssl", "false");
+            smtp.put("auth", "true");
+            smtp.put("authType", "basic");
+            smtp.put("user", relayUser);
+            smtp.put("password", relayPassword);
+            smtp.put("from", "sso@example.com");
+            smtp.put("fromDisplayName", "Example SSO");
+            smtp.put("replyTo", "helpdesk@example.com");
+            smtp.put("replyToDisplayName", "Help Desk");
+            smtp.put("connectionTimeout", "5000");
+            smtp.put("timeout", "10000");
+            smtp.put("writeTimeout", "10000");
+            return smtp;
+        }
+
+        /** A new realm using the shared relay, with a unique name. */
+        String newRealm(String prefix) {
+            return admin.createRealm(prefix + "-" + UUID.randomUUID().toString().substring(0, 8), emailTab());
+        }
+
+        @Override
+        public void close() throws Exception {
+            System.out.printf("Keycloak last started in %d ms%n", keycloak.lastStartup() == null ? -1 : keycloak.lastStartup().toMillis());
+            keycloak.close();
+            relay.close();
+        }
+
+        private static String property(String name) {
+            String value = System.getProperty(name);
+            if (value == null) {
+                throw new IllegalStateException("System property " + name + " is not set: run the integration tests with mvn verify");
+            }
+            return value;
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == Suite.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        // A failed start is remembered too: the next class fails at once instead of starting Keycloak again.
+        Started started = context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL)
+                .getOrComputeIfAbsent(Started.class, key -> Started.attempt(), Started.class);
+        if (started.failure != null) {
+            throw new IllegalStateException("could not start Keycloak for the integration tests", started.failure);
+        }
+        return started.suite;
+    }
+
+    /** The suite, or why it could not start. JUnit closes it (AutoCloseable in the root store) when the run ends. */
+    private record Started(Suite suite, Exception failure) implements AutoCloseable {
+        static Started attempt() {
+            try {
+                return new Started(new Suite(), null);
+            } catch (Exception e) {
+                return new Started(null, e);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (suite != null) {
+                suite.close();
+            }
+        }
+    }
+
+    /** Waits for a condition instead of sleeping a fixed time. */
+    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+}
