@@ -189,6 +189,11 @@ public final class FileSpool implements Spool {
         return new FileSpool(directory, maxMessages, maxBytes, writer);
     }
 
+    /** {directory fsyncs, stores served} of the queue directory's group commit. */
+    long[] groupCommitCounts() {
+        return queueSync.counts();
+    }
+
     /** The spool's directory. */
     public Path directory() {
         return root;

@@ -22,6 +22,7 @@ final class GroupCommit {
     private long issued;       // guarded by this
     private long durable;      // guarded by this: every ticket <= durable is on disk
     private boolean syncing;   // guarded by this
+    private long syncs;        // guarded by this
 
     GroupCommit(Path directory) {
         this.directory = directory;
@@ -59,6 +60,7 @@ final class GroupCommit {
         } finally {
             synchronized (this) {
                 syncing = false;
+                syncs++;
                 if (failure == null) {
                     durable = Math.max(durable, target);
                 }
@@ -72,6 +74,11 @@ final class GroupCommit {
             // Waiters whose ticket this fsync covered find durable < ticket and one of them tries again.
             throw failure;
         }
+    }
+
+    /** Directory fsyncs done so far, and callers served: for tests and the benchmark. */
+    synchronized long[] counts() {
+        return new long[] {syncs, issued};
     }
 
     private void force() throws IOException {

@@ -160,7 +160,8 @@ public final class MailQueue implements AutoCloseable {
             QueueMetrics.Status status = switch (s.state()) {
                 case CLOSED -> QueueMetrics.Status.HEALTHY;
                 case OPEN -> QueueMetrics.Status.COOLING_DOWN;
-                case HALF_OPEN -> QueueMetrics.Status.TRIAL;
+                // A relay that has not failed yet starts with a trial too; it is not in trouble.
+                case HALF_OPEN -> s.consecutiveFailures() == 0 ? QueueMetrics.Status.HEALTHY : QueueMetrics.Status.TRIAL;
                 case PAUSED -> QueueMetrics.Status.PAUSED_AUTH_FAILED;
             };
             Instant retryAt = s.nanosUntilRetry() > 0 ? now.plusNanos(s.nanosUntilRetry()) : null;

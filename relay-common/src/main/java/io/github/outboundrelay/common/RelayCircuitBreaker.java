@@ -11,6 +11,8 @@ import java.time.Duration;
  * CLOSED --AUTH refused---> PAUSED (a fixed pause: retrying a wrong password locks the account)
  * OPEN/PAUSED --time up---> HALF_OPEN: one trial mail; success -> CLOSED, failure -> OPEN/PAUSED again
  * </pre>
+ * A new breaker starts HALF_OPEN: until a relay has taken one mail, a backlog does not open four connections that
+ * each present a wrong password (four AUTH failures in a second is how accounts get locked).
  * Thread-safe: the dispatcher asks, the senders report. Time (monotonic nanos) is an argument.
  */
 final class RelayCircuitBreaker {
@@ -24,7 +26,7 @@ final class RelayCircuitBreaker {
     private final Duration maxCooldown;
     private final Duration authPause;
 
-    private State state = State.CLOSED;         // guarded by this
+    private State state = State.HALF_OPEN;      // guarded by this
     private long reopenAtNanos;                 // guarded by this
     private int consecutiveFailures;            // guarded by this
     private boolean trialInFlight;              // guarded by this
