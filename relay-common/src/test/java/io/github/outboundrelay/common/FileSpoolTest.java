@@ -159,12 +159,15 @@ class FileSpoolTest {
     void aReadOnlyDirectoryRefusesClearlyAndKeepsWhatItHas() throws Exception {
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
             spool.store(mail(1), T0);
-            try (AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("tmp"), dir.resolve("queue"))) {
+            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("tmp"), dir.resolve("queue"));
+            try {
                 assertThatThrownBy(() -> spool.store(mail(2), T0))
                         .isInstanceOf(SpoolException.class)
                         .hasMessageContaining(dir.toAbsolutePath().toString())
                         .hasMessageContaining("not writable")
                         .hasMessageContaining("write access");
+            } finally {
+                readOnly.close();
             }
             assertThat(spool.claimDue(T0, 10)).hasSize(1);
             spool.store(mail(3), T0);
