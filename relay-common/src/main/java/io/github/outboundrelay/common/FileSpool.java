@@ -20,34 +20,39 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * The spool as files in one directory: one file per mail, written with a commit protocol that survives a crash at
- * any moment. The right spool for Jenkins (JENKINS_HOME persists) and any single process.
+ * The spool as files in one directory, written with a commit protocol that survives a crash at any moment. The
+ * right spool for Jenkins (JENKINS_HOME persists) and any single process.
  *
- * <p><b>Guarantees.</b> {@link #store} writes the entry to {@code tmp/}, fsyncs it, renames it atomically into
- * {@code queue/} and fsyncs {@code queue/} (shared by concurrent stores: {@link GroupCommit}) before it returns, so
- * an acknowledged mail survives a killed process and a power loss. A retry rewrites the entry the same way but
- * without the directory fsync: losing that rewrite in a power loss only replays the previous attempt count. A
- * delivered entry is deleted without an fsync: after a power loss (not a killed process) mail delivered in the last
- * seconds may be delivered again, with the same Message-ID. Only an index stays in memory (id, due time, attempts,
- * size: about 200 bytes per mail); bodies are read when a mail is claimed. Entries that cannot be read are moved
- * to {@code quarantine/} with a {@code .reason.txt} beside them, never deleted.
+ * <p><b>Guarantees.</b> {@link #store} returns only after its mail is durable: the mails of all concurrent stores
+ * are written as one batch file to {@code tmp/}, fsynced, renamed atomically into {@code queue/}, and
+ * {@code queue/} is fsynced ({@link GroupCommit}), so an acknowledged mail survives a killed process and a power
+ * loss, and a lone store costs one such cycle while sixteen concurrent ones share one. A retry writes the mail's new
+ * state the same way before the old copy is given up. A delivered mail is recorded in its batch's {@code .done}
+ * file without an fsync, and the batch file is deleted when all its mails are done: after a power loss (not a
+ * killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
+ * index stays in memory (id, due time, attempts, size, location: about 250 bytes per mail); bodies are read when a
+ * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
+ * them, never deleted.
  *
  * <p><b>Layout.</b>
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
- * tmp/ID.tmp            entries being written; removed on recovery
- * queue/ID.msg          queued mail ({@link SpoolEntryCodec} describes the format)
- * dead/ID.msg           dead letters: the same format with the dead-letter record in the meta
- * quarantine/ID.msg     unreadable entries, with ID.reason.txt
+ * tmp/NAME.tmp          files being written; removed on recovery
+ * queue/BATCH.batch     queued mail, one or more entries ({@link SpoolEntryCodec} describes the format)
+ * queue/BATCH.done      ids of entries of that batch delivered, retried elsewhere or dead-lettered, one a line
+ * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
+ * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
  * </pre>
  * IDs sort by submission time: {@code 12 hex digits of epoch millis - 14 hex digits}.
  *
@@ -60,11 +65,13 @@ public final class FileSpool implements Spool {
     public static final long DEFAULT_MAX_MESSAGES = 1_000_000;
     public static final long DEFAULT_MAX_BYTES = 4L << 30;
 
-    static final String SUFFIX = ".msg";
+    static final String BATCH = ".batch";
+    static final String DONE = ".done";
+    static final String ENTRY = ".msg";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{14}");
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
 
-    /** Writes a temporary entry file completely and forces it to disk. A seam for tests of a failing disk. */
+    /** Writes a temporary file completely and forces it to disk. A seam for tests of a failing disk. */
     @FunctionalInterface
     interface EntryWriter {
         EntryWriter FORCED = FileSpool::writeAndForce;
@@ -72,7 +79,18 @@ public final class FileSpool implements Spool {
         void write(Path file, byte[] bytes) throws IOException;
     }
 
-    /** One queued mail in the index. Fields other than id change only under the spool's lock. */
+    /** A batch file and how many of its entries are still the current copy of a queued mail. */
+    private static final class Batch {
+        final String name;
+        int live; // guarded by the spool
+
+        Batch(String name, int live) {
+            this.name = name;
+            this.live = live;
+        }
+    }
+
+    /** One queued mail in the index. Fields other than id and firstMillis change only under the spool's lock. */
     private static final class Item {
         final String id;
         final long firstMillis;
@@ -80,14 +98,22 @@ public final class FileSpool implements Spool {
         int attempts;
         int size;
         boolean claimed;
+        Batch batch;
+        long offset;
 
-        Item(String id, long firstMillis, long dueMillis, int attempts, int size) {
+        Item(String id, long firstMillis, long dueMillis, int attempts, int size, Batch batch, long offset) {
             this.id = id;
             this.firstMillis = firstMillis;
             this.dueMillis = dueMillis;
             this.attempts = attempts;
             this.size = size;
+            this.batch = batch;
+            this.offset = offset;
         }
+    }
+
+    /** Where an entry is stored: for tests that damage it. */
+    record EntryLocation(Path file, long offset, int length) {
     }
 
     private final Path root;
@@ -98,15 +124,16 @@ public final class FileSpool implements Spool {
     private final long maxMessages;
     private final long maxBytes;
     private final EntryWriter writer;
-    private final GroupCommit queueSync;
-    private final GroupCommit deadSync;
+    private final GroupCommit commit;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final IdGenerator ids = new IdGenerator();
+    private final AtomicLong versions = new AtomicLong();
     private final Object deadLetterLock = new Object();
 
     // Guarded by this.
     private final Map<String, Item> items = new HashMap<>();
+    private final Map<String, Batch> batches = new HashMap<>();
     private final TreeSet<Item> ready = new TreeSet<>(Comparator.<Item>comparingLong(i -> i.dueMillis).thenComparing(i -> i.id));
     private long reservedMessages;
     private long reservedBytes;
@@ -124,6 +151,7 @@ public final class FileSpool implements Spool {
         this.maxMessages = maxMessages;
         this.maxBytes = maxBytes;
         this.writer = writer;
+        this.commit = new GroupCommit(this::writeBatch);
         try {
             for (Path dir : List.of(queueDir, deadDir, quarantineDir, tmpDir)) {
                 Files.createDirectories(dir);
@@ -148,7 +176,7 @@ public final class FileSpool implements Spool {
                     "Give each process or queue its own spool directory, or stop the other one first", null);
         }
         lock = acquired;
-        Path probe = tmpDir.resolve("write-probe-" + ids.nonce + ".tmp");
+        Path probe = tmpDir.resolve("write-probe-" + ids.next(System.currentTimeMillis()) + ".tmp");
         try {
             writer.write(probe, new byte[] {0});
             Files.deleteIfExists(probe);
@@ -157,8 +185,6 @@ public final class FileSpool implements Spool {
             close();
             throw failure("cannot be written", e, "");
         }
-        queueSync = new GroupCommit(queueDir);
-        deadSync = new GroupCommit(deadDir);
     }
 
     /**
@@ -189,14 +215,13 @@ public final class FileSpool implements Spool {
         return new FileSpool(directory, maxMessages, maxBytes, writer);
     }
 
-    /** {directory fsyncs, stores served} of the queue directory's group commit. */
-    long[] groupCommitCounts() {
-        return queueSync.counts();
-    }
-
     /** The spool's directory. */
     public Path directory() {
         return root;
+    }
+
+    /** A candidate found by recovery: one stored copy of an entry. */
+    private record Found(SpoolEntryCodec.Meta meta, String batch, long offset, int length) {
     }
 
     @Override
@@ -209,83 +234,134 @@ public final class FileSpool implements Spool {
             recovered = true;
         }
         this.quarantine = listener == null ? QuarantineListener.NONE : listener;
-        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmpDir)) {
-            for (Path p : leftovers) {
+        long maxVersion = 0;
+        Set<String> dead = new HashSet<>();
+        Map<String, Set<String>> done = new HashMap<>();
+        List<Path> batchFiles = new ArrayList<>();
+        try {
+            for (Path p : list(tmpDir, "*")) {
                 deleteQuietly(p); // A write that never reached its rename was never acknowledged.
             }
-        } catch (IOException e) {
-            throw failure("cannot be read", e, "");
-        }
-        long dead = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(deadDir, "*" + SUFFIX)) {
-            for (Path ignored : entries) {
-                dead++;
+            for (Path p : list(deadDir, "*" + ENTRY)) {
+                dead.add(nameOf(p, ENTRY));
+                try {
+                    maxVersion = Math.max(maxVersion, readMetaOfEntryFile(p).version());
+                } catch (SpoolEntryCodec.CorruptEntryException e) {
+                    // Listed as it is; deadLetters() quarantines it when it is read.
+                }
             }
+            for (Path p : list(queueDir, "*" + DONE)) {
+                done.put(nameOf(p, DONE), new HashSet<>(Files.readAllLines(p, StandardCharsets.US_ASCII)));
+            }
+            batchFiles.addAll(list(queueDir, "*" + BATCH));
         } catch (IOException e) {
             throw failure("cannot be read", e, "");
         }
-        List<Item> found = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(queueDir, "*" + SUFFIX)) {
-            for (Path p : entries) {
-                String id = idOf(p);
-                if (Files.exists(deadDir.resolve(id + SUFFIX))) {
-                    // Crashed between writing the dead letter and deleting the queued copy: the dead letter wins.
-                    deleteQuietly(p);
+        Map<String, Found> newest = new HashMap<>();
+        for (Path file : batchFiles) {
+            String batch = nameOf(file, BATCH);
+            Set<String> doneHere = done.getOrDefault(batch, Set.of());
+            for (Found f : readBatch(file, batch)) {
+                maxVersion = Math.max(maxVersion, f.meta().version());
+                String id = f.meta().id();
+                if (doneHere.contains(id) || dead.contains(id)) {
                     continue;
                 }
-                try {
-                    long size = Files.size(p);
-                    byte[] head = readPrefix(p, SpoolEntryCodec.HEADER_LENGTH);
-                    SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(head, size);
-                    byte[] prefix = readPrefix(p, SpoolEntryCodec.HEADER_LENGTH + header.metaLength());
-                    SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(id, header, prefix, SpoolEntryCodec.HEADER_LENGTH);
-                    if (!ID.matcher(id).matches()) {
-                        throw new SpoolEntryCodec.CorruptEntryException("file name is not a spool id");
-                    }
-                    found.add(new Item(id, meta.firstSubmittedMillis(), meta.dueMillis(), meta.attempts(), (int) size));
-                } catch (SpoolEntryCodec.CorruptEntryException e) {
-                    moveToQuarantine(id, p, e.getMessage());
+                Found other = newest.get(id);
+                if (other == null || other.meta().version() < f.meta().version()) {
+                    newest.put(id, f);
                 }
             }
-        } catch (IOException e) {
-            throw failure("cannot be read", e, "");
         }
+        versions.set(maxVersion);
+        Map<String, Integer> liveCounts = new HashMap<>();
+        newest.values().forEach(f -> liveCounts.merge(f.batch(), 1, Integer::sum));
         synchronized (this) {
-            for (Item item : found) {
+            liveCounts.forEach((name, live) -> batches.put(name, new Batch(name, live)));
+            for (Found f : newest.values()) {
+                SpoolEntryCodec.Meta m = f.meta();
+                Item item = new Item(m.id(), m.firstSubmittedMillis(), m.dueMillis(), m.attempts(), f.length(),
+                        batches.get(f.batch()), f.offset());
                 items.put(item.id, item);
                 ready.add(item);
                 reservedMessages++;
                 reservedBytes += item.size;
             }
-            deadLetters = dead;
-            return found.size();
+            deadLetters = dead.size();
         }
+        for (Path file : batchFiles) {
+            String batch = nameOf(file, BATCH);
+            if (!liveCounts.containsKey(batch)) {
+                deleteBatch(batch); // Everything in it was delivered or moved.
+            }
+        }
+        for (String batch : done.keySet()) {
+            if (!Files.exists(queueDir.resolve(batch + BATCH))) {
+                deleteQuietly(queueDir.resolve(batch + DONE));
+            }
+        }
+        return newest.size();
+    }
+
+    /** Reads the index part of every entry of a batch file, quarantining what cannot be read. */
+    private List<Found> readBatch(Path file, String batch) {
+        List<Found> found = new ArrayList<>();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer head = read(ch, 0, SpoolEntryCodec.BATCH_HEADER_LENGTH);
+            if (head.remaining() < SpoolEntryCodec.BATCH_HEADER_LENGTH || head.getInt(0) != SpoolEntryCodec.BATCH_MAGIC) {
+                quarantineBytes(batch, file, 0, size, "not a spool batch file (bad magic or truncated)");
+                return found;
+            }
+            int count = head.getInt(4);
+            long pos = SpoolEntryCodec.BATCH_HEADER_LENGTH;
+            for (int i = 0; i < count; i++) {
+                ByteBuffer lengthBytes = read(ch, pos, 4);
+                int length = lengthBytes.remaining() == 4 ? lengthBytes.getInt(0) : -1;
+                if (length < SpoolEntryCodec.HEADER_LENGTH || pos + 4 + length > size) {
+                    quarantineBytes(batch + "-" + pos, file, pos, size - pos, "entry " + i + " of " + count
+                            + " has an impossible length " + length + "; the rest of the batch is unreadable");
+                    return found;
+                }
+                long start = pos + 4;
+                pos = start + length;
+                try {
+                    ByteBuffer h = read(ch, start, SpoolEntryCodec.HEADER_LENGTH);
+                    SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(h.array(), length);
+                    byte[] prefix = new byte[SpoolEntryCodec.HEADER_LENGTH + header.metaLength()];
+                    ByteBuffer metaBytes = read(ch, start, prefix.length);
+                    metaBytes.get(prefix);
+                    SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(header, prefix, SpoolEntryCodec.HEADER_LENGTH);
+                    if (meta.deadLetter() != null || !ID.matcher(meta.id()).matches()) {
+                        throw new SpoolEntryCodec.CorruptEntryException("not a queued entry: " + meta.id());
+                    }
+                    found.add(new Found(meta, batch, start, length));
+                } catch (SpoolEntryCodec.CorruptEntryException e) {
+                    quarantineBytes(batch + "-" + start, file, start, length, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw failure("cannot read " + file.getFileName(), e, "");
+        }
+        return found;
     }
 
     @Override
     public String store(OutboundMessage message, Instant now) {
         long millis = now.toEpochMilli();
-        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(millis, millis, 0, "", null),
-                SpoolEntryCodec.encodeBody(message));
         String id = ids.next(millis);
-        reserve(file.length);
-        Path target = queueDir.resolve(id + SUFFIX);
-        boolean renamed = false;
+        byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), millis, millis, 0, "", null),
+                SpoolEntryCodec.encodeBody(message));
+        reserve(entry.length);
+        GroupCommit.Location location;
         try {
-            Path tmp = tmpDir.resolve(id + ".tmp");
-            writeTemp(tmp, file);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            renamed = true;
-            queueSync.awaitDurable();
+            location = commit.commit(entry);
         } catch (IOException e) {
-            if (renamed) {
-                deleteQuietly(target); // Not acknowledged: the caller will see the error and keep the mail.
-            }
-            unreserve(file.length);
+            unreserve(entry.length);
             throw failure("could not store the mail", e, " The mail was not queued.");
         }
         synchronized (this) {
-            Item item = new Item(id, millis, millis, 0, file.length);
+            Item item = new Item(id, millis, millis, 0, entry.length, batchOf(location), location.offset());
             items.put(id, item);
             ready.add(item);
         }
@@ -306,21 +382,22 @@ public final class FileSpool implements Spool {
         }
         List<Entry> entries = new ArrayList<>(picked.size());
         for (Item item : picked) {
-            Path p = queueDir.resolve(item.id + SUFFIX);
             try {
-                SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(item.id, Files.readAllBytes(p));
+                SpoolEntryCodec.Decoded d = readEntry(item);
                 SpoolEntryCodec.Meta m = d.meta();
                 entries.add(new Entry(item.id, d.message(), m.attempts(), Instant.ofEpochMilli(m.firstSubmittedMillis()),
                         Instant.ofEpochMilli(m.dueMillis()), m.lastFailure()));
             } catch (SpoolEntryCodec.CorruptEntryException e) {
-                moveToQuarantine(item.id, p, e.getMessage());
-                forget(item.id);
+                EntryLocation at = locationOf(item);
+                quarantineBytes(item.id, at.file(), at.offset(), at.length(), e.getMessage());
+                release(item.id);
             } catch (NoSuchFileException e) {
-                forget(item.id);
-                quarantine.quarantined(item.id, p.toString(), "the entry file was removed from outside the queue");
+                release(item.id);
+                notifyQuarantine(item.id, e.getFile(), "the batch file was removed from outside the queue");
             } catch (IOException e) {
                 // A read error (EIO): leave the file alone and try again in a minute rather than in a tight loop.
-                LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot read " + p + " (" + e + "); trying again in 60 s");
+                LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot read entry " + item.id + " (" + e
+                        + "); trying again in 60 s");
                 synchronized (this) {
                     item.claimed = false;
                     item.dueMillis = millis + 60_000;
@@ -333,13 +410,7 @@ public final class FileSpool implements Spool {
 
     @Override
     public void complete(String id) {
-        try {
-            Files.deleteIfExists(queueDir.resolve(id + SUFFIX));
-        } catch (IOException e) {
-            // The mail went out; if the file survives it goes out again after a restart (at-least-once).
-            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot delete delivered entry " + id + " (" + e + ")");
-        }
-        forget(id);
+        release(id);
     }
 
     @Override
@@ -351,34 +422,48 @@ public final class FileSpool implements Spool {
         if (item == null) {
             return;
         }
-        Path p = queueDir.resolve(id + SUFFIX);
+        GroupCommit.Location location = null;
         IOException failure = null;
         int newSize = item.size;
         try {
-            SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(id, Files.readAllBytes(p));
-            byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(d.meta().firstSubmittedMillis(),
-                    due.toEpochMilli(), attempts, lastFailure, null), d.bodyBytes());
-            Path tmp = tmpDir.resolve(id + ".tmp");
-            writeTemp(tmp, file);
-            Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            newSize = file.length;
+            SpoolEntryCodec.Decoded d = readEntry(item);
+            byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(),
+                    d.meta().firstSubmittedMillis(), due.toEpochMilli(), attempts, lastFailure, null), d.bodyBytes());
+            location = commit.commit(entry);
+            newSize = entry.length;
         } catch (SpoolEntryCodec.CorruptEntryException e) {
-            moveToQuarantine(id, p, e.getMessage());
-            forget(id);
+            EntryLocation at = locationOf(item);
+            quarantineBytes(id, at.file(), at.offset(), at.length(), e.getMessage());
+            release(id);
             return;
         } catch (IOException e) {
-            failure = e; // The old entry stays; only this attempt's count and due time are not on disk.
+            failure = e; // The old copy stays; only this attempt's count and due time are not on disk.
         }
+        Batch old = null;
+        boolean oldEmpty = false;
         synchronized (this) {
             if (items.get(id) == item) {
                 ready.remove(item);
-                reservedBytes += newSize - item.size;
-                item.size = newSize;
+                if (location != null) {
+                    old = item.batch;
+                    old.live--;
+                    oldEmpty = old.live == 0;
+                    if (oldEmpty) {
+                        batches.remove(old.name);
+                    }
+                    item.batch = batchOf(location);
+                    item.offset = location.offset();
+                    reservedBytes += newSize - item.size;
+                    item.size = newSize;
+                }
                 item.dueMillis = due.toEpochMilli();
                 item.attempts = attempts;
                 item.claimed = false;
                 ready.add(item);
             }
+        }
+        if (old != null) {
+            retire(old, oldEmpty, id);
         }
         if (failure != null) {
             throw failure("could not record a retry for " + id, failure, " The mail stays queued.");
@@ -387,25 +472,29 @@ public final class FileSpool implements Spool {
 
     @Override
     public void deadLetter(String id, DeadLetter letter) {
-        Path p = queueDir.resolve(id + SUFFIX);
+        Item item;
+        synchronized (this) {
+            item = items.get(id);
+        }
+        if (item == null) {
+            return;
+        }
         try {
-            SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(id, Files.readAllBytes(p));
-            byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(d.meta().firstSubmittedMillis(),
-                    d.meta().dueMillis(), letter.attempts(), d.meta().lastFailure(), letter), d.bodyBytes());
-            Path tmp = tmpDir.resolve(id + ".tmp");
-            writeTemp(tmp, file);
-            Files.move(tmp, deadDir.resolve(id + SUFFIX), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            deadSync.awaitDurable();
-            Files.deleteIfExists(p);
+            SpoolEntryCodec.Decoded d = readEntry(item);
+            byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(),
+                    d.meta().firstSubmittedMillis(), d.meta().dueMillis(), letter.attempts(), d.meta().lastFailure(),
+                    letter), d.bodyBytes());
+            writeDurably(deadDir, id + ENTRY, entry);
         } catch (SpoolEntryCodec.CorruptEntryException e) {
-            moveToQuarantine(id, p, e.getMessage());
-            forget(id);
+            EntryLocation at = locationOf(item);
+            quarantineBytes(id, at.file(), at.offset(), at.length(), e.getMessage());
+            release(id);
             return;
         } catch (IOException e) {
             // The entry stays queued and claimed: the caller defers it instead.
             throw failure("could not move " + id + " to the dead letters", e, " The mail stays queued.");
         }
-        forget(id);
+        release(id);
         synchronized (this) {
             deadLetters++;
         }
@@ -427,9 +516,9 @@ public final class FileSpool implements Spool {
 
     @Override
     public List<DeadLetter> deadLetters(int limit) {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(deadDir, "*" + SUFFIX)) {
-            entries.forEach(files::add);
+        List<Path> files;
+        try {
+            files = list(deadDir, "*" + ENTRY);
         } catch (IOException e) {
             throw failure("cannot list the dead letters", e, "");
         }
@@ -439,25 +528,21 @@ public final class FileSpool implements Spool {
             if (letters.size() >= limit) {
                 break;
             }
-            String id = idOf(p);
             try {
-                long size = Files.size(p);
-                SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(readPrefix(p, SpoolEntryCodec.HEADER_LENGTH), size);
-                byte[] prefix = readPrefix(p, SpoolEntryCodec.HEADER_LENGTH + header.metaLength());
-                SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(id, header, prefix, SpoolEntryCodec.HEADER_LENGTH);
-                if (meta.deadLetter() == null) {
-                    throw new SpoolEntryCodec.CorruptEntryException("a queued entry in the dead-letter directory");
+                SpoolEntryCodec.Meta meta = readMetaOfEntryFile(p);
+                if (meta.deadLetter() == null || !meta.id().equals(nameOf(p, ENTRY))) {
+                    throw new SpoolEntryCodec.CorruptEntryException("not the dead letter its name says");
                 }
                 letters.add(meta.deadLetter());
             } catch (SpoolEntryCodec.CorruptEntryException e) {
-                moveToQuarantine(id, p, e.getMessage());
+                moveToQuarantine(nameOf(p, ENTRY), p, e.getMessage());
                 synchronized (this) {
                     deadLetters--;
                 }
             } catch (NoSuchFileException e) {
                 // Purged while we listed.
             } catch (IOException e) {
-                throw failure("cannot read dead letter " + id, e, "");
+                throw failure("cannot read dead letter " + p.getFileName(), e, "");
             }
         }
         return letters;
@@ -467,12 +552,12 @@ public final class FileSpool implements Spool {
     public boolean requeueDeadLetter(String id, Instant now) {
         checkId(id);
         synchronized (deadLetterLock) {
-            Path dead = deadDir.resolve(id + SUFFIX);
-            byte[] file;
+            Path dead = deadDir.resolve(id + ENTRY);
+            byte[] entry;
             try {
-                SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(id, Files.readAllBytes(dead));
-                file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(now.toEpochMilli(), now.toEpochMilli(), 0, "", null),
-                        d.bodyBytes());
+                SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(Files.readAllBytes(dead));
+                entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), now.toEpochMilli(),
+                        now.toEpochMilli(), 0, "", null), d.bodyBytes());
             } catch (NoSuchFileException e) {
                 return false;
             } catch (SpoolEntryCodec.CorruptEntryException e) {
@@ -484,23 +569,19 @@ public final class FileSpool implements Spool {
             } catch (IOException e) {
                 throw failure("cannot read dead letter " + id, e, "");
             }
-            reserve(file.length);
-            Path target = queueDir.resolve(id + SUFFIX);
+            reserve(entry.length);
+            GroupCommit.Location location;
             try {
-                Path tmp = tmpDir.resolve(id + ".tmp");
-                writeTemp(tmp, file);
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                queueSync.awaitDurable();
+                location = commit.commit(entry);
                 // If we crash before this delete, recovery keeps the dead letter and drops the copy: requeue again.
                 Files.delete(dead);
             } catch (IOException e) {
-                deleteQuietly(target);
-                unreserve(file.length);
+                unreserve(entry.length);
                 throw failure("could not requeue dead letter " + id, e, " It stays a dead letter.");
             }
             synchronized (this) {
                 deadLetters--;
-                Item item = new Item(id, now.toEpochMilli(), now.toEpochMilli(), 0, file.length);
+                Item item = new Item(id, now.toEpochMilli(), now.toEpochMilli(), 0, entry.length, batchOf(location), location.offset());
                 items.put(id, item);
                 ready.add(item);
             }
@@ -513,7 +594,7 @@ public final class FileSpool implements Spool {
         checkId(id);
         synchronized (deadLetterLock) {
             try {
-                if (!Files.deleteIfExists(deadDir.resolve(id + SUFFIX))) {
+                if (!Files.deleteIfExists(deadDir.resolve(id + ENTRY))) {
                     return false;
                 }
             } catch (IOException e) {
@@ -549,6 +630,144 @@ public final class FileSpool implements Spool {
         return "FileSpool[" + root + "]";
     }
 
+    /** {batches written, entries written} by the group commit. */
+    long[] groupCommitCounts() {
+        return commit.counts();
+    }
+
+    /** Where the current copy of a queued entry is. */
+    synchronized EntryLocation locate(String id) {
+        Item item = items.get(id);
+        return item == null ? null : locationOf(item);
+    }
+
+    private EntryLocation locationOf(Item item) {
+        return new EntryLocation(queueDir.resolve(item.batch.name + BATCH), item.offset, item.size);
+    }
+
+    /** The group commit's writer: tmp file, fsync, rename into queue/, fsync queue/. */
+    private String writeBatch(List<byte[]> entries, long[] offsets) throws IOException {
+        String name = ids.next(System.currentTimeMillis());
+        byte[] file = SpoolEntryCodec.encodeBatch(entries, offsets);
+        Path tmp = tmpDir.resolve(name + ".tmp");
+        writeTemp(tmp, file);
+        Path target = queueDir.resolve(name + BATCH);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            forceDirectory(queueDir);
+        } catch (IOException e) {
+            deleteQuietly(target); // Not acknowledged: the callers see the error and keep their mail.
+            throw e;
+        }
+        return name;
+    }
+
+    private void writeDurably(Path dir, String name, byte[] bytes) throws IOException {
+        Path tmp = tmpDir.resolve(name + ".tmp");
+        writeTemp(tmp, bytes);
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(dir);
+    }
+
+    private synchronized Batch batchOf(GroupCommit.Location location) {
+        // Every entry of a new batch starts live: it cannot be deleted before all its callers have registered.
+        return batches.computeIfAbsent(location.batch(), name -> new Batch(name, location.batchSize()));
+    }
+
+    /** Forgets an entry (delivered, dead-lettered, quarantined) and marks it done in its batch. */
+    private void release(String id) {
+        Batch batch;
+        boolean empty;
+        synchronized (this) {
+            Item item = items.remove(id);
+            if (item == null) {
+                return;
+            }
+            ready.remove(item);
+            reservedMessages--;
+            reservedBytes -= item.size;
+            batch = item.batch;
+            batch.live--;
+            empty = batch.live == 0;
+            if (empty) {
+                batches.remove(batch.name);
+            }
+        }
+        retire(batch, empty, id);
+    }
+
+    /** Deletes a batch nobody needs, or records that {@code id} in it is done. */
+    private void retire(Batch batch, boolean empty, String id) {
+        if (empty) {
+            deleteBatch(batch.name);
+            return;
+        }
+        try {
+            Files.write(queueDir.resolve(batch.name + DONE), (id + "\n").getBytes(StandardCharsets.US_ASCII),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // The mail went out; if the mark is lost it goes out again after a restart (at-least-once).
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot mark " + id + " done (" + e + ")");
+        }
+    }
+
+    private void deleteBatch(String name) {
+        try {
+            Files.deleteIfExists(queueDir.resolve(name + BATCH));
+            Files.deleteIfExists(queueDir.resolve(name + DONE));
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot delete finished batch " + name + " (" + e + ")");
+        }
+    }
+
+    private SpoolEntryCodec.Decoded readEntry(Item item) throws IOException, SpoolEntryCodec.CorruptEntryException {
+        Path file;
+        long offset;
+        int size;
+        synchronized (this) {
+            file = queueDir.resolve(item.batch.name + BATCH);
+            offset = item.offset;
+            size = item.size;
+        }
+        ByteBuffer bytes;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            bytes = read(ch, offset, size);
+        }
+        if (bytes.remaining() != size) {
+            throw new SpoolEntryCodec.CorruptEntryException("batch file ends inside the entry");
+        }
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(bytes.array());
+        if (!d.meta().id().equals(item.id)) {
+            throw new SpoolEntryCodec.CorruptEntryException("found entry " + d.meta().id() + " where " + item.id + " should be");
+        }
+        return d;
+    }
+
+    private static SpoolEntryCodec.Meta readMetaOfEntryFile(Path p) throws IOException, SpoolEntryCodec.CorruptEntryException {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer h = read(ch, 0, SpoolEntryCodec.HEADER_LENGTH);
+            SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(java.util.Arrays.copyOf(h.array(), h.remaining()), size);
+            ByteBuffer prefix = read(ch, 0, SpoolEntryCodec.HEADER_LENGTH + header.metaLength());
+            return SpoolEntryCodec.decodeMeta(header, prefix.array(), SpoolEntryCodec.HEADER_LENGTH);
+        }
+    }
+
+    /** Reads up to {@code length} bytes at {@code position}; the buffer's limit says how many there were. */
+    private static ByteBuffer read(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        long pos = position;
+        while (buffer.hasRemaining()) {
+            int n = ch.read(buffer, pos);
+            if (n < 0) {
+                break;
+            }
+            pos += n;
+        }
+        buffer.flip();
+        return buffer;
+    }
+
     private synchronized void reserve(int bytes) {
         checkRecovered();
         if (reservedMessages + 1 > maxMessages) {
@@ -568,15 +787,6 @@ public final class FileSpool implements Spool {
     private synchronized void unreserve(int bytes) {
         reservedMessages--;
         reservedBytes -= bytes;
-    }
-
-    private synchronized void forget(String id) {
-        Item item = items.remove(id);
-        if (item != null) {
-            ready.remove(item);
-            reservedMessages--;
-            reservedBytes -= item.size;
-        }
     }
 
     private void checkRecovered() {
@@ -618,41 +828,75 @@ public final class FileSpool implements Spool {
         }
     }
 
-    private static byte[] readPrefix(Path p, int length) throws IOException {
-        byte[] bytes = new byte[length];
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            while (buffer.hasRemaining() && ch.read(buffer) >= 0) {
-                // keep reading
+    /** Makes renames into {@code dir} durable. Windows cannot open a directory, and needs no such sync. */
+    private static void forceDirectory(Path dir) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (AccessDeniedException e) {
+            if (System.getProperty("os.name", "").startsWith("Windows")) {
+                return;
             }
+            throw e;
         }
-        if (buffer.hasRemaining()) {
-            return java.util.Arrays.copyOf(bytes, buffer.position());
+        try (ch) {
+            ch.force(true);
         }
-        return bytes;
     }
 
-    private void moveToQuarantine(String id, Path from, String reason) {
+    /** Copies unreadable bytes aside (the batch keeps its other entries) and reports them. */
+    private void quarantineBytes(String name, Path file, long offset, long length, String reason) {
+        Path target = quarantineDir.resolve(name + ENTRY);
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     StandardOpenOption.TRUNCATE_EXISTING)) {
+            in.transferTo(offset, length, out);
+            writeReason(target, reason + " (from " + file.getFileName() + " at byte " + offset + ")");
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot copy unreadable entry " + name
+                    + " to quarantine (" + e + "); it is skipped");
+            target = file;
+        }
+        notifyQuarantine(name, target, reason);
+    }
+
+    private void moveToQuarantine(String name, Path from, String reason) {
         Path target = quarantineDir.resolve(from.getFileName());
         try {
             Files.move(from, target, StandardCopyOption.REPLACE_EXISTING);
-            Files.writeString(quarantineDir.resolve(from.getFileName() + ".reason.txt"), reason + System.lineSeparator(),
-                    StandardCharsets.UTF_8);
+            writeReason(target, reason);
         } catch (IOException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot move unreadable entry " + from
-                    + " to quarantine (" + e + "); it is skipped until the next start");
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot move unreadable " + from
+                    + " to quarantine (" + e + "); it is skipped");
             target = from;
         }
+        notifyQuarantine(name, target, reason);
+    }
+
+    private static void writeReason(Path quarantined, String reason) throws IOException {
+        Files.writeString(quarantined.resolveSibling(quarantined.getFileName() + ".reason.txt"),
+                reason + System.lineSeparator(), StandardCharsets.UTF_8);
+    }
+
+    private void notifyQuarantine(String name, Object where, String reason) {
         try {
-            quarantine.quarantined(id, target.toString(), reason);
+            quarantine.quarantined(name, String.valueOf(where), reason);
         } catch (RuntimeException e) {
-            // A listener must not break recovery.
+            // A listener must not break recovery or delivery.
         }
     }
 
-    private static String idOf(Path p) {
+    private static List<Path> list(Path dir, String glob) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, glob)) {
+            stream.forEach(files::add);
+        }
+        return files;
+    }
+
+    private static String nameOf(Path p, String suffix) {
         String name = p.getFileName().toString();
-        return name.endsWith(SUFFIX) ? name.substring(0, name.length() - SUFFIX.length()) : name;
+        return name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : name;
     }
 
     private SpoolException failure(String action, IOException e, String consequence) {
@@ -693,7 +937,7 @@ public final class FileSpool implements Spool {
     /** Time-ordered ids, unique across processes sharing nothing but the directory. */
     private static final class IdGenerator {
         private static final char[] HEX = "0123456789abcdef".toCharArray();
-        final int nonce = new SecureRandom().nextInt();
+        private final int nonce = new SecureRandom().nextInt();
         private final AtomicLong counter = new AtomicLong();
 
         String next(long millis) {

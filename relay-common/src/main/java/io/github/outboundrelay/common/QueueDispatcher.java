@@ -121,8 +121,8 @@ final class QueueDispatcher {
             }
             lane.breaker.succeeded();
             lane.sent.increment();
+            counters.sent(clock.instant()); // Before the spool forgets it: metrics never show it neither queued nor sent.
             spool.complete(entry.id());
-            counters.sent(clock.instant());
             for (Receipt.RejectedRecipient r : receipt.rejected()) {
                 record(DeliveryEvent.Outcome.FAILED, entry, lane, attempt, List.of(r.address()), r.category(),
                         r.reply() == null ? "" : r.reply().toString(),

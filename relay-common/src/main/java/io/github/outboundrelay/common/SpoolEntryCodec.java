@@ -15,38 +15,50 @@ import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
- * The on-disk form of one spooled mail, as {@link FileSpool} writes it: one file per mail.
+ * The on-disk form of spooled mail, as {@link FileSpool} writes it: entries, and batch files holding the entries
+ * one group commit wrote together.
  *
  * <p><b>Guarantees.</b> A file is complete or absent: {@link FileSpool} writes it under {@code tmp/}, forces it to
- * disk, and only then renames it into place, so a crash never leaves a half-written entry under a final name.
- * Every part carries a CRC32C, so damage done later (a bad disk, a person editing the file) is detected and the
- * entry quarantined instead of sent garbled. The header and meta can be read without the body: recovery reads the
- * first {@code 24 + M} bytes of each file, and 100,000 queued mails cost an index entry each, not their bodies.
+ * disk, and only then renames it into place, so a crash never leaves a half-written file under a final name.
+ * Every entry carries CRC32Cs, so damage done later (a bad disk, a person editing a file) is detected and that entry
+ * quarantined instead of sent garbled; its neighbours in the batch are unaffected. The header and meta of an entry
+ * can be read without its body: recovery reads {@code 24 + M} bytes per entry, and 100,000 queued mails cost an
+ * index entry each, not their bodies. Each write of an entry carries a version one higher than any before it in
+ * the spool, so when a crash leaves two copies of an entry (its retry was written, the old copy not yet marked
+ * done), recovery keeps the newer.
  *
  * <p><b>Format</b> (integers big-endian; {@code str} is an int32 byte length then UTF-8; {@code str?} is a byte 0 or
  * 1 then, if 1, a {@code str}; {@code addr} is {@code str address, str displayName}; {@code addr?} likewise
  * optional; {@code addrs} is an int32 count then that many {@code addr}):
  * <pre>
- * Header, 24 bytes
- *   0  int32  magic 0x4F525131 ("ORQ1"); a new layout gets a new magic
- *   4  int32  M, length of the meta
- *   8  int32  B, length of the body
- *   12 int32  CRC32C of the meta
- *   16 int32  CRC32C of the body
- *   20 int32  CRC32C of bytes 0..19
- * Meta, M bytes: the delivery state, rewritten on every retry
- *   int64 firstSubmitted (epoch millis)   int64 due (epoch millis)   int32 attempts   str lastFailure
- *   byte  kind: 0 queued, 1 dead letter; a dead letter continues with
- *         str messageId, int32 n, n x str recipient (masked), str subject, str relay, str category,
- *         str reply, str remedy, str reason, int64 deadLettered (epoch millis)
- * Body, B bytes: the message, never rewritten
- *   str messageId, addr? from, addrs to, addrs cc, addrs bcc, addr? replyTo, str subject, str? text, str? html,
- *   int32 n, n x (str name, str value) extra headers in order
+ * Batch file (queue/BATCH.batch)
+ *   0  int32  magic 0x4F524231 ("ORB1")
+ *   4  int32  n, number of entries
+ *   8         n x (int32 length L, then an entry of L bytes)
+ * Entry (also a whole file on its own: dead/ID.msg, quarantine/ID.msg)
+ *   Header, 24 bytes
+ *     0  int32  magic 0x4F525131 ("ORQ1"); a new layout gets a new magic
+ *     4  int32  M, length of the meta
+ *     8  int32  B, length of the body
+ *     12 int32  CRC32C of the meta
+ *     16 int32  CRC32C of the body
+ *     20 int32  CRC32C of bytes 0..19
+ *   Meta, M bytes: identity and delivery state, written anew on every retry
+ *     str id   int64 version   int64 firstSubmitted (epoch millis)   int64 due (epoch millis)   int32 attempts
+ *     str lastFailure
+ *     byte kind: 0 queued, 1 dead letter; a dead letter continues with
+ *          str messageId, int32 n, n x str recipient (masked), str subject, str relay, str category,
+ *          str reply, str remedy, str reason, int64 deadLettered (epoch millis)
+ *   Body, B bytes: the message, copied unchanged on every retry
+ *     str messageId, addr? from, addrs to, addrs cc, addrs bcc, addr? replyTo, str subject, str? text, str? html,
+ *     int32 n, n x (str name, str value) extra headers in order
  * </pre>
- * The file is exactly {@code 24 + M + B} bytes long; anything else is damage.
+ * An entry is exactly {@code 24 + M + B} bytes long; anything else is damage.
  */
 final class SpoolEntryCodec {
     static final int MAGIC = 0x4F525131;
+    static final int BATCH_MAGIC = 0x4F524231;
+    static final int BATCH_HEADER_LENGTH = 8;
     static final int HEADER_LENGTH = 24;
     static final int MAX_META_LENGTH = 1 << 20;
     static final int MAX_BODY_LENGTH = 256 << 20;
@@ -65,11 +77,14 @@ final class SpoolEntryCodec {
     }
 
     /**
-     * The delivery state of an entry.
+     * The identity and delivery state of an entry.
      *
-     * @param deadLetter the dead-letter record (its id is the file's), or null while queued
+     * @param id         the spool id
+     * @param version    higher for every write of any entry: the newest copy of an id wins
+     * @param deadLetter the dead-letter record, or null while queued
      */
-    record Meta(long firstSubmittedMillis, long dueMillis, int attempts, String lastFailure, DeadLetter deadLetter) {
+    record Meta(String id, long version, long firstSubmittedMillis, long dueMillis, int attempts, String lastFailure,
+                DeadLetter deadLetter) {
         Meta {
             lastFailure = lastFailure == null ? "" : lastFailure;
         }
@@ -107,6 +122,8 @@ final class SpoolEntryCodec {
 
     static byte[] encodeMeta(Meta meta) {
         Out out = new Out(128);
+        out.str(meta.id());
+        out.i64(meta.version());
         out.i64(meta.firstSubmittedMillis());
         out.i64(meta.dueMillis());
         out.i32(meta.attempts());
@@ -173,13 +190,15 @@ final class SpoolEntryCodec {
         return header;
     }
 
-    /** Decodes the meta at {@code offset}, checking its checksum. {@code id} names the entry for a dead letter. */
-    static Meta decodeMeta(String id, Header header, byte[] bytes, int offset) throws CorruptEntryException {
+    /** Decodes the meta at {@code offset}, checking its checksum. */
+    static Meta decodeMeta(Header header, byte[] bytes, int offset) throws CorruptEntryException {
         if (crc(bytes, offset, header.metaLength()) != header.metaCrc()) {
             throw new CorruptEntryException("meta checksum mismatch");
         }
         try {
             In in = new In(bytes, offset, header.metaLength());
+            String id = in.str();
+            long version = in.i64();
             long first = in.i64();
             long due = in.i64();
             int attempts = in.i32();
@@ -209,7 +228,7 @@ final class SpoolEntryCodec {
             if (attempts < 0) {
                 throw new CorruptEntryException("negative attempt count " + attempts);
             }
-            return new Meta(first, due, attempts, lastFailure, dead);
+            return new Meta(id, version, first, due, attempts, lastFailure, dead);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             throw new CorruptEntryException("meta unreadable: " + e, e);
         }
@@ -254,11 +273,30 @@ final class SpoolEntryCodec {
         }
     }
 
-    static Decoded decode(String id, byte[] file) throws CorruptEntryException {
+    static Decoded decode(byte[] file) throws CorruptEntryException {
         Header header = readHeader(file, file.length);
-        Meta meta = decodeMeta(id, header, file, HEADER_LENGTH);
+        Meta meta = decodeMeta(header, file, HEADER_LENGTH);
         OutboundMessage message = decodeBody(header, file, HEADER_LENGTH + header.metaLength());
         return new Decoded(header, meta, message, file);
+    }
+
+    /**
+     * A batch file holding {@code entries}; {@code offsets[i]} receives where entry i starts in it.
+     */
+    static byte[] encodeBatch(List<byte[]> entries, long[] offsets) {
+        int length = BATCH_HEADER_LENGTH;
+        for (byte[] e : entries) {
+            length += 4 + e.length;
+        }
+        ByteBuffer batch = ByteBuffer.allocate(length);
+        batch.putInt(BATCH_MAGIC).putInt(entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            byte[] e = entries.get(i);
+            batch.putInt(e.length);
+            offsets[i] = batch.position();
+            batch.put(e);
+        }
+        return batch.array();
     }
 
     static int crc(byte[] bytes, int offset, int length) {

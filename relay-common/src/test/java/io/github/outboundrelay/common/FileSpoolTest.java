@@ -77,45 +77,76 @@ class FileSpoolTest {
         }
     }
 
-    @Test
-    void unreadableEntriesAreQuarantinedWithAReasonAndTheRestIsRecovered() throws IOException {
-        List<String> ids = new ArrayList<>();
-        try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            for (int i = 0; i < 4; i++) {
-                ids.add(spool.store(mail(i), T0));
-            }
+    static void damage(FileSpool.EntryLocation at, int offsetInEntry) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(at.file(), java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            long position = at.offset() + (offsetInEntry >= 0 ? offsetInEntry : at.length() + offsetInEntry);
+            ch.read(b, position);
+            b.put(0, (byte) (b.get(0) ^ 0x40));
+            b.rewind();
+            ch.write(b, position);
         }
-        Path queue = dir.resolve("queue");
-        Files.write(queue.resolve(ids.get(0) + ".msg"), "this is not a spool entry, just some text someone saved here by mistake".getBytes());
-        byte[] truncated = Files.readAllBytes(queue.resolve(ids.get(1) + ".msg"));
-        Files.write(queue.resolve(ids.get(1) + ".msg"), java.util.Arrays.copyOf(truncated, truncated.length / 2));
-        List<String> reported = Collections.synchronizedList(new ArrayList<>());
-
-        try (FileSpool spool = FileSpool.open(dir)) {
-            assertThat(spool.recover((id, where, reason) -> reported.add(id + ": " + reason))).isEqualTo(2);
-            assertThat(spool.claimDue(T0, 10)).extracting(Spool.Entry::id).containsExactlyInAnyOrder(ids.get(2), ids.get(3));
-        }
-        assertThat(reported).hasSize(2).anyMatch(r -> r.startsWith(ids.get(0)) && r.contains("magic"))
-                .anyMatch(r -> r.startsWith(ids.get(1)) && r.contains("expected"));
-        assertThat(files(dir.resolve("quarantine"))).extracting(p -> p.getFileName().toString()).containsExactlyInAnyOrder(
-                ids.get(0) + ".msg", ids.get(0) + ".msg.reason.txt", ids.get(1) + ".msg", ids.get(1) + ".msg.reason.txt");
     }
 
     @Test
-    void anEntryDamagedAfterRecoveryIsQuarantinedWhenClaimed() throws IOException {
+    void unreadableEntriesAreQuarantinedWithAReasonAndTheRestIsRecovered() throws IOException {
+        List<String> ids = new ArrayList<>();
+        List<FileSpool.EntryLocation> where = new ArrayList<>();
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            for (int i = 0; i < 4; i++) {
+                String id = spool.store(mail(i), T0);
+                ids.add(id);
+                where.add(spool.locate(id));
+            }
+        }
+        Files.write(where.get(0).file(), "this is not a spool batch, just some text someone saved here by mistake".getBytes());
+        damage(where.get(1), 30); // inside the meta
+        List<String> reported = Collections.synchronizedList(new ArrayList<>());
+
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover((id, at, reason) -> reported.add(reason))).isEqualTo(2);
+            assertThat(spool.claimDue(T0, 10)).extracting(Spool.Entry::id).containsExactlyInAnyOrder(ids.get(2), ids.get(3));
+        }
+        assertThat(reported).containsExactlyInAnyOrder("not a spool batch file (bad magic or truncated)", "meta checksum mismatch");
+        assertThat(files(dir.resolve("quarantine"))).hasSize(4)
+                .anyMatch(p -> p.getFileName().toString().endsWith(".msg.reason.txt"));
+    }
+
+    @Test
+    void anEntryDamagedAfterRecoveryIsQuarantinedWhenClaimedAndItsBatchNeighboursAreNot() throws Exception {
         List<String> reported = Collections.synchronizedList(new ArrayList<>());
         try (FileSpool spool = FileSpool.open(dir)) {
-            spool.recover((id, where, reason) -> reported.add(reason));
-            String bad = spool.store(mail(1), T0);
-            String good = spool.store(mail(2), T0);
-            Path file = dir.resolve("queue").resolve(bad + ".msg");
-            byte[] bytes = Files.readAllBytes(file);
-            bytes[bytes.length - 3] ^= 1;
-            Files.write(file, bytes);
+            spool.recover((id, where, reason) -> reported.add(id + " " + reason));
+            List<String> ids = storeConcurrently(spool, 40);
+            FileSpool.EntryLocation bad = spool.locate(ids.get(7));
+            damage(bad, -3); // inside the body
 
-            assertThat(spool.claimDue(T0, 10)).extracting(Spool.Entry::id).containsExactly(good);
-            assertThat(reported).containsExactly("body checksum mismatch");
-            assertThat(spool.depth().queued()).isEqualTo(1);
+            List<Spool.Entry> claimed = spool.claimDue(T0, 100);
+
+            assertThat(claimed).extracting(Spool.Entry::id).hasSize(39).doesNotContain(ids.get(7));
+            assertThat(reported).containsExactly(ids.get(7) + " body checksum mismatch");
+            assertThat(spool.depth().queued()).isEqualTo(39);
+            claimed.forEach(e -> spool.complete(e.id()));
+        }
+        assertThat(dir.resolve("queue")).as("finished batches are deleted").isEmptyDirectory();
+    }
+
+    static List<String> storeConcurrently(FileSpool spool, int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<String>> futures = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> spool.store(mail(n), T0)));
+            }
+            List<String> ids = new ArrayList<>();
+            for (Future<String> f : futures) {
+                ids.add(f.get());
+            }
+            return ids;
+        } finally {
+            pool.shutdown();
         }
     }
 
@@ -186,6 +217,7 @@ class FileSpoolTest {
     @Test
     void aSecondQueueOnTheSameSpoolIsRefused() {
         try (FileSpool first = FileSpool.open(dir)) {
+            assertThat(first.directory()).isEqualTo(dir.toAbsolutePath());
             assertThatThrownBy(() -> FileSpool.open(dir))
                     .isInstanceOf(SpoolException.class).hasMessageContaining("in use by another queue");
         }
@@ -193,25 +225,37 @@ class FileSpoolTest {
     }
 
     @Test
-    void concurrentStoresShareDirectoryFsyncs() throws Exception {
+    void concurrentStoresShareBatchFilesAndFsyncs() throws Exception {
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            ExecutorService pool = Executors.newFixedThreadPool(16);
-            try {
-                List<Future<String>> ids = new ArrayList<>();
-                for (int i = 0; i < 400; i++) {
-                    int n = i;
-                    ids.add(pool.submit(() -> spool.store(mail(n), T0)));
-                }
-                for (Future<String> f : ids) {
-                    f.get();
-                }
-            } finally {
-                pool.shutdown();
-            }
+            List<String> ids = storeConcurrently(spool, 400);
             long[] counts = spool.groupCommitCounts();
             assertThat(counts[1]).isEqualTo(400);
-            assertThat(counts[0]).as("directory fsyncs for 400 stores from 16 threads").isLessThan(400);
-            assertThat(files(dir.resolve("queue"))).hasSize(400);
+            assertThat(counts[0]).as("batch files (each one fsync and one directory fsync) for 400 stores from 16 threads")
+                    .isLessThan(400);
+            assertThat(spool.claimDue(T0, 1000)).extracting(Spool.Entry::id).containsExactlyInAnyOrderElementsOf(ids);
+        }
+        try (FileSpool reopened = FileSpool.open(dir)) {
+            assertThat(reopened.recover(Spool.QuarantineListener.NONE)).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void aMailDeliveredFromAPartlyDeliveredBatchIsNotRecoveredAgainButItsRetryIs() throws Exception {
+        List<String> ids;
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            ids = storeConcurrently(spool, 40);
+            spool.claimDue(T0, 100);
+            for (int i = 0; i < 20; i++) {
+                spool.complete(ids.get(i));
+            }
+            spool.defer(ids.get(20), 1, T0.plusSeconds(30), "TIMEOUT at relay:587");
+        }
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover(Spool.QuarantineListener.NONE)).isEqualTo(20);
+            List<Spool.Entry> due = spool.claimDue(T0.plusSeconds(30), 100);
+            assertThat(due).extracting(Spool.Entry::id).containsExactlyInAnyOrderElementsOf(ids.subList(20, 40));
+            assertThat(due).filteredOn(e -> e.id().equals(ids.get(20))).singleElement()
+                    .satisfies(e -> assertThat(e.attempts()).isEqualTo(1));
         }
     }
 

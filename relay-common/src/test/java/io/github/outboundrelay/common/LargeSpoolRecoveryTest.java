@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,13 +27,17 @@ class LargeSpoolRecoveryTest {
         Path queue = Files.createDirectories(spool.resolve("queue"));
         String body = "x".repeat(2048);
         long millis = Instant.parse("2025-03-01T08:00:00Z").toEpochMilli();
-        for (int i = 0; i < MAILS; i++) {
-            OutboundMessage m = OutboundMessage.builder().messageId("<large-" + i + "@example.com>")
-                    .to("user" + i + "@example.com").subject("Mail " + i).text(body).build();
-            byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(millis, millis + i, 0, "", null),
-                    SpoolEntryCodec.encodeBody(m));
-            // Written directly, without the fsyncs of FileSpool.store: only the recovery is under test here.
-            Files.write(queue.resolve(String.format("%012x-%014x.msg", millis, i)), file);
+        for (int b = 0; b < MAILS / 100; b++) {
+            List<byte[]> entries = new ArrayList<>();
+            for (int i = b * 100; i < (b + 1) * 100; i++) {
+                OutboundMessage m = OutboundMessage.builder().messageId("<large-" + i + "@example.com>")
+                        .to("user" + i + "@example.com").subject("Mail " + i).text(body).build();
+                entries.add(SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(String.format("%012x-%014x", millis, i), i + 1,
+                        millis, millis + i, 0, "", null), SpoolEntryCodec.encodeBody(m)));
+            }
+            // Written directly, in batches of 100, without fsyncs: only the recovery is under test here.
+            Files.write(queue.resolve(String.format("%012x-%014x.batch", millis, MAILS + b)),
+                    SpoolEntryCodec.encodeBatch(entries, new long[entries.size()]));
         }
 
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

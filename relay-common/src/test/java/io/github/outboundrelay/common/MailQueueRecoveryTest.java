@@ -154,20 +154,20 @@ class MailQueueRecoveryTest {
         Instant now = Instant.now();
         List<String> ids = new ArrayList<>();
         List<String> messageIds = new ArrayList<>();
+        List<FileSpool.EntryLocation> where = new ArrayList<>();
         try (FileSpool filled = FileSpool.open(spool)) {
             filled.recover(Spool.QuarantineListener.NONE);
             for (int i = 0; i < 5; i++) {
                 OutboundMessage m = mail(i);
-                ids.add(filled.store(m, now));
+                String id = filled.store(m, now);
+                ids.add(id);
+                where.add(filled.locate(id));
                 messageIds.add(m.messageId());
             }
         }
-        Path queued = spool.resolve("queue");
-        Files.writeString(queued.resolve(ids.get(1) + ".msg"), "garbage where a spool entry was, found at recovery");
-        Path damaged = queued.resolve(ids.get(3) + ".msg");
-        byte[] bytes = Files.readAllBytes(damaged);
-        bytes[bytes.length - 5] ^= 0x20; // a bit flipped in the body: found when the mail is claimed
-        Files.write(damaged, bytes);
+        // Garbage where a batch was: found at recovery. A bit flipped in a body: found when the mail is claimed.
+        Files.writeString(where.get(1).file(), "garbage where a spool batch was, found at recovery");
+        FileSpoolTest.damage(where.get(3), -5);
 
         try (MailQueue queue = builder().spoolDirectory(spool).build()) {
             relay.awaitReceived(3, WAIT);
@@ -177,10 +177,10 @@ class MailQueueRecoveryTest {
         assertThat(relay.messageIds()).containsExactlyInAnyOrder(messageIds.get(0), messageIds.get(2), messageIds.get(4));
         List<DeliveryEvent> quarantined = log.recent().stream().filter(e -> e.outcome() == DeliveryEvent.Outcome.QUARANTINED).toList();
         assertThat(quarantined).hasSize(2);
-        assertThat(quarantined.get(0).detail()).contains(ids.get(1)).contains("quarantine");
+        assertThat(quarantined.get(0).detail()).contains("bad magic").contains("quarantine");
         assertThat(quarantined.get(1).detail()).contains(ids.get(3)).contains("body checksum mismatch");
-        assertThat(Files.exists(spool.resolve("quarantine").resolve(ids.get(1) + ".msg"))).isTrue();
         assertThat(Files.exists(spool.resolve("quarantine").resolve(ids.get(3) + ".msg"))).isTrue();
+        assertThat(SpoolTestSupport.files(spool.resolve("quarantine"))).hasSize(4);
     }
 
     @Test

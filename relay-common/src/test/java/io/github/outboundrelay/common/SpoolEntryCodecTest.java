@@ -21,13 +21,13 @@ class SpoolEntryCodecTest {
 
     @Test
     void everyFieldOfTheMessageAndItsStateSurvivesTheRoundTrip() throws Exception {
-        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(1000, 2000, 3, "TIMEOUT at relay:587", null),
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null),
                 SpoolEntryCodec.encodeBody(MESSAGE));
 
-        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode("id", file);
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file);
 
         assertThat(d.message()).isEqualTo(MESSAGE);
-        assertThat(d.meta()).isEqualTo(new SpoolEntryCodec.Meta(1000, 2000, 3, "TIMEOUT at relay:587", null));
+        assertThat(d.meta()).isEqualTo(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null));
         assertThat(file).hasSize(SpoolEntryCodec.HEADER_LENGTH + d.header().metaLength() + d.header().bodyLength());
     }
 
@@ -36,32 +36,47 @@ class SpoolEntryCodecTest {
         DeadLetter letter = new DeadLetter("0190f3c2a1b4-3f9a2c1d000001", MESSAGE.messageId(), List.of("a***@example.com"),
                 MESSAGE.subject(), "relay:587", FailureCategory.RECIPIENT_REJECTED, "550 5.1.1 unknown", "check it",
                 DeadLetter.Reason.REJECTED, 1, Instant.ofEpochMilli(1000), Instant.ofEpochMilli(5000));
-        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(1000, 2000, 1, "", letter), SpoolEntryCodec.encodeBody(MESSAGE));
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(letter.id(), 8, 1000, 2000, 1, "", letter), SpoolEntryCodec.encodeBody(MESSAGE));
 
         SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(file, file.length);
-        SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(letter.id(), header, file, SpoolEntryCodec.HEADER_LENGTH);
+        SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(header, file, SpoolEntryCodec.HEADER_LENGTH);
 
         assertThat(meta.deadLetter()).isEqualTo(letter);
     }
 
     @Test
     void damageAnywhereIsDetectedNotDecodedIntoAnotherMail() {
-        byte[] good = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(1, 2, 0, "", null), SpoolEntryCodec.encodeBody(MESSAGE));
+        byte[] good = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 2, 0, "", null), SpoolEntryCodec.encodeBody(MESSAGE));
         int metaStart = SpoolEntryCodec.HEADER_LENGTH;
         int bodyStart = good.length - 40;
 
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", flip(good, 0)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 0)))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("magic");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", flip(good, 6)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 6)))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("header checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", flip(good, metaStart + 3)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, metaStart + 3)))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("meta checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", flip(good, bodyStart)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, bodyStart)))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("body checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", java.util.Arrays.copyOf(good, good.length - 1)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(java.util.Arrays.copyOf(good, good.length - 1)))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("expected " + good.length);
-        assertThatThrownBy(() -> SpoolEntryCodec.decode("id", new byte[7]))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(new byte[7]))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
+    void aBatchFramesEachEntryWithItsLength() throws Exception {
+        byte[] a = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 1, 0, "", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+        byte[] b = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000002", 2, 1, 1, 0, "", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+        long[] offsets = new long[2];
+        byte[] batch = SpoolEntryCodec.encodeBatch(List.of(a, b), offsets);
+
+        assertThat(offsets).containsExactly(12, 12 + a.length + 4);
+        assertThat(batch).hasSize(8 + 4 + a.length + 4 + b.length);
+        byte[] second = java.util.Arrays.copyOfRange(batch, (int) offsets[1], (int) offsets[1] + b.length);
+        assertThat(SpoolEntryCodec.decode(second).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
     }
 
     private static byte[] flip(byte[] bytes, int at) {
