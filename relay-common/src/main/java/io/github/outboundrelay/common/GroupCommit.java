@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Makes concurrent writes durable together: one batch file, one fsync, one rename and one directory fsync for every
@@ -13,10 +14,11 @@ import java.util.List;
  *
  * <p>Protocol: a caller adds its entry to the pending list; if no batch is being written it becomes the leader,
  * takes everything pending (up to {@value #MAX_ENTRIES} entries or {@value #MAX_BYTES} bytes), has the
- * {@link BatchWriter} write and sync it, and hands each caller in the group its entry's location. Callers that arrive
- * meanwhile wait and form the next group; a lone caller is a group of one and waits for nobody. A caller returns
- * only when its entry is durable, or throws the write's exception. Waiting ignores interrupts: a caller must not
- * return before its mail is on disk.
+ * {@link BatchWriter} write and sync it, hands each caller in the group its entry's location and wakes exactly those
+ * callers, then passes leadership to the oldest caller still pending, who writes the next group. A lone caller is a
+ * group of one and waits for nobody. A caller returns only when its entry is durable, or throws the write's
+ * exception. Waiting ignores interrupts (and restores them on return): a caller must not return before its mail is
+ * on disk.
  */
 final class GroupCommit {
     static final int MAX_ENTRIES = 1024;
@@ -34,9 +36,11 @@ final class GroupCommit {
 
     private static final class Pending {
         final byte[] entry;
-        Location location;
-        IOException failure;
-        boolean done;
+        final Thread thread = Thread.currentThread();
+        Location location;         // written by the leader before done
+        IOException failure;       // written by the leader before done
+        volatile boolean done;
+        volatile boolean leader;
 
         Pending(byte[] entry) {
             this.entry = entry;
@@ -56,38 +60,74 @@ final class GroupCommit {
     /** Returns once {@code entry} is durable, with its location. */
     Location commit(byte[] entry) throws IOException {
         Pending me = new Pending(entry);
+        synchronized (this) {
+            pending.add(me);
+            if (!writing) {
+                writing = true; // Invariant: while nobody writes, nobody is pending.
+                me.leader = true;
+            }
+        }
         boolean interrupted = false;
-        try {
-            synchronized (this) {
-                pending.add(me);
-            }
-            while (true) {
-                List<Pending> group;
-                synchronized (this) {
-                    while (!me.done && writing) {
-                        try {
-                            wait();
-                        } catch (InterruptedException e) {
-                            interrupted = true;
-                        }
-                    }
-                    if (me.done) {
-                        break;
-                    }
-                    writing = true;
-                    group = takeGroup();
-                }
-                write(group);
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        while (!me.done && !me.leader) {
+            LockSupport.park(this);
+            interrupted |= Thread.interrupted();
+        }
+        if (!me.done) {
+            lead();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (me.failure != null) {
             throw me.failure;
         }
         return me.location;
+    }
+
+    /** Writes one group, which includes the leader (the oldest pending caller), and hands leadership on. */
+    private void lead() {
+        List<Pending> group;
+        synchronized (this) {
+            group = takeGroup();
+        }
+        List<byte[]> bytes = new ArrayList<>(group.size());
+        group.forEach(p -> bytes.add(p.entry));
+        long[] offsets = new long[group.size()];
+        IOException failure = null;
+        String batch = null;
+        try {
+            batch = writer.write(bytes, offsets);
+        } catch (IOException e) {
+            failure = e;
+        } catch (RuntimeException | Error e) {
+            failure = new IOException(e.toString(), e); // Even then leadership must pass on, or every caller hangs.
+        }
+        for (int i = 0; i < group.size(); i++) {
+            Pending p = group.get(i);
+            if (failure == null) {
+                p.location = new Location(batch, offsets[i], p.entry.length, group.size());
+            } else {
+                p.failure = failure;
+            }
+            p.done = true;
+        }
+        Pending next;
+        synchronized (this) {
+            batches++;
+            entries += group.size();
+            next = pending.peek();
+            if (next == null) {
+                writing = false;
+            } else {
+                next.leader = true;
+            }
+        }
+        for (Pending p : group) {
+            LockSupport.unpark(p.thread);
+        }
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+        }
     }
 
     private List<Pending> takeGroup() {
@@ -100,36 +140,6 @@ final class GroupCommit {
             group.add(p);
         }
         return group;
-    }
-
-    private void write(List<Pending> group) {
-        List<byte[]> bytes = new ArrayList<>(group.size());
-        group.forEach(p -> bytes.add(p.entry));
-        long[] offsets = new long[group.size()];
-        IOException failure = null;
-        String batch = null;
-        try {
-            batch = writer.write(bytes, offsets);
-        } catch (IOException e) {
-            failure = e;
-        } catch (RuntimeException e) {
-            failure = new IOException(e.toString(), e);
-        }
-        synchronized (this) {
-            for (int i = 0; i < group.size(); i++) {
-                Pending p = group.get(i);
-                if (failure == null) {
-                    p.location = new Location(batch, offsets[i], p.entry.length, group.size());
-                } else {
-                    p.failure = failure;
-                }
-                p.done = true;
-            }
-            batches++;
-            entries += group.size();
-            writing = false;
-            notifyAll();
-        }
     }
 
     /** {batches written, entries written}: for tests and the benchmark. */
