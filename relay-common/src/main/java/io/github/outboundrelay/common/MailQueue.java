@@ -130,7 +130,9 @@ public final class MailQueue implements AutoCloseable {
         checkSendable(message);
         String id = spool.store(message, clock.instant());
         counters.submitted.increment();
-        wake();
+        if (dispatcher.hasFreeConnection()) {
+            wake(); // Otherwise a sender finishing its mail takes this one: no need to wake the dispatcher.
+        }
         return id;
     }
 

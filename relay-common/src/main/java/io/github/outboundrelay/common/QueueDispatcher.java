@@ -12,8 +12,13 @@ import java.util.function.LongSupplier;
 /**
  * Moves mail from the spool to the relays and decides what happens after each attempt. {@link #runDue} hands every
  * mail that is due to a relay that may take it and returns how long until the next one could be; the thread that
- * calls it is a trivial loop, and tests call it with their own clock. The sends run on the sender executor; their
- * outcomes go through {@link FailureScope} to a completion, a retry, a failover or a dead letter.
+ * calls it is a trivial loop, and tests call it with their own clock. The sends run on the sender executor; a sender
+ * that finishes takes the next due mail itself, so under load a mail costs no hand-off between threads. Outcomes go
+ * through {@link FailureScope} to a completion, a retry, a failover or a dead letter.
+ *
+ * <p>Locks: every dispatch decision (pick a relay, claim an entry, take its token and connection slot) is made
+ * under {@code dispatchLock}, which also guards the relays' token buckets; no send and no wait happens under it.
+ * {@code idle} guards the in-flight count.
  */
 final class QueueDispatcher {
     /** Dispatches at most this many mails per call, so a large backlog does not starve the loop's other checks. */
@@ -29,6 +34,7 @@ final class QueueDispatcher {
     private final Clock clock;
     private final LongSupplier ticker;
     private final DoubleSupplier jitter;
+    private final Object dispatchLock = new Object();
     private final Object idle = new Object();
     private int inFlight;                    // guarded by idle
     private long dispatchedTotal;            // guarded by idle
@@ -52,50 +58,101 @@ final class QueueDispatcher {
         this.wake = wake;
     }
 
+    /** A mail to send now on a relay, or none and how long until one may be due. */
+    private record Next(Spool.Entry entry, RelayLane lane, long waitNanos) {
+    }
+
     /**
      * Dispatches what is due at {@code now}. Returns 0 to be called again at once, a positive number of nanos until
      * something may be due, or {@link Long#MAX_VALUE} when only a submit or a finishing send can change anything.
      */
     long runDue(Instant now, long nowNanos) {
-        for (int dispatched = 0; dispatched < MAX_PER_RUN; ) {
-            if (stopping) {
-                return Long.MAX_VALUE;
+        for (int dispatched = 0; dispatched < MAX_PER_RUN; dispatched++) {
+            Next next = next(now, nowNanos);
+            if (next.entry() == null) {
+                return next.waitNanos();
             }
-            FailoverRelays.Pick pick = relays.pick(nowNanos);
-            if (pick.lane() == null) {
-                return pick.waitNanos();
+            try {
+                senders.execute(() -> deliverAndContinue(next));
+            } catch (RejectedExecutionException e) {
+                // Shutting down: the entry stays in the spool, claimed only in this process's memory.
+                next.lane().finished();
+                finished();
             }
-            List<Spool.Entry> claimed = spool.claimDue(now, 1);
-            if (claimed.isEmpty()) {
-                Instant next = spool.nextDue().orElse(null);
-                if (next == null) {
-                    return Long.MAX_VALUE;
-                }
-                if (next.isAfter(now)) {
-                    return Math.max(1, Duration.between(now, next).toNanos());
-                }
-                continue; // The due entry was unreadable and quarantined: look at the next one.
-            }
-            dispatch(claimed.get(0), pick.lane(), nowNanos);
-            dispatched++;
         }
         return 0;
     }
 
-    private void dispatch(Spool.Entry entry, RelayLane lane, long nowNanos) {
-        lane.dispatched(nowNanos);
-        if (entry.attempts() > 0) {
-            counters.retried.increment();
+    /** Whether a submit could start a send now: some relay has a free connection. Else a finishing send takes it. */
+    boolean hasFreeConnection() {
+        for (RelayLane lane : relays.lanes()) {
+            if (lane.inFlight() < lane.settings.maxConnections()) {
+                return true;
+            }
         }
-        synchronized (idle) {
-            inFlight++;
-            dispatchedTotal++;
+        return false;
+    }
+
+    /** Picks a relay and claims the next due mail for it, taking its token and slot; counts it in flight. */
+    private Next next(Instant now, long nowNanos) {
+        synchronized (dispatchLock) {
+            while (!stopping) {
+                FailoverRelays.Pick pick = relays.pick(nowNanos);
+                if (pick.lane() == null) {
+                    return new Next(null, null, pick.waitNanos());
+                }
+                List<Spool.Entry> claimed = spool.claimDue(now, 1);
+                if (claimed.isEmpty()) {
+                    Instant due = spool.nextDue().orElse(null);
+                    if (due == null) {
+                        return new Next(null, null, Long.MAX_VALUE);
+                    }
+                    if (due.isAfter(now)) {
+                        return new Next(null, null, Math.max(1, Duration.between(now, due).toNanos()));
+                    }
+                    continue; // The due entry was unreadable and quarantined: look at the next one.
+                }
+                Spool.Entry entry = claimed.get(0);
+                pick.lane().dispatched(nowNanos);
+                if (entry.attempts() > 0) {
+                    counters.retried.increment();
+                }
+                synchronized (idle) {
+                    inFlight++;
+                    dispatchedTotal++;
+                }
+                return new Next(entry, pick.lane(), 0);
+            }
+            return new Next(null, null, Long.MAX_VALUE);
         }
+    }
+
+    /** Sends, then keeps taking due mail on this thread while there is some; wakes the dispatcher when done. */
+    private void deliverAndContinue(Next first) {
+        Next current = first;
+        while (true) {
+            try {
+                deliver(current.entry(), current.lane());
+            } finally {
+                current.lane().finished();
+            }
+            // The next mail is counted in flight before this one stops counting: never idle in between.
+            Next next = stopping ? new Next(null, null, 0) : nextOrNone();
+            finished();
+            if (next.entry() == null) {
+                break;
+            }
+            current = next;
+        }
+        wake.run(); // The dispatcher recomputes its deadlines: retries, cool-downs, throttles.
+    }
+
+    private Next nextOrNone() {
         try {
-            senders.execute(() -> deliver(entry, lane));
-        } catch (RejectedExecutionException e) {
-            // Shutting down: the entry stays in the spool, claimed only in this process's memory.
-            finished(lane);
+            return next(clock.instant(), ticker.getAsLong());
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "Mail queue could not take the next mail; the dispatcher will", e);
+            return new Next(null, null, 0);
         }
     }
 
@@ -140,8 +197,6 @@ final class QueueDispatcher {
             } catch (RuntimeException again) {
                 LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
             }
-        } finally {
-            finished(lane);
         }
     }
 
@@ -218,13 +273,11 @@ final class QueueDispatcher {
                 "dead letter " + entry.id() + ": " + remedy);
     }
 
-    private void finished(RelayLane lane) {
-        lane.finished();
+    private void finished() {
         synchronized (idle) {
             inFlight--;
             idle.notifyAll();
         }
-        wake.run();
     }
 
     private void record(DeliveryEvent.Outcome outcome, Spool.Entry entry, RelayLane lane, int attempt,

@@ -6,7 +6,7 @@ import java.time.Duration;
  * A rate limit: tokens refill continuously at {@code limit} per {@code period}, up to a small burst, and each mail
  * takes one. The burst is a twentieth of the limit (at least one token), so any window of one period admits at
  * most {@code limit * 1.05 + 1} mails: the rate holds within 10 % over the period however the mail arrives.
- * Not thread-safe: the queue's dispatcher thread owns it. Time is an argument, so tests drive it without sleeping.
+ * Not thread-safe: the queue's dispatch lock guards it. Time is an argument, so tests drive it without sleeping.
  */
 final class TokenBucket {
     private final double capacity;
