@@ -107,14 +107,16 @@ public final class QueueBenchmark {
                 System.getProperty("java.version"), System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name"), System.getProperty("os.version"), messages, BODY.length(), submitters, connections);
 
-        System.out.println("warming up ...");
-        pooledSend(Math.min(3000, messages));
-        endToEnd(Math.min(3000, messages), submitters);
-        durableSubmit(Math.min(3000, messages), submitters);
+        System.out.println("warming up (the JIT compiles TLS, Angus and the embedded relay for a while) ...");
+        for (int i = 0; i < 2; i++) {
+            pooledSend(Math.min(10_000, messages));
+            endToEnd(Math.min(10_000, messages), submitters);
+            durableSubmit(Math.min(5_000, messages), submitters);
+        }
 
         double transport = transportSendPerMessage(transportMessages);
         Submit single = durableSubmit(Math.min(2000, messages), 1);
-        // Pool and queue alternate, three rounds, so that load from elsewhere on the machine hits both alike.
+        // Pool and queue alternate, five rounds, so that load from elsewhere on the machine hits both alike.
         List<Double> pools = new ArrayList<>();
         List<EndToEnd> queues = new ArrayList<>();
         List<Submit> submits = new ArrayList<>();
@@ -149,7 +151,7 @@ public final class QueueBenchmark {
         System.out.printf("end to end / Transport.send per message: %.1fx%n", e2e.throughput / transport);
     }
 
-    private static final int ROUNDS = 3;
+    private static final int ROUNDS = 5;
 
     private static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();

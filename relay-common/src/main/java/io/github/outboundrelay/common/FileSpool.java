@@ -130,6 +130,9 @@ public final class FileSpool implements Spool {
     private final IdGenerator ids = new IdGenerator();
     private final AtomicLong versions = new AtomicLong();
     private final Object deadLetterLock = new Object();
+    private final FileChannelCache readers = new FileChannelCache(8, StandardOpenOption.READ);
+    private final FileChannelCache doneMarks = new FileChannelCache(8, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND);
 
     // Guarded by this.
     private final Map<String, Item> items = new HashMap<>();
@@ -615,6 +618,8 @@ public final class FileSpool implements Spool {
             }
             closed = true;
         }
+        readers.close();
+        doneMarks.close();
         try {
             if (lock != null) {
                 lock.release();
@@ -703,8 +708,7 @@ public final class FileSpool implements Spool {
             return;
         }
         try {
-            Files.write(queueDir.resolve(batch.name + DONE), (id + "\n").getBytes(StandardCharsets.US_ASCII),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            doneMarks.append(queueDir.resolve(batch.name + DONE), (id + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             // The mail went out; if the mark is lost it goes out again after a restart (at-least-once).
             LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot mark " + id + " done (" + e + ")");
@@ -712,6 +716,8 @@ public final class FileSpool implements Spool {
     }
 
     private void deleteBatch(String name) {
+        readers.evict(queueDir.resolve(name + BATCH));
+        doneMarks.evict(queueDir.resolve(name + DONE));
         try {
             Files.deleteIfExists(queueDir.resolve(name + BATCH));
             Files.deleteIfExists(queueDir.resolve(name + DONE));
@@ -729,10 +735,7 @@ public final class FileSpool implements Spool {
             offset = item.offset;
             size = item.size;
         }
-        ByteBuffer bytes;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            bytes = read(ch, offset, size);
-        }
+        ByteBuffer bytes = readers.read(file, offset, size);
         if (bytes.remaining() != size) {
             throw new SpoolEntryCodec.CorruptEntryException("batch file ends inside the entry");
         }
