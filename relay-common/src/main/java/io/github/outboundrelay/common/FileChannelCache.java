@@ -10,7 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A few open files, the least recently used closed first, so that reading entries from a batch and marking them
+ * A few open files, the least recently used closed first, so that reading an entry from a batch and marking it
  * done cost a read or a write, not an open and a close as well: under load that is a fifth of the spool's share of
  * a mail's CPU. Consecutive mails mostly come from the same batch. Thread-safe; the I/O happens under its lock.
  */
@@ -45,14 +45,11 @@ final class FileChannelCache implements AutoCloseable {
         return buffer;
     }
 
-    /** Appends {@code bytes} (the channel was opened for appending). */
-    synchronized void append(Path file, byte[] bytes) throws IOException {
+    /** Writes one byte at {@code position} (the cache opens files for writing). */
+    synchronized void write(Path file, long position, byte value) throws IOException {
         FileChannel ch = channel(file);
         try {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                ch.write(buffer);
-            }
+            ch.write(ByteBuffer.wrap(new byte[] {value}), position);
         } catch (IOException e) {
             evict(file);
             throw e;

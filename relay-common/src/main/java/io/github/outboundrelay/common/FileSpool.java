@@ -38,9 +38,9 @@ import java.util.regex.Pattern;
  * are written as one batch file to {@code tmp/}, fsynced, renamed atomically into {@code queue/}, and
  * {@code queue/} is fsynced ({@link GroupCommit}), so an acknowledged mail survives a killed process and a power
  * loss, and a lone store costs one such cycle while sixteen concurrent ones share one. A retry writes the mail's new
- * state the same way before the old copy is given up. A delivered mail is recorded in its batch's {@code .done}
- * file without an fsync, and the batch file is deleted when all its mails are done: after a power loss (not a
- * killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
+ * state the same way before the old copy is given up. A delivered mail is marked done in its batch file (one byte
+ * rewritten in place, without an fsync), and the batch file is deleted when all its mails are done: after a power
+ * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
  * index stays in memory (id, due time, attempts, size, location: about 250 bytes per mail); bodies are read when a
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
  * them, never deleted.
@@ -49,8 +49,7 @@ import java.util.regex.Pattern;
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
  * tmp/NAME.tmp          files being written; removed on recovery
- * queue/BATCH.batch     queued mail, one or more entries ({@link SpoolEntryCodec} describes the format)
- * queue/BATCH.done      ids of entries of that batch delivered, retried elsewhere or dead-lettered, one a line
+ * queue/BATCH.batch     queued mail, one or more entries, each with a live/done byte ({@link SpoolEntryCodec})
  * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
  * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
  * </pre>
@@ -66,7 +65,6 @@ public final class FileSpool implements Spool {
     public static final long DEFAULT_MAX_BYTES = 4L << 30;
 
     static final String BATCH = ".batch";
-    static final String DONE = ".done";
     static final String ENTRY = ".msg";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{14}");
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
@@ -130,9 +128,7 @@ public final class FileSpool implements Spool {
     private final IdGenerator ids = new IdGenerator();
     private final AtomicLong versions = new AtomicLong();
     private final Object deadLetterLock = new Object();
-    private final FileChannelCache readers = new FileChannelCache(8, StandardOpenOption.READ);
-    private final FileChannelCache doneMarks = new FileChannelCache(8, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.APPEND);
+    private final FileChannelCache batchFiles = new FileChannelCache(8, StandardOpenOption.READ, StandardOpenOption.WRITE);
 
     // Guarded by this.
     private final Map<String, Item> items = new HashMap<>();
@@ -239,8 +235,7 @@ public final class FileSpool implements Spool {
         this.quarantine = listener == null ? QuarantineListener.NONE : listener;
         long maxVersion = 0;
         Set<String> dead = new HashSet<>();
-        Map<String, Set<String>> done = new HashMap<>();
-        List<Path> batchFiles = new ArrayList<>();
+        List<Path> batchPaths = new ArrayList<>();
         try {
             for (Path p : list(tmpDir, "*")) {
                 deleteQuietly(p); // A write that never reached its rename was never acknowledged.
@@ -253,21 +248,19 @@ public final class FileSpool implements Spool {
                     // Listed as it is; deadLetters() quarantines it when it is read.
                 }
             }
-            for (Path p : list(queueDir, "*" + DONE)) {
-                done.put(nameOf(p, DONE), new HashSet<>(Files.readAllLines(p, StandardCharsets.US_ASCII)));
-            }
-            batchFiles.addAll(list(queueDir, "*" + BATCH));
+            batchPaths.addAll(list(queueDir, "*" + BATCH));
         } catch (IOException e) {
             throw failure("cannot be read", e, "");
         }
         Map<String, Found> newest = new HashMap<>();
-        for (Path file : batchFiles) {
+        List<Found> superseded = new ArrayList<>();
+        for (Path file : batchPaths) {
             String batch = nameOf(file, BATCH);
-            Set<String> doneHere = done.getOrDefault(batch, Set.of());
             for (Found f : readBatch(file, batch)) {
                 maxVersion = Math.max(maxVersion, f.meta().version());
+                superseded.add(f);
                 String id = f.meta().id();
-                if (doneHere.contains(id) || dead.contains(id)) {
+                if (dead.contains(id)) {
                     continue;
                 }
                 Found other = newest.get(id);
@@ -292,15 +285,18 @@ public final class FileSpool implements Spool {
             }
             deadLetters = dead.size();
         }
-        for (Path file : batchFiles) {
+        for (Path file : batchPaths) {
             String batch = nameOf(file, BATCH);
             if (!liveCounts.containsKey(batch)) {
                 deleteBatch(batch); // Everything in it was delivered or moved.
             }
         }
-        for (String batch : done.keySet()) {
-            if (!Files.exists(queueDir.resolve(batch + BATCH))) {
-                deleteQuietly(queueDir.resolve(batch + DONE));
+        // Older copies of a retried mail, and copies of dead letters, are marked done now rather than at every start.
+        Set<String> kept = new HashSet<>();
+        newest.values().forEach(f -> kept.add(f.batch() + "@" + f.offset()));
+        for (Found f : superseded) {
+            if (!kept.contains(f.batch() + "@" + f.offset()) && liveCounts.containsKey(f.batch())) {
+                markDone(f.batch(), f.offset());
             }
         }
         return newest.size();
@@ -319,15 +315,19 @@ public final class FileSpool implements Spool {
             int count = head.getInt(4);
             long pos = SpoolEntryCodec.BATCH_HEADER_LENGTH;
             for (int i = 0; i < count; i++) {
-                ByteBuffer lengthBytes = read(ch, pos, 4);
-                int length = lengthBytes.remaining() == 4 ? lengthBytes.getInt(0) : -1;
-                if (length < SpoolEntryCodec.HEADER_LENGTH || pos + 4 + length > size) {
+                ByteBuffer prefix5 = read(ch, pos, SpoolEntryCodec.RECORD_PREFIX_LENGTH);
+                int length = prefix5.remaining() == SpoolEntryCodec.RECORD_PREFIX_LENGTH ? prefix5.getInt(0) : -1;
+                if (length < SpoolEntryCodec.HEADER_LENGTH || pos + SpoolEntryCodec.RECORD_PREFIX_LENGTH + length > size) {
                     quarantineBytes(batch + "-" + pos, file, pos, size - pos, "entry " + i + " of " + count
                             + " has an impossible length " + length + "; the rest of the batch is unreadable");
                     return found;
                 }
-                long start = pos + 4;
+                byte state = prefix5.get(4);
+                long start = pos + SpoolEntryCodec.RECORD_PREFIX_LENGTH;
                 pos = start + length;
+                if (state != SpoolEntryCodec.LIVE) {
+                    continue; // Delivered, moved or quarantined before the restart.
+                }
                 try {
                     ByteBuffer h = read(ch, start, SpoolEntryCodec.HEADER_LENGTH);
                     SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(h.array(), length);
@@ -341,6 +341,7 @@ public final class FileSpool implements Spool {
                     found.add(new Found(meta, batch, start, length));
                 } catch (SpoolEntryCodec.CorruptEntryException e) {
                     quarantineBytes(batch + "-" + start, file, start, length, e.getMessage());
+                    markDone(batch, start); // Quarantined once, not at every start.
                 }
             }
         } catch (IOException e) {
@@ -444,11 +445,13 @@ public final class FileSpool implements Spool {
         }
         Batch old = null;
         boolean oldEmpty = false;
+        long oldOffset = 0;
         synchronized (this) {
             if (items.get(id) == item) {
                 ready.remove(item);
                 if (location != null) {
                     old = item.batch;
+                    oldOffset = item.offset;
                     old.live--;
                     oldEmpty = old.live == 0;
                     if (oldEmpty) {
@@ -466,7 +469,7 @@ public final class FileSpool implements Spool {
             }
         }
         if (old != null) {
-            retire(old, oldEmpty, id);
+            retire(old, oldEmpty, oldOffset);
         }
         if (failure != null) {
             throw failure("could not record a retry for " + id, failure, " The mail stays queued.");
@@ -618,8 +621,7 @@ public final class FileSpool implements Spool {
             }
             closed = true;
         }
-        readers.close();
-        doneMarks.close();
+        batchFiles.close();
         try {
             if (lock != null) {
                 lock.release();
@@ -683,6 +685,7 @@ public final class FileSpool implements Spool {
     private void release(String id) {
         Batch batch;
         boolean empty;
+        long offset;
         synchronized (this) {
             Item item = items.remove(id);
             if (item == null) {
@@ -692,35 +695,39 @@ public final class FileSpool implements Spool {
             reservedMessages--;
             reservedBytes -= item.size;
             batch = item.batch;
+            offset = item.offset;
             batch.live--;
             empty = batch.live == 0;
             if (empty) {
                 batches.remove(batch.name);
             }
         }
-        retire(batch, empty, id);
+        retire(batch, empty, offset);
     }
 
-    /** Deletes a batch nobody needs, or records that {@code id} in it is done. */
-    private void retire(Batch batch, boolean empty, String id) {
+    /** Deletes a batch nobody needs, or marks the entry at {@code offset} in it done. */
+    private void retire(Batch batch, boolean empty, long offset) {
         if (empty) {
             deleteBatch(batch.name);
-            return;
+        } else {
+            markDone(batch.name, offset);
         }
+    }
+
+    /** Rewrites the state byte before the entry at {@code offset}; not fsynced (a lost mark means a resend). */
+    private void markDone(String batch, long offset) {
         try {
-            doneMarks.append(queueDir.resolve(batch.name + DONE), (id + "\n").getBytes(StandardCharsets.US_ASCII));
+            batchFiles.write(queueDir.resolve(batch + BATCH), offset - 1, SpoolEntryCodec.DONE);
         } catch (IOException e) {
             // The mail went out; if the mark is lost it goes out again after a restart (at-least-once).
-            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot mark " + id + " done (" + e + ")");
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot mark an entry of " + batch + " done (" + e + ")");
         }
     }
 
     private void deleteBatch(String name) {
-        readers.evict(queueDir.resolve(name + BATCH));
-        doneMarks.evict(queueDir.resolve(name + DONE));
+        batchFiles.evict(queueDir.resolve(name + BATCH));
         try {
             Files.deleteIfExists(queueDir.resolve(name + BATCH));
-            Files.deleteIfExists(queueDir.resolve(name + DONE));
         } catch (IOException e) {
             LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot delete finished batch " + name + " (" + e + ")");
         }
@@ -735,7 +742,7 @@ public final class FileSpool implements Spool {
             offset = item.offset;
             size = item.size;
         }
-        ByteBuffer bytes = readers.read(file, offset, size);
+        ByteBuffer bytes = batchFiles.read(file, offset, size);
         if (bytes.remaining() != size) {
             throw new SpoolEntryCodec.CorruptEntryException("batch file ends inside the entry");
         }

@@ -34,7 +34,9 @@ import java.util.zip.CRC32C;
  * Batch file (queue/BATCH.batch)
  *   0  int32  magic 0x4F524231 ("ORB1")
  *   4  int32  n, number of entries
- *   8         n x (int32 length L, then an entry of L bytes)
+ *   8         n x (int32 length L, byte state, then an entry of L bytes)
+ *             state 0: live; 1: done (delivered, dead-lettered, quarantined or superseded by a newer copy). The
+ *             state byte is the only byte ever rewritten in place, and no checksum covers it.
  * Entry (also a whole file on its own: dead/ID.msg, quarantine/ID.msg)
  *   Header, 24 bytes
  *     0  int32  magic 0x4F525131 ("ORQ1"); a new layout gets a new magic
@@ -59,6 +61,10 @@ final class SpoolEntryCodec {
     static final int MAGIC = 0x4F525131;
     static final int BATCH_MAGIC = 0x4F524231;
     static final int BATCH_HEADER_LENGTH = 8;
+    /** Before each entry in a batch: its length and its state byte. */
+    static final int RECORD_PREFIX_LENGTH = 5;
+    static final byte LIVE = 0;
+    static final byte DONE = 1;
     static final int HEADER_LENGTH = 24;
     static final int MAX_META_LENGTH = 1 << 20;
     static final int MAX_BODY_LENGTH = 256 << 20;
@@ -281,18 +287,19 @@ final class SpoolEntryCodec {
     }
 
     /**
-     * A batch file holding {@code entries}; {@code offsets[i]} receives where entry i starts in it.
+     * A batch file holding {@code entries}, all live; {@code offsets[i]} receives where entry i starts in it (its
+     * state byte is the byte before).
      */
     static byte[] encodeBatch(List<byte[]> entries, long[] offsets) {
         int length = BATCH_HEADER_LENGTH;
         for (byte[] e : entries) {
-            length += 4 + e.length;
+            length += RECORD_PREFIX_LENGTH + e.length;
         }
         ByteBuffer batch = ByteBuffer.allocate(length);
         batch.putInt(BATCH_MAGIC).putInt(entries.size());
         for (int i = 0; i < entries.size(); i++) {
             byte[] e = entries.get(i);
-            batch.putInt(e.length);
+            batch.putInt(e.length).put(LIVE);
             offsets[i] = batch.position();
             batch.put(e);
         }

@@ -65,7 +65,7 @@ class SpoolEntryCodecTest {
     }
 
     @Test
-    void aBatchFramesEachEntryWithItsLength() throws Exception {
+    void aBatchFramesEachEntryWithItsLengthAndAStateByte() throws Exception {
         byte[] a = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 1, 0, "", null),
                 SpoolEntryCodec.encodeBody(MESSAGE));
         byte[] b = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000002", 2, 1, 1, 0, "", null),
@@ -73,8 +73,9 @@ class SpoolEntryCodecTest {
         long[] offsets = new long[2];
         byte[] batch = SpoolEntryCodec.encodeBatch(List.of(a, b), offsets);
 
-        assertThat(offsets).containsExactly(12, 12 + a.length + 4);
-        assertThat(batch).hasSize(8 + 4 + a.length + 4 + b.length);
+        assertThat(offsets).containsExactly(13, 13 + a.length + 5);
+        assertThat(batch).hasSize(8 + 5 + a.length + 5 + b.length);
+        assertThat(batch[12]).as("state byte of the first entry").isEqualTo(SpoolEntryCodec.LIVE);
         byte[] second = java.util.Arrays.copyOfRange(batch, (int) offsets[1], (int) offsets[1] + b.length);
         assertThat(SpoolEntryCodec.decode(second).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
     }
