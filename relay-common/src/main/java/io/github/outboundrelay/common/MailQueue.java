@@ -130,7 +130,7 @@ public final class MailQueue implements AutoCloseable {
         checkSendable(message);
         String id = spool.store(message, clock.instant());
         counters.submitted.increment();
-        if (dispatcher.hasFreeConnection()) {
+        if (dispatcher.hasIdleSender()) {
             wake(); // Otherwise a sender finishing its mail takes this one: no need to wake the dispatcher.
         }
         return id;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -34,6 +35,8 @@ final class QueueDispatcher {
     private final Clock clock;
     private final LongSupplier ticker;
     private final DoubleSupplier jitter;
+    private final int senderThreads;
+    private final AtomicInteger activeChains = new AtomicInteger();
     private final Object dispatchLock = new Object();
     private final Object idle = new Object();
     private int inFlight;                    // guarded by idle
@@ -52,6 +55,7 @@ final class QueueDispatcher {
         this.clock = clock;
         this.ticker = ticker;
         this.jitter = jitter;
+        this.senderThreads = relays.lanes().stream().mapToInt(l -> l.settings.maxConnections()).sum();
     }
 
     void onWake(Runnable wake) {
@@ -72,10 +76,12 @@ final class QueueDispatcher {
             if (next.entry() == null) {
                 return next.waitNanos();
             }
+            activeChains.incrementAndGet();
             try {
                 senders.execute(() -> deliverAndContinue(next));
             } catch (RejectedExecutionException e) {
                 // Shutting down: the entry stays in the spool, claimed only in this process's memory.
+                activeChains.decrementAndGet();
                 next.lane().finished();
                 finished();
             }
@@ -83,14 +89,12 @@ final class QueueDispatcher {
         return 0;
     }
 
-    /** Whether a submit could start a send now: some relay has a free connection. Else a finishing send takes it. */
-    boolean hasFreeConnection() {
-        for (RelayLane lane : relays.lanes()) {
-            if (lane.inFlight() < lane.settings.maxConnections()) {
-                return true;
-            }
-        }
-        return false;
+    /**
+     * Whether a new mail needs the dispatcher: some sender is idle. When every sender is busy, the first to finish
+     * takes the new mail itself, and waking the dispatcher would only cost two context switches.
+     */
+    boolean hasIdleSender() {
+        return activeChains.get() < senderThreads;
     }
 
     /** Picks a relay and claims the next due mail for it, taking its token and slot; counts it in flight. */
@@ -144,6 +148,7 @@ final class QueueDispatcher {
             }
             current = next;
         }
+        activeChains.decrementAndGet();
         wake.run(); // The dispatcher recomputes its deadlines: retries, cool-downs, throttles.
     }
 
