@@ -2,6 +2,8 @@ package io.github.outboundrelay.bench;
 
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.FileSpool;
+import io.github.outboundrelay.common.SpoolStatistics;
 import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.OutboundMessage;
@@ -225,7 +227,8 @@ public final class QueueBenchmark {
         try {
             long[] latencies = new long[count];
             long start;
-            try (MailQueue queue = MailQueue.builder().relay(settings, Throttle.perHour(1)).spoolDirectory(spool)
+            try (FileSpool files = FileSpool.open(spool);
+                 MailQueue queue = MailQueue.builder().relay(settings, Throttle.perHour(1)).spool(files)
                     .deliveryLog(new DeliveryLog(100)).shutdownTimeout(Duration.ofSeconds(5)).build()) {
                 List<OutboundMessage> prepared = prepare(count);
                 long cpu = cpu();
@@ -236,6 +239,7 @@ public final class QueueBenchmark {
                     latencies[i] = System.nanoTime() - t0;
                 });
                 reportCpu("durable submit, " + threads + " thread(s)", cpu, count);
+                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", SpoolStatistics.mailsPerBatch(files));
             }
             return new Submit(count / seconds(start), percentile(latencies, 0.50), percentile(latencies, 0.99),
                     percentile(latencies, 1.0));
@@ -255,7 +259,8 @@ public final class QueueBenchmark {
             long[] latencies = new long[count];
             long start;
             double throughput;
-            try (MailQueue queue = MailQueue.builder().relay(settings).spoolDirectory(spool)
+            try (FileSpool files = FileSpool.open(spool);
+                 MailQueue queue = MailQueue.builder().relay(settings).spool(files)
                     .deliveryLog(new DeliveryLog(100)).build()) {
                 List<OutboundMessage> prepared = prepare(count);
                 long cpu = cpu();
@@ -268,6 +273,7 @@ public final class QueueBenchmark {
                 relay.awaitMessages(before + count, Duration.ofMinutes(5));
                 throughput = count / seconds(start);
                 reportCpu("end to end", cpu, count);
+                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", SpoolStatistics.mailsPerBatch(files));
                 QueueMetrics m = queue.metrics();
                 if (m.failed() > 0 || m.deadLettered() > 0) {
                     System.out.println("  (end to end: " + m.failed() + " failed attempts, " + m.deadLettered() + " dead letters)");

@@ -555,23 +555,28 @@ public final class FileSpool implements Spool {
     }
 
     @Override
-    public boolean requeueDeadLetter(String id, Instant now) {
+    public Optional<DeadLetter> requeueDeadLetter(String id, Instant now) {
         checkId(id);
         synchronized (deadLetterLock) {
             Path dead = deadDir.resolve(id + ENTRY);
             byte[] entry;
+            DeadLetter letter;
             try {
                 SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(Files.readAllBytes(dead));
+                letter = d.meta().deadLetter();
+                if (letter == null) {
+                    throw new SpoolEntryCodec.CorruptEntryException("a queued entry in the dead-letter directory");
+                }
                 entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), now.toEpochMilli(),
                         now.toEpochMilli(), 0, "", null), d.bodyBytes());
             } catch (NoSuchFileException e) {
-                return false;
+                return Optional.empty();
             } catch (SpoolEntryCodec.CorruptEntryException e) {
                 moveToQuarantine(id, dead, e.getMessage());
                 synchronized (this) {
                     deadLetters--;
                 }
-                return false;
+                return Optional.empty();
             } catch (IOException e) {
                 throw failure("cannot read dead letter " + id, e, "");
             }
@@ -591,17 +596,28 @@ public final class FileSpool implements Spool {
                 items.put(id, item);
                 ready.add(item);
             }
-            return true;
+            return Optional.of(letter);
         }
     }
 
     @Override
-    public boolean purgeDeadLetter(String id) {
+    public Optional<DeadLetter> purgeDeadLetter(String id) {
         checkId(id);
         synchronized (deadLetterLock) {
+            Path dead = deadDir.resolve(id + ENTRY);
+            DeadLetter letter;
             try {
-                if (!Files.deleteIfExists(deadDir.resolve(id + ENTRY))) {
-                    return false;
+                letter = readMetaOfEntryFile(dead).deadLetter();
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            } catch (SpoolEntryCodec.CorruptEntryException e) {
+                letter = null; // Unreadable: purged all the same, as asked.
+            } catch (IOException e) {
+                throw failure("cannot read dead letter " + id, e, "");
+            }
+            try {
+                if (!Files.deleteIfExists(dead)) {
+                    return Optional.empty();
                 }
             } catch (IOException e) {
                 throw failure("cannot delete dead letter " + id, e, "");
@@ -609,7 +625,9 @@ public final class FileSpool implements Spool {
             synchronized (this) {
                 deadLetters--;
             }
-            return true;
+            return Optional.of(letter != null ? letter : new DeadLetter(id, "", java.util.List.of(), "", "",
+                    FailureCategory.PROTOCOL, "", "the dead letter was unreadable", DeadLetter.Reason.REJECTED, 0,
+                    Instant.EPOCH, Instant.EPOCH));
         }
     }
 
@@ -716,6 +734,9 @@ public final class FileSpool implements Spool {
 
     /** Rewrites the state byte before the entry at {@code offset}; not fsynced (a lost mark means a resend). */
     private void markDone(String batch, long offset) {
+        if (closed) {
+            return; // A send that outlived the shutdown: resent after the restart (at-least-once).
+        }
         try {
             batchFiles.write(queueDir.resolve(batch + BATCH), offset - 1, SpoolEntryCodec.DONE);
         } catch (IOException e) {

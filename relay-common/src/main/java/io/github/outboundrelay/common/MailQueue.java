@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -183,23 +184,19 @@ public final class MailQueue implements AutoCloseable {
      * permission). @return false when there is no such dead letter
      */
     public boolean retryDeadLetter(String id) {
-        DeadLetter letter = find(id);
-        boolean requeued = spool.requeueDeadLetter(id, clock.instant());
-        if (requeued) {
-            adminEvent(DeliveryEvent.Outcome.REQUEUED, id, letter);
+        Optional<DeadLetter> requeued = spool.requeueDeadLetter(id, clock.instant());
+        requeued.ifPresent(letter -> {
+            adminEvent(DeliveryEvent.Outcome.REQUEUED, letter);
             wake();
-        }
-        return requeued;
+        });
+        return requeued.isPresent();
     }
 
     /** Deletes a dead letter for good. @return false when there is no such dead letter */
     public boolean purgeDeadLetter(String id) {
-        DeadLetter letter = find(id);
-        boolean purged = spool.purgeDeadLetter(id);
-        if (purged) {
-            adminEvent(DeliveryEvent.Outcome.PURGED, id, letter);
-        }
-        return purged;
+        Optional<DeadLetter> purged = spool.purgeDeadLetter(id);
+        purged.ifPresent(letter -> adminEvent(DeliveryEvent.Outcome.PURGED, letter));
+        return purged.isPresent();
     }
 
     /** Deletes every dead letter. @return how many */
@@ -209,8 +206,9 @@ public final class MailQueue implements AutoCloseable {
         while (!(batch = spool.deadLetters(1000)).isEmpty()) {
             int before = purged;
             for (DeadLetter d : batch) {
-                if (spool.purgeDeadLetter(d.id())) {
-                    adminEvent(DeliveryEvent.Outcome.PURGED, d.id(), d);
+                Optional<DeadLetter> gone = spool.purgeDeadLetter(d.id());
+                if (gone.isPresent()) {
+                    adminEvent(DeliveryEvent.Outcome.PURGED, gone.get());
                     purged++;
                 }
             }
@@ -221,20 +219,9 @@ public final class MailQueue implements AutoCloseable {
         return purged;
     }
 
-    private DeadLetter find(String id) {
-        for (DeadLetter d : spool.deadLetters(Integer.MAX_VALUE)) {
-            if (d.id().equals(id)) {
-                return d;
-            }
-        }
-        return null;
-    }
-
-    private void adminEvent(DeliveryEvent.Outcome outcome, String id, DeadLetter letter) {
-        log.record(new DeliveryEvent(clock.instant(), outcome, letter == null ? "" : letter.messageId(),
-                letter == null ? "" : letter.relay(), letter == null ? List.of() : letter.recipients(),
-                letter == null ? null : letter.category(), "", letter == null ? 0 : letter.attempts(), 0,
-                "dead letter " + id));
+    private void adminEvent(DeliveryEvent.Outcome outcome, DeadLetter letter) {
+        log.record(new DeliveryEvent(clock.instant(), outcome, letter.messageId(), letter.relay(), letter.recipients(),
+                letter.category(), "", letter.attempts(), 0, "dead letter " + letter.id()));
     }
 
     /** The delivery log every attempt and queue decision goes to. */
@@ -257,6 +244,7 @@ public final class MailQueue implements AutoCloseable {
             closed = true;
         }
         dispatcher.stop();
+        long deadline = System.nanoTime() + timeout.toNanos();
         boolean drained = false;
         boolean interrupted = false;
         try {
@@ -265,7 +253,7 @@ public final class MailQueue implements AutoCloseable {
                 loop.join(Math.max(1, timeout.toMillis()));
             }
             senders.shutdown();
-            drained = senders.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            drained = senders.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             interrupted = true;
         } finally {

@@ -67,11 +67,11 @@ public interface Spool extends AutoCloseable {
     /** Up to {@code limit} dead letters, oldest first. */
     List<DeadLetter> deadLetters(int limit);
 
-    /** Queues a dead letter again, due at {@code now} with a fresh lifetime. @return false when no such dead letter */
-    boolean requeueDeadLetter(String id, Instant now);
+    /** Queues a dead letter again, due at {@code now} with a fresh lifetime. @return it, or empty when there is none */
+    Optional<DeadLetter> requeueDeadLetter(String id, Instant now);
 
-    /** Deletes a dead letter for good. @return false when no such dead letter */
-    boolean purgeDeadLetter(String id);
+    /** Deletes a dead letter for good. @return it, or empty when there is none */
+    Optional<DeadLetter> purgeDeadLetter(String id);
 
     /** Releases the spool (its lock, open files). Entries stay stored. */
     @Override

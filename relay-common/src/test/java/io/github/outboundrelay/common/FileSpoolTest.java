@@ -274,14 +274,14 @@ class FileSpoolTest {
             assertThat(spool.deadLetters(1)).hasSize(1);
 
             Instant later = T0.plus(Duration.ofDays(2));
-            assertThat(spool.requeueDeadLetter(a, later)).isTrue();
+            assertThat(spool.requeueDeadLetter(a, later)).hasValueSatisfying(d -> assertThat(d.id()).isEqualTo(a));
             assertThat(spool.claimDue(later, 10)).singleElement().satisfies(e -> {
                 assertThat(e.id()).isEqualTo(a);
                 assertThat(e.firstSubmitted()).isEqualTo(later);
                 assertThat(e.attempts()).isZero();
             });
-            assertThat(spool.purgeDeadLetter(b)).isTrue();
-            assertThat(spool.purgeDeadLetter(b)).isFalse();
+            assertThat(spool.purgeDeadLetter(b)).hasValueSatisfying(d -> assertThat(d.category()).isEqualTo(FailureCategory.RECIPIENT_REJECTED));
+            assertThat(spool.purgeDeadLetter(b)).isEmpty();
             assertThat(spool.deadLetters(10)).isEmpty();
             assertThatThrownBy(() -> spool.purgeDeadLetter("../../etc/passwd")).isInstanceOf(InvalidInputException.class);
         }
