@@ -158,6 +158,7 @@ class MailQueueFaultTest {
         assertThat(paused.relays().get(0).status()).isEqualTo(QueueMetrics.Status.PAUSED_AUTH_FAILED);
         assertThat(paused.relays().get(0).retryAt()).isEqualTo(time.instant().plusSeconds(10));
         assertThat(paused.queueDepth()).isEqualTo(3);
+        assertThat(paused.oldestMessageAge()).isEqualTo(Duration.ofSeconds(290));
         assertThat(paused.deadLetters()).isZero();
 
         time.advance(Duration.ofSeconds(10));    // the pause is over: one trial, refused again
@@ -193,6 +194,30 @@ class MailQueueFaultTest {
         assertThat(events(DeliveryEvent.Outcome.DEFERRED)).singleElement()
                 .satisfies(e -> assertThat(e.category()).isEqualTo(FailureCategory.CONNECTION_LOST));
         assertThat(queue.metrics().queueDepth()).isZero();
+    }
+
+    @Test
+    void aMailAcceptedForSomeRecipientsIsDoneAndTheRefusedRecipientIsLogged() throws Exception {
+        MailQueue queue = start(builder().relay(relay.settings()));
+        relay.reply(Step.RCPT, "250 2.1.5 Ok", "550 5.1.1 <nobody@example.com>: Recipient address rejected");
+        OutboundMessage message = OutboundMessage.builder().to("alice@example.com", "nobody@example.com")
+                .subject("Partly").text("for two").build();
+        queue.submit(message);
+
+        run(queue);
+        time.advance(Duration.ofHours(2));
+        assertThat(run(queue)).isZero();
+
+        assertThat(relay.received()).singleElement()
+                .satisfies(r -> assertThat(r.recipients()).containsExactly("alice@example.com"));
+        assertThat(events(DeliveryEvent.Outcome.FAILED)).filteredOn(e -> e.detail().contains("other recipients"))
+                .singleElement().satisfies(e -> {
+                    assertThat(e.recipients()).containsExactly("n***@example.com");
+                    assertThat(e.category()).isEqualTo(FailureCategory.RECIPIENT_REJECTED);
+                    assertThat(e.reply()).startsWith("550 5.1.1").doesNotContain("nobody@");
+                });
+        assertThat(queue.metrics().queueDepth()).isZero();
+        assertThat(queue.deadLetters(10)).isEmpty();
     }
 
     @Test
