@@ -95,6 +95,7 @@ public final class QueueBenchmark {
                 // One phase on its own, repeated, to profile it (perf record -p PID).
                 case "pool" -> repeat(() -> System.out.printf("pool %.0f msg/s%n", bench.pooledSend(messages)));
                 case "e2e" -> repeat(() -> System.out.printf("end to end %.0f msg/s%n", bench.endToEnd(messages, submitters).throughput));
+                case "drain" -> repeat(() -> System.out.printf("drain %.0f msg/s%n", bench.drain(messages, submitters)));
                 case "submit" -> repeat(() -> System.out.printf("submit %.0f msg/s%n", bench.durableSubmit(messages, submitters).throughput));
                 default -> bench.run();
             }
@@ -281,6 +282,29 @@ public final class QueueBenchmark {
             }
             Submit submit = new Submit(0, percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1.0));
             return new EndToEnd(throughput, submit);
+        } finally {
+            delete(spool);
+        }
+    }
+
+    /** Delivery alone: a spool filled while the relay was throttled, then drained by a new queue. */
+    private double drain(int count, int threads) throws Exception {
+        Path spool = Files.createTempDirectory("relay-bench-spool");
+        try {
+            try (MailQueue queue = MailQueue.builder().relay(settings, Throttle.perHour(1)).spoolDirectory(spool)
+                    .deliveryLog(new DeliveryLog(100)).shutdownTimeout(Duration.ofSeconds(5)).build()) {
+                List<OutboundMessage> prepared = prepare(count);
+                runConcurrently(threads, count, i -> queue.submit(prepared.get(i)));
+            }
+            int before = relay.received().size();
+            long cpu = cpu();
+            long start = System.nanoTime();
+            try (MailQueue queue = MailQueue.builder().relay(settings).spoolDirectory(spool).deliveryLog(new DeliveryLog(100)).build()) {
+                relay.awaitMessages(before + count - 1, Duration.ofMinutes(5)); // one went out before the throttle closed
+                double throughput = count / seconds(start);
+                reportCpu("drain (delivery alone)", cpu, count);
+                return throughput;
+            }
         } finally {
             delete(spool);
         }

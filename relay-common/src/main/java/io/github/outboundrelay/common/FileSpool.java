@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  * <p><b>Layout.</b>
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
- * tmp/NAME.tmp          files being written; removed on recovery
+ * tmp/NAME.tmp          files being written, and finished batch files kept to be overwritten; removed on recovery
  * queue/BATCH.batch     queued mail, one or more entries, each with a live/done byte ({@link SpoolEntryCodec})
  * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
  * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
@@ -65,6 +65,7 @@ public final class FileSpool implements Spool {
     public static final long DEFAULT_MAX_BYTES = 4L << 30;
 
     static final String BATCH = ".batch";
+    static final int MAX_SPARES = 16;
     static final String ENTRY = ".msg";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{14}");
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
@@ -129,6 +130,7 @@ public final class FileSpool implements Spool {
     private final AtomicLong versions = new AtomicLong();
     private final Object deadLetterLock = new Object();
     private final FileChannelCache batchFiles = new FileChannelCache(8, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    private final java.util.ArrayDeque<Path> spares = new java.util.ArrayDeque<>(); // guarded by itself
 
     // Guarded by this.
     private final Map<String, Item> items = new HashMap<>();
@@ -670,11 +672,17 @@ public final class FileSpool implements Spool {
         return new EntryLocation(queueDir.resolve(item.batch.name + BATCH), item.offset, item.size);
     }
 
-    /** The group commit's writer: tmp file, fsync, rename into queue/, fsync queue/. */
+    /** The group commit's writer: tmp file (a recycled one when there is one), fsync, rename into queue/, fsync queue/. */
     private String writeBatch(List<byte[]> entries, long[] offsets) throws IOException {
         String name = ids.next(System.currentTimeMillis());
         byte[] file = SpoolEntryCodec.encodeBatch(entries, offsets);
-        Path tmp = tmpDir.resolve(name + ".tmp");
+        Path tmp;
+        synchronized (spares) {
+            tmp = spares.poll();
+        }
+        if (tmp == null) {
+            tmp = tmpDir.resolve(name + ".tmp");
+        }
         writeTemp(tmp, file);
         Path target = queueDir.resolve(name + BATCH);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -745,10 +753,24 @@ public final class FileSpool implements Spool {
         }
     }
 
+    /**
+     * Removes a batch whose entries are all done. Up to {@value #MAX_SPARES} are moved to tmp/ to be overwritten by
+     * the next batches instead of deleted: creating and deleting a file per batch costs more CPU than the fsync.
+     * A spare is garbage to recovery, which deletes tmp/.
+     */
     private void deleteBatch(String name) {
-        batchFiles.evict(queueDir.resolve(name + BATCH));
+        Path file = queueDir.resolve(name + BATCH);
+        batchFiles.evict(file);
         try {
-            Files.deleteIfExists(queueDir.resolve(name + BATCH));
+            synchronized (spares) {
+                if (spares.size() < MAX_SPARES && !closed) {
+                    Path spare = tmpDir.resolve("spare-" + name + ".tmp");
+                    Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
+                    spares.add(spare);
+                    return;
+                }
+            }
+            Files.deleteIfExists(file);
         } catch (IOException e) {
             LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot delete finished batch " + name + " (" + e + ")");
         }
@@ -849,12 +871,15 @@ public final class FileSpool implements Spool {
         }
     }
 
+    /** Writes the whole file (over a recycled one, or a new one), cuts it to size and forces it to disk. */
     private static void writeAndForce(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            long position = 0;
             while (buffer.hasRemaining()) {
-                ch.write(buffer);
+                position += ch.write(buffer, position);
             }
+            ch.truncate(bytes.length);
             ch.force(false);
         }
     }

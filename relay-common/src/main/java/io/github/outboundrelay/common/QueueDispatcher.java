@@ -146,6 +146,10 @@ final class QueueDispatcher {
             if (next.entry() == null) {
                 break;
             }
+            if (hasIdleSender()) {
+                // A backlog and an idle sender (after a relay's trial mail went through, say): more connections help.
+                wake.run();
+            }
             current = next;
         }
         activeChains.decrementAndGet();

@@ -95,6 +95,22 @@ class MailQueueRecoveryTest {
     }
 
     @Test
+    void aBacklogFoundAtStartIsSentOverEveryConnectionOnceTheTrialMailWentThrough() throws Exception {
+        try (FileSpool filled = FileSpool.open(spool)) {
+            filled.recover(Spool.QuarantineListener.NONE);
+            for (int i = 0; i < 12; i++) {
+                filled.store(mail(i), Instant.now());
+            }
+        }
+        relay.dataDelay(Duration.ofMillis(200));
+        try (MailQueue queue = builder().spoolDirectory(spool).build()) {
+            relay.awaitReceived(12, WAIT);
+            await("an empty queue", () -> queue.metrics().queueDepth() == 0);
+        }
+        assertThat(relay.maxConcurrentConnections()).isEqualTo(RelaySettings.DEFAULT_MAX_CONNECTIONS);
+    }
+
+    @Test
     void aFullSpoolMakesSubmitFailLoudlyAndLosesNothingItAcknowledged() throws Exception {
         relay.stop();
         try (FileSpool small = FileSpool.open(spool, 5, FileSpool.DEFAULT_MAX_BYTES);

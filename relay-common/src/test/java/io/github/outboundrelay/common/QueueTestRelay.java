@@ -43,6 +43,8 @@ final class QueueTestRelay implements AutoCloseable {
     private final List<Received> received = new ArrayList<>();                 // guarded by itself
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private final AtomicInteger maxSessions = new AtomicInteger();
     private volatile long dataDelayMillis;
     private volatile ServerSocket server;
 
@@ -98,6 +100,11 @@ final class QueueTestRelay implements AutoCloseable {
 
     int connections() {
         return connections.get();
+    }
+
+    /** The most connections that were open at the same time. */
+    int maxConcurrentConnections() {
+        return maxSessions.get();
     }
 
     List<Received> received() {
@@ -180,6 +187,7 @@ final class QueueTestRelay implements AutoCloseable {
     }
 
     private void serve(Socket socket) {
+        maxSessions.accumulateAndGet(sessions.incrementAndGet(), Math::max);
         try (socket) {
             socket.setSoTimeout(30_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
@@ -248,6 +256,7 @@ final class QueueTestRelay implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sessions.decrementAndGet();
             open.remove(socket);
         }
     }
