@@ -27,7 +27,21 @@ public record DeliveryEvent(Instant time, Outcome outcome, String messageId, Str
         /** Accepted for some recipients, refused for others. */
         PARTIALLY_SENT,
         /** The attempt failed; see category. */
-        FAILED
+        FAILED,
+        /** The queue will try this mail again after a backoff (a transient reply about this mail); detail says when. */
+        RETRY_SCHEDULED,
+        /** The queue keeps this mail waiting for a relay: the relay failed, paused after AUTH_FAILED or is cooling down. */
+        DEFERRED,
+        /** Refused permanently (5xx): moved to the dead letters, never retried on its own. */
+        DEAD_LETTERED,
+        /** Still failing when its lifetime ran out: given up and moved to the dead letters. */
+        EXPIRED,
+        /** A spool entry that could not be read was moved aside to the spool's quarantine directory. */
+        QUARANTINED,
+        /** An administrator put a dead letter back in the queue. */
+        REQUEUED,
+        /** An administrator deleted a dead letter. */
+        PURGED
     }
 
     public DeliveryEvent {

@@ -1,0 +1,463 @@
+package io.github.outboundrelay.common;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * Asynchronous, durable mail delivery: {@link #submit} stores the mail in the spool and returns once it would
+ * survive a crash; background senders deliver it over the relays' pooled connections, retry transient failures
+ * with backoff, fail over between relays, respect each relay's rate limits and keep what was refused as dead
+ * letters. Delivery is at-least-once: a mail whose acceptance was lost (connection dropped after DATA, process
+ * killed before the spool heard of it) is sent again, with the same Message-ID. See {@code docs/reliability.md}.
+ *
+ * <pre>{@code
+ * MailQueue queue = MailQueue.builder()
+ *         .relay(primary, Throttle.perMinute(30))           // tried first
+ *         .relay(backup)                                    // takes the mail while the primary cools down
+ *         .spoolDirectory(jenkinsHome.resolve("outbound-relay/spool"))
+ *         .build();                                         // recovers what the spool holds, starts sending
+ * String id = queue.submit(message);                        // durable when it returns; throws SpoolException if not
+ * QueueMetrics metrics = queue.metrics();
+ * queue.deadLetters(100).forEach(d -> System.out.println(d.id() + " " + d.remedy()));
+ * queue.close();                                            // drains sends in flight, leaves the rest spooled
+ * }</pre>
+ */
+public final class MailQueue implements AutoCloseable {
+    public static final Duration DEFAULT_RELAY_COOLDOWN = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_MAX_RELAY_COOLDOWN = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_AUTH_FAILURE_PAUSE = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /** The dispatcher looks at the spool at least this often, for spools other processes also fill. */
+    static final long MAX_IDLE_NANOS = Duration.ofSeconds(5).toNanos();
+    private static final System.Logger LOGGER = System.getLogger(DeliveryLog.LOGGER_NAME);
+    private static final AtomicInteger QUEUES = new AtomicInteger();
+
+    private final Spool spool;
+    private final boolean ownsSpool;
+    private final List<RelayLane> lanes;
+    private final QueueCounters counters = new QueueCounters();
+    private final QueueDispatcher dispatcher;
+    private final ExecutorService senders;
+    private final Thread loop;
+    private final DeliveryLog log;
+    private final Clock clock;
+    private final LongSupplier ticker;
+    private final Duration shutdownTimeout;
+    private volatile boolean closed;
+
+    private MailQueue(Builder b) {
+        this.log = b.log != null ? b.log : new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
+        this.clock = b.clock;
+        this.ticker = b.ticker;
+        this.shutdownTimeout = b.shutdownTimeout;
+        this.ownsSpool = b.spool == null;
+        this.spool = b.spool != null ? b.spool : FileSpool.open(b.spoolDirectory);
+        List<RelayLane> created = new ArrayList<>();
+        try {
+            spool.recover((id, where, reason) -> {
+                counters.quarantined.increment();
+                log.record(new DeliveryEvent(clock.instant(), DeliveryEvent.Outcome.QUARANTINED, "", "", List.of(), null,
+                        "", 0, 0, "spool entry " + id + " could not be read (" + reason + "); moved to " + where));
+            });
+            long now = ticker.getAsLong();
+            for (int i = 0; i < b.relays.size(); i++) {
+                RelaySettings settings = b.relays.get(i);
+                created.add(new RelayLane(settings, RelayClient.create(settings, log),
+                        new RelayCircuitBreaker(b.relayCooldown, b.maxRelayCooldown, b.authFailurePause),
+                        b.throttles.get(i), now));
+            }
+        } catch (RuntimeException e) {
+            created.forEach(l -> l.client.close());
+            if (ownsSpool) {
+                spool.close();
+            }
+            throw e;
+        }
+        this.lanes = List.copyOf(created);
+        int threads = lanes.stream().mapToInt(l -> l.settings.maxConnections()).sum();
+        int queueNumber = QUEUES.incrementAndGet();
+        AtomicInteger senderNumber = new AtomicInteger();
+        this.senders = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "outbound-relay-queue-" + queueNumber + "-sender-" + senderNumber.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        ((ThreadPoolExecutor) senders).allowCoreThreadTimeOut(true);
+        this.dispatcher = new QueueDispatcher(spool, new FailoverRelays(lanes), b.retrySchedule, counters, log, senders,
+                clock, ticker, b.jitter);
+        if (b.manualDispatch) {
+            this.loop = null;
+        } else {
+            this.loop = new Thread(this::runLoop, "outbound-relay-queue-" + queueNumber + "-dispatcher");
+            loop.setDaemon(true);
+            dispatcher.onWake(() -> LockSupport.unpark(loop));
+            loop.start();
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Queues a mail durably. When this returns, the mail is on disk (fsynced) and will be delivered even if the
+     * process is killed the next moment; it keeps its Message-ID across retries.
+     *
+     * @return the spool id, which names the mail in dead letters
+     * @throws SpoolException        when the spool is full or cannot be written: the mail was NOT queued
+     * @throws InvalidInputException when no relay could send this mail (no From anywhere, a UTF-8 address the first
+     *                               relay does not allow): nothing was queued
+     * @throws IllegalStateException when the queue is closed
+     */
+    public String submit(OutboundMessage message) {
+        Objects.requireNonNull(message, "message");
+        if (closed) {
+            throw new IllegalStateException("the mail queue is closed; the mail was not queued");
+        }
+        checkSendable(message);
+        String id = spool.store(message, clock.instant());
+        counters.submitted.increment();
+        if (dispatcher.hasIdleSender()) {
+            wake(); // Otherwise a sender finishing its mail takes this one: no need to wake the dispatcher.
+        }
+        return id;
+    }
+
+    private void checkSendable(OutboundMessage message) {
+        RelaySettings first = lanes.get(0).settings;
+        if (message.from() == null) {
+            for (RelayLane lane : lanes) {
+                if (lane.settings.from() == null) {
+                    throw new InvalidInputException("from", "is not set on the message nor in the settings of relay "
+                            + lane.name(), "Set a From address in the relay settings");
+                }
+            }
+        }
+        if (message.needsUtf8() && !first.allowUtf8()) {
+            throw new InvalidInputException("allowUtf8", "is off but the message has a non-ASCII address",
+                    "Turn on UTF-8 addresses (the relay must offer SMTPUTF8) or use ASCII addresses");
+        }
+    }
+
+    /** A snapshot of totals, depth, age of the oldest mail, bounce rate and each relay's health. */
+    public QueueMetrics metrics() {
+        Instant now = clock.instant();
+        long nowNanos = ticker.getAsLong();
+        List<QueueMetrics.RelayHealth> health = new ArrayList<>();
+        for (RelayLane lane : lanes) {
+            RelayCircuitBreaker.Snapshot s = lane.breaker.snapshot(nowNanos);
+            QueueMetrics.Status status = switch (s.state()) {
+                case CLOSED -> QueueMetrics.Status.HEALTHY;
+                case OPEN -> QueueMetrics.Status.COOLING_DOWN;
+                // A relay that has not failed yet starts with a trial too; it is not in trouble.
+                case HALF_OPEN -> s.consecutiveFailures() == 0 ? QueueMetrics.Status.HEALTHY : QueueMetrics.Status.TRIAL;
+                case PAUSED -> QueueMetrics.Status.PAUSED_AUTH_FAILED;
+            };
+            Instant retryAt = s.nanosUntilRetry() > 0 ? now.plusNanos(s.nanosUntilRetry()) : null;
+            health.add(new QueueMetrics.RelayHealth(lane.name(), status, retryAt, s.consecutiveFailures(),
+                    s.lastCategory(), s.lastFailure(), lane.inFlight(), lane.sent.sum(), lane.failed.sum(), lane.throttle));
+        }
+        return counters.snapshot(now, spool.depth(), health);
+    }
+
+    /** Up to {@code limit} dead letters, oldest first. */
+    public List<DeadLetter> deadLetters(int limit) {
+        return spool.deadLetters(limit);
+    }
+
+    /**
+     * Puts a dead letter back in the queue with a fresh lifetime, after the cause was fixed (a password, a sender
+     * permission). @return false when there is no such dead letter
+     */
+    public boolean retryDeadLetter(String id) {
+        Optional<DeadLetter> requeued = spool.requeueDeadLetter(id, clock.instant());
+        requeued.ifPresent(letter -> {
+            adminEvent(DeliveryEvent.Outcome.REQUEUED, letter);
+            wake();
+        });
+        return requeued.isPresent();
+    }
+
+    /** Deletes a dead letter for good. @return false when there is no such dead letter */
+    public boolean purgeDeadLetter(String id) {
+        Optional<DeadLetter> purged = spool.purgeDeadLetter(id);
+        purged.ifPresent(letter -> adminEvent(DeliveryEvent.Outcome.PURGED, letter));
+        return purged.isPresent();
+    }
+
+    /** Deletes every dead letter. @return how many */
+    public int purgeDeadLetters() {
+        int purged = 0;
+        List<DeadLetter> batch;
+        while (!(batch = spool.deadLetters(1000)).isEmpty()) {
+            int before = purged;
+            for (DeadLetter d : batch) {
+                Optional<DeadLetter> gone = spool.purgeDeadLetter(d.id());
+                if (gone.isPresent()) {
+                    adminEvent(DeliveryEvent.Outcome.PURGED, gone.get());
+                    purged++;
+                }
+            }
+            if (purged == before) {
+                break;
+            }
+        }
+        return purged;
+    }
+
+    private void adminEvent(DeliveryEvent.Outcome outcome, DeadLetter letter) {
+        log.record(new DeliveryEvent(clock.instant(), outcome, letter.messageId(), letter.relay(), letter.recipients(),
+                letter.category(), "", letter.attempts(), 0, "dead letter " + letter.id()));
+    }
+
+    /** The delivery log every attempt and queue decision goes to. */
+    public DeliveryLog deliveryLog() {
+        return log;
+    }
+
+    /**
+     * Stops taking mail, lets sends in flight finish for up to {@code timeout}, then closes the connections. Mail
+     * not delivered stays in the spool for the next start; a send still running at the deadline may be delivered
+     * again then (at-least-once).
+     *
+     * @return true when every send in flight finished in time
+     */
+    public boolean shutdown(Duration timeout) {
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            closed = true;
+        }
+        dispatcher.stop();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean drained = false;
+        boolean interrupted = false;
+        try {
+            if (loop != null) {
+                LockSupport.unpark(loop);
+                loop.join(Math.max(1, timeout.toMillis()));
+            }
+            senders.shutdown();
+            drained = senders.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (!drained) {
+                senders.shutdownNow();
+                LOGGER.log(System.Logger.Level.WARNING, "Mail queue stopped with sends still running after " + timeout
+                        + "; their mail stays spooled and may be delivered again after the restart");
+            }
+            lanes.forEach(l -> l.client.close());
+            if (ownsSpool) {
+                spool.close();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return drained;
+    }
+
+    /** {@link #shutdown(Duration)} with the builder's shutdown timeout (30 s unless set). */
+    @Override
+    public void close() {
+        shutdown(shutdownTimeout);
+    }
+
+    private void runLoop() {
+        while (!dispatcher.isStopping()) {
+            long wait;
+            try {
+                wait = dispatcher.runDue(clock.instant(), ticker.getAsLong());
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.ERROR, "Mail queue dispatcher failed; trying again in 1 s", e);
+                wait = Duration.ofSeconds(1).toNanos();
+            }
+            if (wait > 0) {
+                LockSupport.parkNanos(this, Math.min(wait, MAX_IDLE_NANOS));
+            }
+        }
+    }
+
+    private void wake() {
+        if (loop != null) {
+            LockSupport.unpark(loop);
+        }
+    }
+
+    // For tests that drive time themselves (builder's manualDispatch).
+
+    /** Runs the dispatcher at the clock's current time until nothing more is dispatched and no send is running. */
+    int runUntilQuiet(Duration timeout) throws InterruptedException {
+        long start = dispatcher.dispatchedTotal();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long before = dispatcher.dispatchedTotal();
+            dispatcher.runDue(clock.instant(), ticker.getAsLong());
+            if (!dispatcher.awaitIdle(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                throw new AssertionError("sends still running after " + timeout);
+            }
+            if (dispatcher.dispatchedTotal() == before) {
+                return (int) (dispatcher.dispatchedTotal() - start);
+            }
+        }
+    }
+
+    boolean awaitIdle(Duration timeout) throws InterruptedException {
+        return dispatcher.awaitIdle(timeout);
+    }
+
+    List<RelayLane> lanes() {
+        return lanes;
+    }
+
+    /**
+     * Options for a queue. Defaults live here; each setter checks its value; {@link #build()} checks them together.
+     */
+    public static final class Builder {
+        private final List<RelaySettings> relays = new ArrayList<>();
+        private final List<Throttle> throttles = new ArrayList<>();
+        private Spool spool;
+        private Path spoolDirectory;
+        private RetrySchedule retrySchedule = RetrySchedule.defaults();
+        private Duration relayCooldown = DEFAULT_RELAY_COOLDOWN;
+        private Duration maxRelayCooldown = DEFAULT_MAX_RELAY_COOLDOWN;
+        private Duration authFailurePause = DEFAULT_AUTH_FAILURE_PAUSE;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private DeliveryLog log;
+        private Clock clock = Clock.systemUTC();
+        private LongSupplier ticker = System::nanoTime;
+        private DoubleSupplier jitter = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+        private boolean manualDispatch;
+
+        private Builder() {
+        }
+
+        /** Adds a relay without a rate limit. Relays are tried in the order added. */
+        public Builder relay(RelaySettings settings) {
+            return relay(settings, Throttle.NONE);
+        }
+
+        /** Adds a relay with rate limits. Relays are tried in the order added. */
+        public Builder relay(RelaySettings settings, Throttle throttle) {
+            relays.add(Objects.requireNonNull(settings, "settings"));
+            throttles.add(Objects.requireNonNull(throttle, "throttle"));
+            return this;
+        }
+
+        /** A spool the caller opened (and closes): a {@link FileSpool}, or one on a database. */
+        public Builder spool(Spool spool) {
+            this.spool = Objects.requireNonNull(spool, "spool");
+            return this;
+        }
+
+        /** Opens a {@link FileSpool} in this directory, which the queue closes with itself. */
+        public Builder spoolDirectory(Path directory) {
+            this.spoolDirectory = Objects.requireNonNull(directory, "spoolDirectory");
+            return this;
+        }
+
+        public Builder retrySchedule(RetrySchedule retrySchedule) {
+            this.retrySchedule = Objects.requireNonNull(retrySchedule, "retrySchedule");
+            return this;
+        }
+
+        /**
+         * How long a relay that failed (connection, TLS, timeout, dropped connection) is skipped: {@code initial}
+         * after the first failure, doubling per consecutive failure up to {@code max}. Default 10 s to 5 min.
+         */
+        public Builder relayCooldown(Duration initial, Duration max) {
+            this.relayCooldown = positive("relayCooldown", initial);
+            this.maxRelayCooldown = positive("maxRelayCooldown", max);
+            return this;
+        }
+
+        /** How long a relay that refused the credentials is left alone. Default 5 min. */
+        public Builder authFailurePause(Duration pause) {
+            this.authFailurePause = positive("authFailurePause", pause);
+            return this;
+        }
+
+        /** How long {@link #close()} waits for sends in flight. Default 30 s. */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = positive("shutdownTimeout", timeout);
+            return this;
+        }
+
+        /** Where events go; by default a log of {@value DeliveryLog#DEFAULT_CAPACITY} events of the queue's own. */
+        public Builder deliveryLog(DeliveryLog log) {
+            this.log = Objects.requireNonNull(log, "deliveryLog");
+            return this;
+        }
+
+        /** The wall clock for due times, ages and events (persisted in the spool). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The monotonic clock for throttles and cool-downs. Tests pass a fake with {@link #clock}. */
+        Builder ticker(LongSupplier ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** The random source of the retry jitter, numbers in [0, 1). */
+        Builder jitter(DoubleSupplier jitter) {
+            this.jitter = Objects.requireNonNull(jitter, "jitter");
+            return this;
+        }
+
+        /** No dispatcher thread: the test calls {@link MailQueue#runUntilQuiet} after moving its clock. */
+        Builder manualDispatch() {
+            this.manualDispatch = true;
+            return this;
+        }
+
+        /**
+         * Recovers the spool (which may take seconds for a large one) and starts delivering.
+         *
+         * @throws IllegalStateException when no relay or no spool is set, or both a spool and a directory are
+         * @throws SpoolException        when the spool directory cannot be used
+         */
+        public MailQueue build() {
+            if (relays.isEmpty()) {
+                throw new IllegalStateException("no relay: add at least one with relay(settings)");
+            }
+            if (spool != null && spoolDirectory != null) {
+                throw new IllegalStateException("both spool(...) and spoolDirectory(...) are set: use one of them");
+            }
+            if (spool == null && spoolDirectory == null) {
+                throw new IllegalStateException("no spool: set spoolDirectory(path), or spool(...) for one of your own");
+            }
+            if (relayCooldown.compareTo(maxRelayCooldown) > 0) {
+                throw new IllegalStateException("relayCooldown (" + relayCooldown + ") is longer than maxRelayCooldown ("
+                        + maxRelayCooldown + ")");
+            }
+            return new MailQueue(this);
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new InvalidInputException(field, "must be a positive duration, was " + value, "Give a duration such as 10 s");
+            }
+            return value;
+        }
+    }
+}

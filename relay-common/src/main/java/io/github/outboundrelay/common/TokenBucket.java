@@ -1,0 +1,49 @@
+package io.github.outboundrelay.common;
+
+import java.time.Duration;
+
+/**
+ * A rate limit: tokens refill continuously at {@code limit} per {@code period}, up to a small burst, and each mail
+ * takes one. The burst is a twentieth of the limit (at least one token), so any window of one period admits at
+ * most {@code limit * 1.05 + 1} mails: the rate holds within 10 % over the period however the mail arrives.
+ * Not thread-safe: the queue's dispatch lock guards it. Time is an argument, so tests drive it without sleeping.
+ */
+final class TokenBucket {
+    private final double capacity;
+    private final double tokensPerNano;
+    private double tokens;
+    private long updatedNanos;
+
+    TokenBucket(int limit, Duration period, long nowNanos) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be positive, was " + limit);
+        }
+        this.capacity = Math.max(1, Math.ceil(limit / 20.0));
+        this.tokensPerNano = limit / (double) period.toNanos();
+        this.tokens = capacity;
+        this.updatedNanos = nowNanos;
+    }
+
+    /** 0 when a token is available now, else how long until one is. */
+    long nanosUntilAvailable(long nowNanos) {
+        refill(nowNanos);
+        if (tokens >= 1.0) {
+            return 0;
+        }
+        return Math.max(1, (long) Math.ceil((1.0 - tokens) / tokensPerNano));
+    }
+
+    /** Takes a token; call only after {@link #nanosUntilAvailable} returned 0 at the same time. */
+    void take(long nowNanos) {
+        refill(nowNanos);
+        tokens -= 1.0;
+    }
+
+    private void refill(long nowNanos) {
+        long elapsed = nowNanos - updatedNanos;
+        if (elapsed > 0) {
+            tokens = Math.min(capacity, tokens + elapsed * tokensPerNano);
+            updatedNanos = nowNanos;
+        }
+    }
+}

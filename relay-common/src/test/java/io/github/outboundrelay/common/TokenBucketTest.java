@@ -1,0 +1,51 @@
+package io.github.outboundrelay.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class TokenBucketTest {
+    static final long SECOND = 1_000_000_000L;
+
+    /** Takes tokens as fast as the bucket allows from {@code from} to {@code to}; returns how many. */
+    static int drain(TokenBucket bucket, long from, long to) {
+        int taken = 0;
+        long now = from;
+        while (now < to) {
+            long wait = bucket.nanosUntilAvailable(now);
+            if (wait == 0) {
+                bucket.take(now);
+                taken++;
+            } else {
+                now += wait;
+            }
+        }
+        return taken;
+    }
+
+    @Test
+    void aPerMinuteLimitHoldsWithinTenPercentOverTheFirstMinuteAndEveryMinuteAfter() {
+        for (int limit : new int[] {10, 30, 120, 600, 6000}) {
+            TokenBucket bucket = new TokenBucket(limit, Duration.ofMinutes(1), 0);
+            int first = drain(bucket, 0, 60 * SECOND);
+            int second = drain(bucket, 60 * SECOND, 120 * SECOND);
+            assertThat(first).as("first minute at %d/min", limit).isBetween((int) (limit * 0.9), (int) Math.ceil(limit * 1.1));
+            assertThat(second).as("second minute at %d/min", limit).isBetween((int) (limit * 0.9), (int) Math.ceil(limit * 1.1));
+        }
+    }
+
+    @Test
+    void aPerHourLimitSpreadsMailOverTheHourInsteadOfSendingItAllAtOnce() {
+        TokenBucket bucket = new TokenBucket(600, Duration.ofHours(1), 0);
+        assertThat(drain(bucket, 0, 60 * SECOND)).isBetween(30, 41);      // a burst of 30, then 10 per minute
+        assertThat(drain(bucket, 60 * SECOND, 3600 * SECOND)).isBetween(580, 600);
+    }
+
+    @Test
+    void anIdleBucketSavesUpOnlyASmallBurst() {
+        TokenBucket bucket = new TokenBucket(120, Duration.ofMinutes(1), 0);
+        assertThat(drain(bucket, 3600 * SECOND, 3600 * SECOND + 1)).isEqualTo(6);
+        assertThat(bucket.nanosUntilAvailable(3600 * SECOND + 1)).isBetween(499_000_000L, 500_000_000L);
+    }
+}
