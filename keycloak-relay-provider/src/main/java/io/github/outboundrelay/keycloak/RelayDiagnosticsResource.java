@@ -252,6 +252,8 @@ public final class RelayDiagnosticsResource {
             return action.apply(relay);
         } catch (InvalidInputException e) {
             return invalid(e); // such as a dead-letter id that is not one
+        } catch (SpoolException e) {
+            return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
         }
     }
 
