@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * state the same way before the old copy is given up. A delivered mail is marked done in its batch file (one byte
  * rewritten in place, without an fsync), and the batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
- * index stays in memory (id, due time, attempts, size, location: about 250 bytes per mail); bodies are read when a
+ * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
  * them, never deleted.
  *
