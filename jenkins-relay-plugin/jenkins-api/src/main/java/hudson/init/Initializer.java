@@ -1,5 +1,5 @@
 // Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/init/Initializer.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
-// Only the element the plugin sets (after) is declared; the real before, requires, attains, displayName and fatal
+// Only the elements the plugin sets (after, fatal) are declared; the real before, requires, attains and displayName
 // all have defaults, so a class file compiled against this reads the same in a real Jenkins. @Indexed: the stand-in
 // module's processor writes META-INF/annotations/hudson.init.Initializer, which Jenkins's InitializerFinder reads.
 package hudson.init;
@@ -18,4 +18,6 @@ import org.jvnet.hudson.annotation_indexer.Indexed;
 @Target(METHOD)
 public @interface Initializer {
     InitMilestone after() default InitMilestone.STARTED;
+
+    boolean fatal() default true;
 }

@@ -21,9 +21,10 @@ public final class MailQueueLifecycle {
     /**
      * After jobs are loaded, when credentials and configuration as code are in place: mail spooled before the
      * restart is delivered without waiting for the next job to send some. With no relay configured yet, nothing
-     * opens; the mail stays spooled until one is.
+     * opens; the mail stays spooled until one is. Not fatal: whatever goes wrong here (even a linkage error, which
+     * the catch below does not see), Jenkins starts; job mail then reports the problem when it is submitted.
      */
-    @Initializer(after = InitMilestone.JOB_CONFIG_ADAPTED)
+    @Initializer(after = InitMilestone.JOB_CONFIG_ADAPTED, fatal = false)
     public static void openQueue() {
         RelayConfiguration configuration = configuration();
         if (configuration == null || configuration.getRelays().isEmpty()) {

@@ -278,8 +278,9 @@ class DurableQueueTest {
             java.lang.reflect.Method m = MailQueueLifecycle.class.getMethod(name);
             assertThat(java.lang.reflect.Modifier.isStatic(m.getModifiers())).as(name).isTrue();
         }
-        assertThat(MailQueueLifecycle.class.getMethod("openQueue").getAnnotation(hudson.init.Initializer.class).after())
-                .isEqualTo(hudson.init.InitMilestone.JOB_CONFIG_ADAPTED);
+        hudson.init.Initializer start = MailQueueLifecycle.class.getMethod("openQueue").getAnnotation(hudson.init.Initializer.class);
+        assertThat(start.after()).isEqualTo(hudson.init.InitMilestone.JOB_CONFIG_ADAPTED);
+        assertThat(start.fatal()).as("a mail queue that cannot start must not stop Jenkins from starting").isFalse();
         assertThat(MailQueueLifecycle.class.getMethod("closeQueue").isAnnotationPresent(hudson.init.Terminator.class)).isTrue();
     }
 }
