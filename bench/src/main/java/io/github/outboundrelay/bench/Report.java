@@ -54,7 +54,11 @@ final class Report {
             new Target("relay-common plain, 1 thread / Transport.send per message, plain, 1 thread", "pool.plain.1", "today.plain.1", 0),
             new Target("Transport.send per message, plain / smtp-source a connection per message", "today.plain.1", "limit.perconn.1", 0),
             new Target("relay-common implicit TLS / plain, 1 thread", "pool.tls.1", "pool.plain.1", 0),
-            new Target("relay-common STARTTLS+AUTH (in-process sink) / plain, 1 thread", "pool.starttls.1", "pool.plain.1", 0));
+            new Target("relay-common STARTTLS+AUTH (in-process sink) / plain, 1 thread", "pool.starttls.1", "pool.plain.1", 0),
+            new Target("experiment: relay-common + StreamProvider property / smtp-source 1 session", "x.streamprovider.1", "limit.reuse.1", 0),
+            new Target("experiment: Angus reused, StringBuilder MIME / smtp-source 1 session", "x.angus-rendered.1", "limit.reuse.1", 0),
+            new Target("experiment: raw socket, no pipelining / smtp-source 1 session", "x.raw.1", "limit.reuse.1", 0),
+            new Target("experiment: raw socket, pipelined / smtp-source 1 session", "x.raw-pipelined.1", "limit.reuse.1", 0));
 
     String text() {
         StringBuilder b = new StringBuilder();
