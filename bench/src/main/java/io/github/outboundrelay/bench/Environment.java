@@ -25,6 +25,7 @@ final class Environment {
         e.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         e.put("mail", jarOf("org.eclipse.angus.mail.smtp.SMTPTransport") + ", " + jarOf("jakarta.mail.Session"));
         e.put("debian packages", packages());
+        e.put("fsync", fsyncLatency());
         return e;
     }
 
@@ -51,6 +52,31 @@ final class Environment {
             return parts[0] + " " + parts[1] + " " + parts[2];
         } catch (IOException e) {
             return "?";
+        }
+    }
+
+    /** What durable submit waits for: a 2 KiB append and FileChannel.force(true), 200 times, where the spools go. */
+    static String fsyncLatency() {
+        try {
+            Path file = Files.createTempFile("relay-bench-fsync", ".bin");
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+                long[] nanos = new long[200];
+                java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(2048);
+                for (int i = 0; i < nanos.length; i++) {
+                    data.rewind();
+                    ch.write(data);
+                    long t0 = System.nanoTime();
+                    ch.force(true);
+                    nanos[i] = System.nanoTime() - t0;
+                }
+                return String.format(java.util.Locale.ROOT, "2 KiB append + force(true) in %s: p50 %.2f ms, p99 %.2f ms (200 times)",
+                        file.getParent(), Measurement.percentileMillis(nanos, nanos.length, 0.5),
+                        Measurement.percentileMillis(nanos, nanos.length, 0.99));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            return "? (" + e + ")";
         }
     }
 

@@ -6,6 +6,7 @@ import io.github.outboundrelay.common.FileSpool;
 import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
+import io.github.outboundrelay.common.SpoolStatistics;
 import io.github.outboundrelay.common.Throttle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +40,9 @@ final class QueueCases {
                     latency[i] = System.nanoTime() - t0;
                 });
                 long nanos = System.nanoTime() - start;
-                return new Measurement(done, nanos, latency, latency, done < count ? "time cap" : "", Measurement.processCpu() - cpu);
+                String note = String.format(java.util.Locale.ROOT, "%.1f mails per fsync", SpoolStatistics.mailsPerBatch(files));
+                return new Measurement(done, nanos, latency, latency, done < count ? "time cap; " + note : note,
+                        Measurement.processCpu() - cpu);
             }
         } finally {
             delete(spool);
@@ -78,6 +81,8 @@ final class QueueCases {
                 long nanos = System.nanoTime() - start;
                 long delivered = Math.min(submitted, m.sent());
                 String note = delivered < count ? "time cap" : "";
+                note = (note.isEmpty() ? "" : note + "; ") + String.format(java.util.Locale.ROOT, "%.1f mails per fsync",
+                        SpoolStatistics.mailsPerBatch(files));
                 if (m.failed() > 0) {
                     note = (note.isEmpty() ? "" : note + "; ") + m.failed() + " failed attempts";
                 }

@@ -89,7 +89,7 @@ final class Report {
             double[] rates = runs.stream().mapToDouble(Measurement::perSecond).sorted().toArray();
             long[] lat = pooled(runs, false);
             long[] sub = pooled(runs, true);
-            String notes = String.join(", ", runs.stream().map(Measurement::note).filter(s -> !s.isEmpty()).distinct().toList());
+            String notes = notes(runs);
             if (c.key().startsWith("e2e.")) {
                 notes = join(notes, String.format(Locale.ROOT, "latency = submit to relay-accepted; submit p50 %.2f / p99 %.2f ms",
                         pct(sub, 0.5), pct(sub, 0.99)));
@@ -158,6 +158,25 @@ final class Report {
         return String.format(Locale.ROOT, "| %s | " + format + " | %s | >= %sx | %s |%n", t.label(), v, perRound(ratios, format),
                 t.atLeast() >= 10 ? String.format(Locale.ROOT, "%.0f", t.atLeast()) : String.format(Locale.ROOT, "%.1f", t.atLeast()),
                 v >= t.atLeast() ? "yes" : "**no**");
+    }
+
+    /** Distinct notes of the runs; "N mails per fsync" gathered into one list, round by round. */
+    private static String notes(List<Measurement> runs) {
+        List<String> plain = new ArrayList<>();
+        List<String> perFsync = new ArrayList<>();
+        for (Measurement m : runs) {
+            for (String part : m.note().split("; ")) {
+                if (part.endsWith(" mails per fsync")) {
+                    perFsync.add(part.substring(0, part.indexOf(' ')));
+                } else if (!part.isEmpty() && !plain.contains(part)) {
+                    plain.add(part);
+                }
+            }
+        }
+        if (!perFsync.isEmpty()) {
+            plain.add("mails per fsync " + String.join(" ", perFsync));
+        }
+        return String.join("; ", plain);
     }
 
     private static String perRound(double[] values, String format) {

@@ -127,6 +127,11 @@ public final class SideBySideBenchmark {
                 s -> QueueCases.durableSubmit(plain, 1, count(4_000, s), cap));
         add("submit.M", "4 queue", "MailQueue.submit durable, " + options.submitters() + " threads (relay throttled)", false,
                 s -> QueueCases.durableSubmit(plain, options.submitters(), count(15_000, s), Duration.ofSeconds(10)));
+        for (SendCases.Target t : List.of(plain, tls)) {
+            add("e2e." + key(t), "4 queue", "MailQueue submit -> delivered, " + t.name() + ", " + options.submitters()
+                            + " submitters, " + n + " connections", false,
+                    s -> QueueCases.endToEnd(t, n, options.submitters(), count(10_000, s), Duration.ofSeconds(60)));
+        }
         // Measured experiments (no target): each removes one suspected per-message cost; see Experiments.
         add("x.streamprovider.1", "5 experiments", "RelayClient.send, plain, 1 thread, -D" + Experiments.STREAM_PROVIDER
                 + " (no ServiceLoader scan per message)", false,
@@ -137,11 +142,6 @@ public final class SideBySideBenchmark {
                 s -> Experiments.rawClient(sinkPort, false, count(40_000, s), cap));
         add("x.raw-pipelined.1", "5 experiments", "raw socket client, plain, 1 thread, MAIL+RCPT+DATA pipelined", false,
                 s -> Experiments.rawClient(sinkPort, true, count(40_000, s), cap));
-        for (SendCases.Target t : List.of(plain, tls)) {
-            add("e2e." + key(t), "4 queue", "MailQueue submit -> delivered, " + t.name() + ", " + options.submitters()
-                            + " submitters, " + n + " connections", false,
-                    s -> QueueCases.endToEnd(t, n, options.submitters(), count(10_000, s), Duration.ofSeconds(60)));
-        }
     }
 
     static String key(SendCases.Target t) {
