@@ -64,7 +64,7 @@ final class Report {
         StringBuilder b = new StringBuilder();
         String n = Integer.toString(options.threads());
         String m = Integer.toString(options.submitters());
-        b.append("### Latest run: ").append(env.date()).append("\n\n");
+        b.append("#### Latest run: ").append(env.date()).append("\n\n");
         b.append("- command: `bench/run all`").append(options.rounds() == 5 && options.scale() == 1 ? "" : " (rounds "
                 + options.rounds() + ", scale " + options.scale() + ")").append("\n");
         for (Map.Entry<String, String> f : env.facts().entrySet()) {
