@@ -33,7 +33,8 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
     @Override
     public String getHelpText() {
         return "Rate limit, fallback relay, certificate pin, retry lifetime and recipient masking for this realm's mail. "
-                + "Diagnostics: POST /admin/realms/{realm}/outbound-relay/probe, GET .../status and .../events.";
+                + "Diagnostics: POST /admin/realms/{realm}/outbound-relay/probe, GET .../status, .../metrics, .../events and "
+                + ".../dead-letters.";
     }
 
     @Override
@@ -56,7 +57,8 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                 .add()
                 .property().name(RealmRelayOptions.FALLBACK_RELAY).label("Fallback relay")
                 .type(ProviderConfigProperty.STRING_TYPE)
-                .helpText("host:port of a second relay, tried with the same credentials when the Email tab's relay fails.")
+                .helpText("host:port of a second relay, tried with the same credentials (and certificate pins) while the Email "
+                        + "tab's relay is failing.")
                 .add()
                 .property().name(RealmRelayOptions.CERTIFICATE_PIN).label("Certificate pin")
                 .type(ProviderConfigProperty.STRING_TYPE)

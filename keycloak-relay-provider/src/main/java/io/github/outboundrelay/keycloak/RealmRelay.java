@@ -1,102 +1,99 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.DeadLetter;
+import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.ProbeReport;
+import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.RelayClient;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import io.github.outboundrelay.common.RelaySettings;
+import io.github.outboundrelay.common.RetrySchedule;
+import io.github.outboundrelay.common.SpoolException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jboss.logging.Logger;
 
 /**
- * One realm configuration's way out: a pooled {@link RelayClient} and the hand-over that keeps login flows from
- * waiting on the relay. Built by {@link RealmRelays} for each distinct {@link RelayConfiguration}; retired, not
- * reused, when the realm's settings change.
+ * One realm configuration's way out: a durable {@link MailQueue} spooled under {@code <spool-dir>/<realm id>}, and a
+ * {@link RelayClient} of its own for what must be synchronous (the console's "Test connection", the probe). Built by
+ * {@link RealmRelays} for each distinct {@link RelayConfiguration}; retired, not reused, when the realm's settings
+ * change: the retired queue finishes its sends in flight and lets go of the spool, and the next relay opens the same
+ * directory and delivers what is left.
  *
- * <h2>Where the durable queue plugs in</h2>
- * {@link #deliver(OutboundMessage)} is the one seam every login-flow mail passes through. Today it hands the message
- * to a small bounded executor that makes <em>one</em> attempt: a mail is lost if that attempt fails or Keycloak stops
- * first. When relay-common's {@code MailQueue} lands, this class holds one queue per configuration instead of the
- * executor, and:
- * <ul>
- *   <li>{@code deliver} becomes {@code queue.submit(message)} (durable: fsync before it returns), spooled under
- *       {@link ServerOptions#spoolDir()}{@code /<realm id>};</li>
- *   <li>the queue's throttle takes {@link RealmRelayOptions#effectiveRateLimitPerMinute}, its retry schedule
- *       {@link RealmRelayOptions#effectiveRetryLifetime}, its failover {@link RealmRelayOptions#effectiveFallbackRelays};</li>
- *   <li>{@link #metrics()} returns the queue's metrics snapshot, and the diagnostics resource's dead-letter
- *       endpoints list, retry and purge the queue's dead letters;</li>
- *   <li>{@link #retire()} stops the queue's workers without losing spooled mail, and the realm's next relay (or the
- *       next Keycloak start) picks the spool up again.</li>
- * </ul>
- * {@link #sendNow(OutboundMessage)} (the console's "Test connection") and {@link #probe(MailAddress)} stay synchronous.
+ * <p>The queue gets the realm's effective options: the rate limit as each relay's throttle, the retry lifetime as the
+ * retry schedule's give-up age, the fallback relays after the Email tab's relay (failover order), and recipient
+ * masking through the relay settings.
  */
 final class RealmRelay {
     private static final Logger LOG = Logger.getLogger(RealmRelay.class);
 
     private final String realmName;
     private final RelayConfiguration configuration;
+    private final Path spoolDirectory;
+    private final MailQueue queue;
     private final RelayClient client;
-    private final RealmCounters counters;
-    private final ThreadPoolExecutor handOver;
+    private final AtomicBoolean probing = new AtomicBoolean();
+    /** Submits share it; {@link #retire} takes it alone, so no submit reaches a queue that is shutting down. */
+    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+    private boolean retired; // guarded by gate
 
-    RealmRelay(String realmName, RelayConfiguration configuration, DeliveryLog log, RealmCounters counters) {
+    /**
+     * Opens the realm's spool (recovering what a previous relay or Keycloak run left in it) and starts delivering.
+     *
+     * @throws SpoolException        when the spool directory cannot be used
+     * @throws InvalidInputException when a fallback relay cannot be used with these settings
+     */
+    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log) {
         this.realmName = realmName;
         this.configuration = configuration;
+        this.spoolDirectory = configuration.spoolDirectory(realmId);
+        List<RelaySettings> relays = configuration.relays();
+        MailQueue.Builder builder = MailQueue.builder();
+        relays.forEach(settings -> builder.relay(settings, configuration.throttle()));
+        this.queue = builder
+                .spoolDirectory(spoolDirectory)
+                .retrySchedule(RetrySchedule.builder()
+                        .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
+                .deliveryLog(log)
+                .build();
         this.client = RelayClient.create(configuration.settings(), log);
-        this.counters = counters;
-        ServerOptions server = configuration.server();
-        int threads = Math.min(server.deliveryThreads(), configuration.settings().maxConnections());
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.handOver = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(server.handOverCapacity()),
-                r -> {
-                    Thread t = new Thread(r, "outbound-relay-" + realmName + "-" + threadNumber.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                }) {
-            @Override
-            protected void terminated() {
-                // Retired and drained: nothing will use the pooled connections again.
-                client.close();
-            }
-        };
-        handOver.allowCoreThreadTimeOut(true);
     }
 
     RelayConfiguration configuration() {
         return configuration;
     }
 
+    Path spoolDirectory() {
+        return spoolDirectory;
+    }
+
     /**
-     * Hands a login-flow mail over and returns at once; the relay is spoken to on a delivery thread.
+     * Queues a login-flow mail durably and returns; the queue's senders talk to the relay.
      *
      * @return false when this relay was retired meanwhile (settings changed): ask {@link RealmRelays} again
-     * @throws RelayBusyException when {@link ServerOptions#handOverCapacity()} mails are already waiting
+     * @throws SpoolException        when the spool is full or cannot be written: the mail was not queued
+     * @throws InvalidInputException when no relay of this configuration could send it: the mail was not queued
      */
-    boolean deliver(OutboundMessage message) throws RelayBusyException {
-        // QUEUE SEAM: replace the executor hand-over with queue.submit(message); see the class comment.
-        if (handOver.isShutdown()) {
-            return false;
-        }
+    boolean submit(OutboundMessage message) {
+        gate.readLock().lock();
         try {
-            handOver.execute(() -> attempt(message));
-        } catch (RejectedExecutionException e) {
-            if (handOver.isShutdown()) {
+            if (retired) {
                 return false;
             }
-            counters.refused.incrementAndGet();
-            throw new RelayBusyException(realmName, configuration.server().handOverCapacity());
+            queue.submit(message);
+            return true;
+        } finally {
+            gate.readLock().unlock();
         }
-        counters.handedOver.incrementAndGet();
-        return true;
     }
 
     /** Sends now on the caller's thread and waits for the relay's answer: the console's "Test connection". */
@@ -104,54 +101,78 @@ final class RealmRelay {
         return client.send(message);
     }
 
-    /** The probe's step report against this relay, sharing its TLS context and token cache. */
+    /** The probe's step report against the realm's relay, sharing its TLS context and token cache. */
     ProbeReport probe(MailAddress testRecipient) {
         return client.probe(testRecipient);
     }
 
-    /** Counters and the hand-over's backlog. QUEUE SEAM: the queue's metrics snapshot replaces this. */
-    Map<String, Object> metrics() {
-        Map<String, Object> map = new LinkedHashMap<>(counters.snapshot());
-        map.put("waiting", handOver.getQueue().size());
-        map.put("sending", handOver.getActiveCount());
-        map.put("idleConnections", client.idleConnections());
-        return map;
+    QueueMetrics metrics() {
+        return queue.metrics();
     }
 
-    /** Stops taking mail; what was handed over is still attempted, then the connections close. Returns at once. */
-    void retire() {
-        handOver.shutdown();
+    List<DeadLetter> deadLetters(int limit) {
+        return queue.deadLetters(limit);
     }
 
-    /** For Keycloak's shutdown: waits a little for handed-over mail, then reports what is abandoned. */
-    void retireAndWait(long millis) {
-        handOver.shutdown();
+    boolean retryDeadLetter(String id) {
+        return queue.retryDeadLetter(id);
+    }
+
+    boolean purgeDeadLetter(String id) {
+        return queue.purgeDeadLetter(id);
+    }
+
+    int purgeDeadLetters() {
+        return queue.purgeDeadLetters();
+    }
+
+    /**
+     * Stops taking mail and shuts the queue down: sends in flight get up to {@code drain} to finish, everything else
+     * stays in the spool for the realm's next relay. Returns when the spool is released. Idempotent.
+     *
+     * @return true when every send in flight finished in time (otherwise one may be delivered again: at-least-once)
+     */
+    boolean retire(Duration drain) {
+        gate.writeLock().lock();
         try {
-            if (!handOver.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
-                int abandoned = handOver.shutdownNow().size();
-                LOG.warnf("Realm %s: %d mail(s) were still waiting for the relay at shutdown and are lost "
-                        + "(the durable queue is not installed in this build)", realmName, abandoned);
+            if (retired) {
+                return true;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            handOver.shutdownNow();
+            retired = true;
+        } finally {
+            gate.writeLock().unlock();
+        }
+        try {
+            boolean drained = queue.shutdown(drain);
+            if (!drained) {
+                LOG.warnf("Realm %s: sends still running after %d s when its relay was retired; their mail stays "
+                        + "spooled in %s and may be delivered twice", realmName, drain.toSeconds(), spoolDirectory);
+            }
+            return drained;
+        } finally {
+            client.close();
         }
     }
 
-    private void attempt(OutboundMessage message) {
-        try {
-            client.send(message);
-            counters.sent.incrementAndGet();
-        } catch (DeliveryException e) {
-            // The engine's delivery log has already recorded the event (masked recipients, category, remedy).
-            counters.failed.incrementAndGet();
-            if (configuration.debug()) {
+    /**
+     * The Email tab's "debug" switch: after a failed attempt, log the probe's redacted transcript of the relay. Runs
+     * off the sender's thread, one probe at a time, so a down relay is not probed once per queued mail.
+     */
+    void afterEvent(DeliveryEvent event) {
+        if (!configuration.debug() || event.outcome() != DeliveryEvent.Outcome.FAILED || !probing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread probe = new Thread(() -> {
+            try {
                 LOG.infof("Realm %s: delivery of %s failed (%s); probe of the relay follows:%n%s", realmName,
-                        message.messageId(), e.category(), client.probe(null).toText());
+                        event.messageId(), event.category(), client.probe(null).toText());
+            } catch (RuntimeException e) {
+                LOG.infof("Realm %s: the probe after a failed delivery could not run: %s", realmName, e.getMessage());
+            } finally {
+                probing.set(false);
             }
-        } catch (RuntimeException e) {
-            counters.failed.incrementAndGet();
-            LOG.warnf("Realm %s: mail %s could not be sent: %s", realmName, message.messageId(), e.getMessage());
-        }
+        }, "outbound-relay-debug-probe");
+        probe.setDaemon(true);
+        probe.start();
     }
 }

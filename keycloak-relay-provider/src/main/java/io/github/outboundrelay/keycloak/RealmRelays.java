@@ -2,97 +2,181 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.RelayClient;
+import io.github.outboundrelay.common.SpoolException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
 
 /**
- * One {@link RealmRelay} per realm, rebuilt when the realm's {@link RelayConfiguration} changes. Each realm keeps one
- * delivery log and one set of counters for the life of the server, across rebuilds. Thread-safe; lives in the
- * provider factory, so one per Keycloak node.
+ * One {@link RealmRelay} (one durable queue) per realm, rebuilt when the realm's {@link RelayConfiguration} changes.
+ * A rebuild retires the old relay first, which finishes its sends in flight within {@link #DRAIN} and releases the
+ * realm's spool; only then does the new relay open the same spool, so queued mail is never lost and never owned by
+ * two queues. Each realm keeps one delivery log for the life of the server, across rebuilds. Thread-safe; lives in
+ * the provider factory, so one per Keycloak node.
+ *
+ * <p>Locks: a realm's {@link Slot} monitor is held while its relay is retired and rebuilt (seconds at most); mail for
+ * the realm that arrives meanwhile waits for the new relay. Realms never wait for each other.
  */
 final class RealmRelays implements AutoCloseable {
-    /** How long Keycloak's shutdown waits for mail already handed over. */
-    private static final long SHUTDOWN_WAIT_MILLIS = 5_000;
+    /** How long a retired relay's sends in flight may take, on a rebuild, a realm's removal and Keycloak's shutdown. */
+    static final Duration DRAIN = Duration.ofSeconds(10);
+    private static final Logger LOG = Logger.getLogger(RealmRelays.class);
 
-    private final ConcurrentHashMap<String, RealmRelay> relays = new ConcurrentHashMap<>();
+    /** A realm's current relay. */
+    private static final class Slot {
+        volatile RealmRelay relay; // written under the slot's monitor
+        boolean removed;           // guarded by the slot's monitor
+    }
+
+    private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, RealmCounters> counters = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** The realm's relay for this configuration, building it (and retiring the old one) if the settings changed. */
-    RealmRelay forRealm(String realmId, String realmName, RelayConfiguration configuration) {
-        RealmRelay current = relays.get(realmId);
+    /**
+     * The realm's relay for this configuration, building it (after retiring the old one) if the settings changed.
+     *
+     * @throws MailNotQueuedException when Keycloak is shutting down or the realm was deleted
+     * @throws SpoolException         when the realm's spool cannot be opened
+     * @throws InvalidInputException  when a fallback relay cannot be used with these settings
+     */
+    RealmRelay forRealm(String realmId, String realmName, RelayConfiguration configuration) throws MailNotQueuedException {
+        Slot slot = slots.computeIfAbsent(realmId, id -> new Slot());
+        RealmRelay current = slot.relay;
         if (current != null && current.configuration().equals(configuration)) {
             return current; // the common case: no lock, no allocation
         }
-        return relays.compute(realmId, (id, existing) -> {
-            if (existing != null && existing.configuration().equals(configuration)) {
-                return existing;
+        synchronized (slot) {
+            if (slot.removed) {
+                throw new MailNotQueuedException("realm " + realmName + " was deleted: its mail was not queued");
             }
-            RealmRelay next = new RealmRelay(realmName, configuration, deliveryLog(id), counters(id));
-            if (existing != null) {
-                existing.retire(); // returns at once: what it holds is still attempted, on its old settings
-            }
-            return next;
-        });
-    }
-
-    /** Hands a login-flow mail to the realm's relay; see {@link RealmRelay#deliver}. */
-    void deliver(String realmId, String realmName, RelayConfiguration configuration, OutboundMessage message)
-            throws RelayBusyException {
-        // A relay retired between lookup and hand-over (a settings change racing this mail) refuses; ask again.
-        while (!forRealm(realmId, realmName, configuration).deliver(message)) {
             if (closed) {
-                throw new RelayBusyException("Keycloak is shutting down: mail for realm " + realmName + " was not taken");
+                throw new MailNotQueuedException("Keycloak is shutting down: mail for realm " + realmName + " was not queued");
             }
-            Thread.onSpinWait();
+            current = slot.relay;
+            if (current != null && current.configuration().equals(configuration)) {
+                return current;
+            }
+            if (current != null) {
+                slot.relay = null;
+                current.retire(DRAIN); // releases the spool the next relay opens
+            }
+            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId));
+            slot.relay = next;
+            return next;
         }
     }
 
     /**
-     * Sends synchronously. Settings the realm uses already go through its pooled relay; proposed settings (the
+     * Queues a login-flow mail in the realm's relay; see {@link RealmRelay#submit}.
+     *
+     * @throws MailNotQueuedException when the mail was not queued (Keycloak stopping, spool full or not writable),
+     *                                with the reason and what to do
+     */
+    void deliver(String realmId, String realmName, RelayConfiguration configuration, OutboundMessage message)
+            throws MailNotQueuedException {
+        try {
+            // A relay retired between lookup and submit (a settings change racing this mail) refuses; ask again.
+            while (!forRealm(realmId, realmName, configuration).submit(message)) {
+                Thread.onSpinWait();
+            }
+        } catch (SpoolException | InvalidInputException e) {
+            throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends synchronously. Settings the realm uses already go through its relay's client; proposed settings (the
      * console testing an unsaved form) get a client of their own, so a test never replaces the realm's relay.
      */
     Receipt sendNow(String realmId, RelayConfiguration configuration, OutboundMessage message) throws DeliveryException {
-        RealmRelay current = relays.get(realmId);
-        if (current != null && current.configuration().equals(configuration)) {
-            return current.sendNow(message);
+        Optional<RealmRelay> current = current(realmId).filter(r -> r.configuration().equals(configuration));
+        if (current.isPresent()) {
+            return current.get().sendNow(message);
         }
         try (RelayClient client = RelayClient.create(configuration.settings(), deliveryLog(realmId))) {
             return client.send(message);
         }
     }
 
-    /** The realm was deleted: its relay finishes what it holds, then closes; its log and counters go. */
-    void remove(String realmId) {
-        RealmRelay relay = relays.remove(realmId);
-        if (relay != null) {
-            relay.retire();
+    /**
+     * The realm was deleted: its relay finishes its sends in flight, and its spool, mail and dead letters of users who
+     * no longer exist, is deleted with it. Its delivery log goes too.
+     */
+    void remove(String realmId, String realmName, Path spoolDirectory) {
+        Slot slot = slots.remove(realmId);
+        if (slot != null) {
+            synchronized (slot) {
+                slot.removed = true;
+                RealmRelay relay = slot.relay;
+                slot.relay = null;
+                if (relay != null) {
+                    QueueMetrics left = relay.metrics();
+                    relay.retire(DRAIN);
+                    if (left.queueDepth() > 0 || left.deadLetters() > 0) {
+                        LOG.infof("Realm %s was deleted with %d queued mail(s) and %d dead letter(s); they are deleted "
+                                + "with its spool", realmName, left.queueDepth(), left.deadLetters());
+                    }
+                }
+            }
         }
         logs.remove(realmId);
-        counters.remove(realmId);
+        try {
+            RealmSpools.delete(spoolDirectory);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("Realm %s was deleted but its spool %s could not be: %s. Delete the directory by hand.",
+                    realmName, spoolDirectory, e);
+        }
     }
 
     Optional<RealmRelay> current(String realmId) {
-        return Optional.ofNullable(relays.get(realmId));
+        Slot slot = slots.get(realmId);
+        return slot == null ? Optional.empty() : Optional.ofNullable(slot.relay);
     }
 
     DeliveryLog deliveryLog(String realmId) {
-        return logs.computeIfAbsent(realmId, id -> new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY));
+        // The Email tab's debug switch acts on failures: the event goes to the realm's relay of the moment.
+        return logs.computeIfAbsent(realmId, id -> new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY,
+                event -> current(id).ifPresent(relay -> relay.afterEvent(event))));
     }
 
-    RealmCounters counters(String realmId) {
-        return counters.computeIfAbsent(realmId, id -> new RealmCounters());
-    }
-
+    /**
+     * Keycloak is stopping: every realm's queue stops taking mail, finishes its sends in flight (all realms together,
+     * within {@link #DRAIN}) and leaves the rest spooled for the next start.
+     */
     @Override
     public void close() {
         closed = true;
-        relays.values().forEach(RealmRelay::retire);
-        relays.values().forEach(r -> r.retireAndWait(SHUTDOWN_WAIT_MILLIS));
-        relays.clear();
+        List<Thread> stopping = new ArrayList<>();
+        for (Slot slot : slots.values()) {
+            Thread t = new Thread(() -> {
+                synchronized (slot) {
+                    RealmRelay relay = slot.relay;
+                    slot.relay = null;
+                    if (relay != null) {
+                        relay.retire(DRAIN);
+                    }
+                }
+            }, "outbound-relay-shutdown");
+            t.start();
+            stopping.add(t);
+        }
+        try {
+            for (Thread t : stopping) {
+                t.join(DRAIN.plusSeconds(5).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        slots.clear();
     }
 }

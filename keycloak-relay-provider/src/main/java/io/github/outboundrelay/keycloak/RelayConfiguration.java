@@ -2,7 +2,11 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.RelaySettings;
+import io.github.outboundrelay.common.Throttle;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,6 +19,35 @@ import java.util.Map;
  * @param debug    the Email tab's "debug" switch: a failed delivery also logs the probe's redacted transcript
  */
 record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug) {
+
+    /**
+     * The relays in failover order: the Email tab's first, then the effective fallbacks, each with the Email tab's
+     * TLS mode, credentials, trust (pins included) and addresses; only host and port differ.
+     */
+    List<RelaySettings> relays() {
+        List<RelaySettings> relays = new ArrayList<>();
+        relays.add(settings);
+        for (String fallback : realm.effectiveFallbackRelays(server)) {
+            int colon = fallback.lastIndexOf(':');
+            String host = fallback.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1); // RelaySettings takes an IPv6 address bare
+            }
+            relays.add(settings.toBuilder().host(host).port(Integer.parseInt(fallback.substring(colon + 1))).build());
+        }
+        return List.copyOf(relays);
+    }
+
+    /** The realm's rate limit as the queue's throttle, applied to each relay. */
+    Throttle throttle() {
+        int perMinute = realm.effectiveRateLimitPerMinute(server);
+        return perMinute == 0 ? Throttle.NONE : Throttle.perMinute(perMinute);
+    }
+
+    /** The realm's spool directory. */
+    Path spoolDirectory(String realmId) {
+        return RealmSpools.directory(server.spoolDir(), realmId);
+    }
 
     /** The settings in force, for the diagnostics resource: names and numbers only, never a secret. */
     Map<String, Object> describe() {

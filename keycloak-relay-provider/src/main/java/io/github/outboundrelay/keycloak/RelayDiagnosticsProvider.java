@@ -23,7 +23,8 @@ public final class RelayDiagnosticsProvider implements AdminRealmResourceProvide
         RelayEmailSenderProviderFactory relay = (RelayEmailSenderProviderFactory) session.getKeycloakSessionFactory()
                 .getProviderFactory(EmailSenderProvider.class, RelayEmailSenderProviderFactory.ID);
         boolean relayActive = session.getProvider(EmailSenderProvider.class) instanceof RelayEmailSenderProvider;
-        return new RelayDiagnosticsResource(session, realm, auth, relay.serverOptions(), relay.relays(), relayActive);
+        return new RelayDiagnosticsResource(session, realm, auth, adminEvent, relay.serverOptions(), relay.relays(),
+                relayActive);
     }
 
     @Override

@@ -1,12 +1,14 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.Json;
 import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.ProbeReport;
 import io.github.outboundrelay.common.RelayClient;
-import jakarta.ws.rs.DELETE;
+import io.github.outboundrelay.common.SpoolException;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -20,36 +22,50 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.keycloak.events.admin.OperationType;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
 /**
  * What the console's own "Test connection" cannot show (it answers a bare 500): the probe's step report, the settings
- * in force, counters and the delivery log. Under {@code /admin/realms/{realm}/outbound-relay}; every call requires
- * manage-realm. Responses are JSON and never hold a password, token, message body or link.
+ * in force, the realm's queue and its dead letters, and the delivery log. Under
+ * {@code /admin/realms/{realm}/outbound-relay}; every call requires manage-realm, and what changes state is a POST
+ * recorded as an admin event. Responses are JSON and never hold a password, token, message body or link.
  *
  * <pre>
  * POST .../outbound-relay/probe[?to=me@example.com]   body: none (the realm's saved Email tab) or a proposed smtpServer map
- * GET  .../outbound-relay/status                     saved settings, the live relay's, counters, whether the sender is active
- * GET  .../outbound-relay/metrics                    counters
+ * GET  .../outbound-relay/status                     saved settings, the live relay's, queue metrics, whether the sender is active
+ * GET  .../outbound-relay/metrics                    the queue's metrics snapshot
  * GET  .../outbound-relay/events                     recent delivery events, oldest first
- * GET|DELETE .../outbound-relay/dead-letters, POST .../dead-letters/{id}/retry   (need the durable queue: 501 for now)
+ * GET  .../outbound-relay/dead-letters[?limit=100]   dead letters, oldest first, with category and remedy
+ * POST .../outbound-relay/dead-letters/{id}/retry    queue one again (after fixing the cause)
+ * POST .../outbound-relay/dead-letters/{id}/purge    delete one
+ * POST .../outbound-relay/dead-letters/purge         delete all
  * </pre>
+ * The queue endpoints act on the realm's queue for its saved settings: after a settings change, the first of them
+ * (like the realm's next mail) retires the old queue and opens the new one on the same spool.
  */
 public final class RelayDiagnosticsResource {
+    static final int MAX_DEAD_LETTERS = 1000;
+    /** The resource type of the admin events that retries and purges record. */
+    static final String ADMIN_EVENT_RESOURCE = "OUTBOUND_RELAY_DEAD_LETTER";
+
     private final KeycloakSession session;
     private final RealmModel realm;
     private final AdminPermissionEvaluator auth;
+    private final AdminEventBuilder adminEvent;
     private final ServerOptions server;
     private final RealmRelays relays;
     private final boolean relayActive;
 
     RelayDiagnosticsResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
-                             ServerOptions server, RealmRelays relays, boolean relayActive) {
+                             AdminEventBuilder adminEvent, ServerOptions server, RealmRelays relays, boolean relayActive) {
         this.session = session;
         this.realm = realm;
         this.auth = auth;
+        this.adminEvent = adminEvent;
         this.server = server;
         this.relays = relays;
         this.relayActive = relayActive;
@@ -115,18 +131,20 @@ public final class RelayDiagnosticsResource {
             }
         }
         // What the realm's live relay was built with: equal to "configuration" once a mail went out after a change.
-        answer.put("relayInUse", relays.current(realm.getId()).map(r -> r.configuration().describe()).orElse(null));
-        answer.put("metrics", metricsMap());
-        answer.put("queue", queueStatus());
+        Optional<RealmRelay> current = relays.current(realm.getId());
+        answer.put("relayInUse", current.map(r -> r.configuration().describe()).orElse(null));
+        answer.put("spoolDir", RealmSpools.directory(server.spoolDir(), realm.getId()).toString());
+        answer.put("metrics", current.map(r -> r.metrics().toMap()).orElse(null));
         return json(Response.Status.OK, answer);
     }
 
+    /** The queue's {@link io.github.outboundrelay.common.QueueMetrics} snapshot: totals since it opened, depth now. */
     @GET
     @Path("metrics")
     @Produces(MediaType.APPLICATION_JSON)
     public Response metrics() {
         auth.realm().requireManageRealm();
-        return json(Response.Status.OK, metricsMap());
+        return withQueue(relay -> json(Response.Status.OK, relay.metrics().toMap()));
     }
 
     @GET
@@ -139,30 +157,102 @@ public final class RelayDiagnosticsResource {
         return json(Response.Status.OK, Map.of("events", events));
     }
 
-    // QUEUE SEAM: dead letters live in the durable queue; these answer 501 until it is installed.
-
+    /** Mail the queue gave up on, oldest first: why (category, the relay's reply), what to do (remedy), when. */
     @GET
     @Path("dead-letters")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response deadLetters() {
+    public Response deadLetters(@QueryParam("limit") @DefaultValue("100") int limit) {
         auth.realm().requireManageRealm();
-        return queueMissing();
+        if (limit < 1 || limit > MAX_DEAD_LETTERS) {
+            return json(Response.Status.BAD_REQUEST, Map.of("error", "limit is " + limit + ": give 1 to " + MAX_DEAD_LETTERS));
+        }
+        return withQueue(relay -> {
+            List<Map<String, Object>> letters = relay.deadLetters(limit).stream()
+                    .map(RelayDiagnosticsResource::deadLetterMap).toList();
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("total", relay.metrics().deadLetters());
+            answer.put("deadLetters", letters);
+            return json(Response.Status.OK, answer);
+        });
     }
 
+    /** Queues a dead letter again with a fresh lifetime: for after the cause (password, sender permission) is fixed. */
     @POST
     @Path("dead-letters/{id}/retry")
     @Produces(MediaType.APPLICATION_JSON)
     public Response retryDeadLetter(@PathParam("id") String id) {
         auth.realm().requireManageRealm();
-        return queueMissing();
+        return withQueue(relay -> {
+            if (!relay.retryDeadLetter(id)) {
+                return noSuchDeadLetter(id);
+            }
+            adminEvent(OperationType.ACTION, id + "/retry");
+            return json(Response.Status.OK, Map.of("id", id, "retried", true));
+        });
     }
 
-    @DELETE
-    @Path("dead-letters")
+    @POST
+    @Path("dead-letters/{id}/purge")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response purgeDeadLetter(@PathParam("id") String id) {
+        auth.realm().requireManageRealm();
+        return withQueue(relay -> {
+            if (!relay.purgeDeadLetter(id)) {
+                return noSuchDeadLetter(id);
+            }
+            adminEvent(OperationType.DELETE, id);
+            return json(Response.Status.OK, Map.of("id", id, "purged", true));
+        });
+    }
+
+    @POST
+    @Path("dead-letters/purge")
     @Produces(MediaType.APPLICATION_JSON)
     public Response purgeDeadLetters() {
         auth.realm().requireManageRealm();
-        return queueMissing();
+        return withQueue(relay -> {
+            int purged = relay.purgeDeadLetters();
+            adminEvent(OperationType.DELETE, "*");
+            return json(Response.Status.OK, Map.of("purged", (long) purged));
+        });
+    }
+
+    /**
+     * Runs {@code action} on the realm's queue for its saved settings, opening it if this node has none yet (its
+     * spool may hold mail from before a restart). Answers 409 with the reason when the realm cannot have a queue.
+     */
+    private Response withQueue(java.util.function.Function<RealmRelay, Response> action) {
+        Optional<RealmRelay> current = relays.current(realm.getId());
+        if (current.isEmpty() && !relayActive) {
+            return json(Response.Status.CONFLICT, Map.of("error", "Keycloak sends mail with another provider, so this "
+                    + "realm has no queue: start Keycloak with --spi-email-sender--provider=relay"));
+        }
+        Map<String, String> smtp = realm.getSmtpConfig();
+        if (smtp == null || smtp.isEmpty()) {
+            return current.map(action)
+                    .orElseGet(() -> json(Response.Status.CONFLICT, Map.of("error", "the realm's Email tab is not configured")));
+        }
+        try {
+            RelayConfiguration saved = RealmSettingsReader.read(session, realm, smtp, server);
+            return action.apply(relays.forRealm(realm.getId(), realm.getName(), saved));
+        } catch (InvalidInputException e) {
+            // Saved settings that cannot be used: the queue of the last good ones, if any, still answers.
+            return current.map(action).orElseGet(() -> invalid(Response.Status.CONFLICT, e));
+        } catch (SpoolException e) {
+            return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
+        } catch (MailNotQueuedException e) {
+            return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage()));
+        }
+    }
+
+    private void adminEvent(OperationType operation, String deadLetter) {
+        adminEvent.operation(operation).resource(ADMIN_EVENT_RESOURCE)
+                .resourcePath(RelayDiagnosticsProvider.ID, "dead-letters", deadLetter).success();
+    }
+
+    private static Response noSuchDeadLetter(String id) {
+        return json(Response.Status.NOT_FOUND, Map.of("error", "no dead letter " + id + " in this realm's queue "
+                + "(already retried or purged?)"));
     }
 
     /** The proposed Email tab; a masked secret means the saved one if it goes to the same relay and user. */
@@ -172,18 +262,20 @@ public final class RelayDiagnosticsResource {
         return ProposedSettings.withSavedSecrets(smtp, realm.getSmtpConfig());
     }
 
-    private Map<String, Object> metricsMap() {
+    private static Map<String, Object> deadLetterMap(DeadLetter d) {
         Map<String, Object> map = new LinkedHashMap<>();
-        Optional<RealmRelay> current = relays.current(realm.getId());
-        map.putAll(current.map(RealmRelay::metrics).orElseGet(() -> relays.counters(realm.getId()).snapshot()));
-        return map;
-    }
-
-    private static Map<String, Object> queueStatus() {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("durable", false);
-        map.put("note", "The durable queue is not installed in this build: each mail gets one attempt on a delivery "
-                + "thread; retries, rate limiting, failover and dead letters need it.");
+        map.put("id", d.id());
+        map.put("messageId", d.messageId());
+        map.put("recipients", d.recipients());
+        map.put("subject", d.subject());
+        map.put("relay", d.relay());
+        map.put("category", d.category().name());
+        map.put("reply", d.reply());
+        map.put("remedy", d.remedy());
+        map.put("reason", d.reason().name());
+        map.put("attempts", (long) d.attempts());
+        map.put("firstSubmitted", d.firstSubmitted().toString());
+        map.put("deadLettered", d.deadLettered().toString());
         return map;
     }
 
@@ -203,17 +295,16 @@ public final class RelayDiagnosticsResource {
     }
 
     private static Response invalid(InvalidInputException e) {
+        return invalid(Response.Status.BAD_REQUEST, e);
+    }
+
+    private static Response invalid(Response.Status status, InvalidInputException e) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("error", e.getMessage());
         map.put("field", e.field());
         map.put("problem", e.problem());
         map.put("fix", e.fix());
-        return json(Response.Status.BAD_REQUEST, map);
-    }
-
-    private static Response queueMissing() {
-        return json(Response.Status.NOT_IMPLEMENTED, Map.of("error",
-                "Dead letters need the durable queue, which is not installed in this build."));
+        return json(status, map);
     }
 
     private static Response json(Response.Status status, Object body) {

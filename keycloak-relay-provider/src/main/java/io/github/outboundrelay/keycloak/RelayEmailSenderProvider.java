@@ -14,9 +14,10 @@ import org.keycloak.models.RealmModel;
 
 /**
  * Keycloak's email sender, relayed: every mail Keycloak sends (verify email, reset password, execute actions, event
- * notifications) arrives here with the realm's Email tab settings. Login-flow mail is handed over and this method
- * returns at once, so a slow or down relay never holds up the user's request; the admin console's "Test connection"
- * waits for the relay's answer so that its result is real. One instance per Keycloak session.
+ * notifications) arrives here with the realm's Email tab settings. Login-flow mail is queued durably (on disk when
+ * this method returns) and delivered by the realm's queue, so a slow or down relay never holds up the user's request
+ * and never loses the mail; the admin console's "Test connection" waits for the relay's answer so that its result is
+ * real. One instance per Keycloak session.
  */
 final class RelayEmailSenderProvider implements EmailSenderProvider {
     private final KeycloakSession session;
@@ -56,7 +57,7 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
         } else {
             try {
                 relays.deliver(realmId, realmName, configuration, message);
-            } catch (RelayBusyException e) {
+            } catch (MailNotQueuedException e) {
                 throw new EmailException(e.getMessage(), e);
             }
         }

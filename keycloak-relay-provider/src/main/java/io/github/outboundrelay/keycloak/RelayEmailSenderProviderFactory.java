@@ -1,7 +1,11 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.QueueMetrics;
+import io.github.outboundrelay.common.SpoolException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.jboss.logging.Logger;
 import org.keycloak.Config;
 import org.keycloak.email.EmailSenderProvider;
@@ -9,6 +13,8 @@ import org.keycloak.email.EmailSenderProviderFactory;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
+import org.keycloak.models.utils.PostMigrationEvent;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 
@@ -34,17 +40,52 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         // A bad option stops Keycloak at startup with the option's name, rather than failing the first login mail.
         server = ServerOptions.parse(config::get, Path.of(System.getProperty("kc.home.dir", ".")).toAbsolutePath().normalize());
         relays = new RealmRelays();
-        LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), spool %s (durable queue not installed in this "
-                        + "build: mail is handed to %d delivery thread(s) per realm, one attempt each)",
-                server.trust().source(), server.pins().size(), server.spoolDir(), server.deliveryThreads());
+        LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
+                        + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s)",
+                server.trust().source(), server.pins().size(), server.spoolDir(), server.rateLimitPerMinute(),
+                server.retryLifetime().toHours(), server.fallbackRelays().size());
     }
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
-        // A deleted realm's relay lets go of its connections and threads.
         factory.register(event -> {
-            if (event instanceof RealmModel.RealmRemovedEvent removed) {
-                relays.remove(removed.getRealm().getId());
+            if (event instanceof PostMigrationEvent) {
+                // Mail queued before the last stop is delivered now, not when the realm next sends one.
+                KeycloakModelUtils.runJobInTransaction(factory, this::resumeSpooledMail);
+            } else if (event instanceof RealmModel.RealmRemovedEvent removed) {
+                RealmModel realm = removed.getRealm();
+                relays.remove(realm.getId(), realm.getName(), RealmSpools.directory(server.spoolDir(), realm.getId()));
+            }
+        });
+    }
+
+    /** Opens the queue of every realm that has a spool, so that what it holds goes out with the realm's settings. */
+    private void resumeSpooledMail(KeycloakSession session) {
+        Map<String, Path> spools;
+        try {
+            spools = RealmSpools.existing(server.spoolDir());
+        } catch (RuntimeException e) {
+            LOG.warnf("Outbound relay: cannot list the spool directory %s (%s); queued mail goes out when each realm "
+                    + "next sends one", server.spoolDir(), e.getMessage());
+            return;
+        }
+        spools.forEach((realmId, directory) -> {
+            RealmModel realm = session.realms().getRealm(realmId);
+            if (realm == null) {
+                LOG.warnf("Outbound relay: spool %s belongs to no realm (id %s); its mail is not sent. Delete the "
+                        + "directory once nothing in it is needed.", directory, realmId);
+                return;
+            }
+            session.getContext().setRealm(realm); // vault references resolve per realm
+            try {
+                RelayConfiguration configuration = RealmSettingsReader.read(session, realm, realm.getSmtpConfig(), server);
+                QueueMetrics queued = relays.forRealm(realm.getId(), realm.getName(), configuration).metrics();
+                if (queued.queueDepth() > 0 || queued.deadLetters() > 0) {
+                    LOG.infof("Realm %s: %d queued mail(s) resumed, %d dead letter(s) kept, from %s", realm.getName(),
+                            queued.queueDepth(), queued.deadLetters(), directory);
+                }
+            } catch (InvalidInputException | SpoolException | MailNotQueuedException e) {
+                LOG.warnf("Realm %s: the mail queued in %s waits: %s", realm.getName(), directory, e.getMessage());
             }
         });
     }
@@ -73,7 +114,8 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     public List<ProviderConfigProperty> getConfigMetadata() {
         return ProviderConfigurationBuilder.create()
                 .property().name(ServerOptions.SPOOL_DIR).type(ProviderConfigProperty.STRING_TYPE)
-                .helpText("Directory of the durable mail queue. Default: data/outbound-relay/spool under Keycloak's home.")
+                .helpText("Directory of the durable mail queue, one subdirectory per realm id. Default: "
+                        + "data/outbound-relay/spool under Keycloak's home. Must persist across restarts.")
                 .add()
                 .property().name(ServerOptions.RATE_LIMIT_PER_MINUTE).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(ServerOptions.DEFAULT_RATE_LIMIT_PER_MINUTE)
@@ -81,10 +123,12 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .add()
                 .property().name(ServerOptions.RETRY_LIFETIME_HOURS).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(ServerOptions.DEFAULT_RETRY_LIFETIME_HOURS)
-                .helpText("Hours a mail is retried before it becomes a dead letter, unless the realm sets its own.")
+                .helpText("Hours a mail that keeps failing is retried before it becomes a dead letter, unless the realm "
+                        + "sets its own.")
                 .add()
                 .property().name(ServerOptions.FALLBACK_RELAYS).type(ProviderConfigProperty.STRING_TYPE)
-                .helpText("Comma-separated host:port relays tried, with the realm's credentials, when its relay fails.")
+                .helpText("Comma-separated host:port relays tried in order, with the realm's credentials, while its "
+                        + "relay is failing.")
                 .add()
                 .property().name(ServerOptions.TRUST_BUNDLE).type(ProviderConfigProperty.STRING_TYPE)
                 .helpText("PEM file of the CA certificates relays may present. Default: the JVM's trust store, which "
@@ -106,15 +150,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .add()
                 .property().name(ServerOptions.MAX_CONNECTIONS).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(ServerOptions.DEFAULT_MAX_CONNECTIONS)
-                .helpText("Open connections kept to each realm's relay and reused for the next mails.")
-                .add()
-                .property().name(ServerOptions.DELIVERY_THREADS).type(ProviderConfigProperty.INTEGER_TYPE)
-                .defaultValue(ServerOptions.DEFAULT_DELIVERY_THREADS)
-                .helpText("Threads per realm that talk to the relay, off the login request's thread.")
-                .add()
-                .property().name(ServerOptions.HAND_OVER_CAPACITY).type(ProviderConfigProperty.INTEGER_TYPE)
-                .defaultValue(ServerOptions.DEFAULT_HAND_OVER_CAPACITY)
-                .helpText("Mails per realm waiting for a delivery thread before new ones are refused with an error.")
+                .helpText("Open connections kept to each realm's relay and reused; also the mails sent to it at once.")
                 .add()
                 .build();
     }

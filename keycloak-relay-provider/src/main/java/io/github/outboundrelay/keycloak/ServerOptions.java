@@ -15,19 +15,17 @@ import java.util.function.Function;
  * Keycloak starts. Defaults live here and nowhere else; {@link RelayEmailSenderProviderFactory#getConfigMetadata()}
  * documents each key.
  *
- * @param spoolDir          where the durable queue keeps mail not yet delivered (used once the queue is installed)
+ * @param spoolDir          where the durable queue keeps mail not yet delivered, one directory per realm below it
  * @param rateLimitPerMinute mails per minute per realm when the realm's tab sets none; 0 for no limit (queue throttle)
- * @param retryLifetime     how long a mail is retried before it becomes a dead letter (queue)
- * @param fallbackRelays    {@code host:port} relays tried when the realm's relay fails (queue failover)
+ * @param retryLifetime     how long a mail is retried before it becomes a dead letter (queue retry schedule)
+ * @param fallbackRelays    {@code host:port} relays tried, in order, when the realm's relay fails (queue failover)
  * @param trust             certificates accepted from every relay: a PEM bundle, or the JVM's trust store, which in
  *                          Keycloak includes {@code --truststore-paths}
  * @param pins              {@code sha256/BASE64} key pins every relay must match, in addition to the chain
  * @param maskRecipients    whether logs and delivery events mask recipient addresses unless a realm says otherwise
  * @param allowCredentialsOverPlaintext whether AUTH may cross an unencrypted connection (only for a relay on this host)
  * @param heloName          the name given in EHLO, or null for this host's name
- * @param maxConnections    open connections kept per realm relay
- * @param deliveryThreads   threads per realm relay that hand mail to the relay off the login request's thread
- * @param handOverCapacity  mails a realm relay holds waiting for a delivery thread before refusing new ones
+ * @param maxConnections    open connections kept per realm relay, and the queue's senders for it
  */
 record ServerOptions(
         Path spoolDir,
@@ -39,9 +37,7 @@ record ServerOptions(
         boolean maskRecipients,
         boolean allowCredentialsOverPlaintext,
         String heloName,
-        int maxConnections,
-        int deliveryThreads,
-        int handOverCapacity) {
+        int maxConnections) {
 
     static final String SPOOL_DIR = "spool-dir";
     static final String RATE_LIMIT_PER_MINUTE = "rate-limit-per-minute";
@@ -53,14 +49,10 @@ record ServerOptions(
     static final String ALLOW_CREDENTIALS_OVER_PLAINTEXT = "allow-credentials-over-plaintext";
     static final String HELO_NAME = "helo-name";
     static final String MAX_CONNECTIONS = "max-connections";
-    static final String DELIVERY_THREADS = "delivery-threads";
-    static final String HAND_OVER_CAPACITY = "hand-over-capacity";
 
     static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
     static final int DEFAULT_RETRY_LIFETIME_HOURS = 24;
     static final int DEFAULT_MAX_CONNECTIONS = 2;
-    static final int DEFAULT_DELIVERY_THREADS = 2;
-    static final int DEFAULT_HAND_OVER_CAPACITY = 1000;
 
     ServerOptions {
         fallbackRelays = List.copyOf(fallbackRelays);
@@ -91,9 +83,7 @@ record ServerOptions(
                 bool(lookup, MASK_RECIPIENTS, true),
                 bool(lookup, ALLOW_CREDENTIALS_OVER_PLAINTEXT, false),
                 text(lookup, HELO_NAME),
-                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100),
-                integer(lookup, DELIVERY_THREADS, DEFAULT_DELIVERY_THREADS, 1, 32),
-                integer(lookup, HAND_OVER_CAPACITY, DEFAULT_HAND_OVER_CAPACITY, 1, 1_000_000));
+                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100));
     }
 
     private static String readBundle(String file) {

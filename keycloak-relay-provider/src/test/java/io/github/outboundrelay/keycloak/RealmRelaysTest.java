@@ -3,23 +3,31 @@ package io.github.outboundrelay.keycloak;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.keycloak.testing.RefusingRelay;
 import io.github.outboundrelay.keycloak.testing.SlowRelay;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,23 +37,29 @@ class RealmRelaysTest {
 
     static SelfSignedCertificate certificate;
     static EmbeddedRelay relay;
-    static ServerOptions server;
+    static Path bundle;
 
-    final RealmRelays relays = new RealmRelays();
+    @TempDir
+    Path keycloakHome;
+    ServerOptions server;
+    RealmRelays relays = new RealmRelays();
 
     @BeforeAll
     static void startRelay(@TempDir Path dir) throws Exception {
         certificate = SelfSignedCertificate.forLoopback();
         relay = EmbeddedRelay.start(certificate.serverContext(), USER, PASSWORD);
-        Path bundle = dir.resolve("relay-ca.pem");
+        bundle = dir.resolve("relay-ca.pem");
         Files.writeString(bundle, certificate.pem());
-        server = ServerOptions.parse(Map.of("trust-bundle", bundle.toString(), "hand-over-capacity", "1",
-                "delivery-threads", "1")::get, dir);
     }
 
     @AfterAll
     static void stopRelay() {
         relay.close();
+    }
+
+    @BeforeEach
+    void serverOptions() {
+        server = ServerOptions.parse(Map.of("trust-bundle", bundle.toString())::get, keycloakHome);
     }
 
     @AfterEach
@@ -66,8 +80,12 @@ class RealmRelaysTest {
         return smtp;
     }
 
-    static RelayConfiguration configuration(Map<String, String> smtp) {
-        return SmtpServerMapping.read(smtp, UnaryOperator.identity(), server, RealmRelayOptions.DEFAULTS);
+    RelayConfiguration configuration(Map<String, String> smtp) {
+        return configuration(smtp, RealmRelayOptions.DEFAULTS);
+    }
+
+    RelayConfiguration configuration(Map<String, String> smtp, RealmRelayOptions tab) {
+        return SmtpServerMapping.read(smtp, UnaryOperator.identity(), server, tab);
     }
 
     /** As the provider builds it: the From of the Email tab, display name included. */
@@ -76,21 +94,43 @@ class RealmRelaysTest {
                 .subject(subject).text("hello").build();
     }
 
-    static OutboundMessage message(String subject) {
-        return message(configuration(emailTab(relay.port())), subject);
+    static int downPort() throws IOException {
+        try (ServerSocket reserve = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return reserve.getLocalPort(); // nothing listens here once it is closed: a relay that is down
+        }
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 15 s: " + what);
+            }
+            Thread.sleep(20);
+        }
     }
 
     @Test
     void deliverReturnsBeforeASlowRelayAnswersAndTheMailArrivesAfterwards() throws Exception {
         try (SlowRelay slow = SlowRelay.start(certificate.serverContext(), USER, PASSWORD, Duration.ofSeconds(2))) {
+            RelayConfiguration configuration = configuration(emailTab(slow.port()));
             long start = System.nanoTime();
-            relays.deliver("r1", "acme", configuration(emailTab(slow.port())), message("Slow relay"));
+            relays.deliver("r1", "acme", configuration, message(configuration, "Slow relay"));
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
             assertThat(tookMillis).isLessThan(1000);
             assertThat(slow.received()).isEmpty();
             assertThat(slow.awaitMessages(1, Duration.ofSeconds(15)).get(0)).contains("Subject: Slow relay");
             relays.close(); // before the relay stops: it waits for open connections
         }
+    }
+
+    @Test
+    void theQueueSpoolsUnderTheSpoolDirectoryByRealmId() throws Exception {
+        RelayConfiguration configuration = configuration(emailTab(relay.port()));
+        RealmRelay realmRelay = relays.forRealm("5f0c7e3a-realm", "acme", configuration);
+        assertThat(realmRelay.spoolDirectory())
+                .isEqualTo(keycloakHome.resolve("data/outbound-relay/spool/5f0c7e3a-realm"))
+                .isDirectory();
     }
 
     @Test
@@ -103,7 +143,7 @@ class RealmRelaysTest {
         changed.put("fromDisplayName", "Acme SSO");
         RealmRelay b = relays.forRealm("r1", "acme", configuration(changed));
         assertThat(b).isNotSameAs(a);
-        assertThat(a.deliver(message("to a retired relay"))).isFalse();
+        assertThat(a.submit(message(first, "to a retired relay"))).isFalse();
 
         int before = relay.received().size();
         relays.deliver("r1", "acme", configuration(changed), message(configuration(changed), "after the change"));
@@ -112,47 +152,153 @@ class RealmRelaysTest {
     }
 
     @Test
-    void aFullHandOverRefusesTheMailAndSaysWhichOptionToRaise() throws Exception {
-        try (SlowRelay slow = SlowRelay.start(certificate.serverContext(), USER, PASSWORD, Duration.ofSeconds(2))) {
-            RelayConfiguration configuration = configuration(emailTab(slow.port()));
-            relays.deliver("r1", "acme", configuration, message("1"));   // on the delivery thread
-            Thread.sleep(200);
-            relays.deliver("r1", "acme", configuration, message("2"));   // waiting: capacity 1
-            assertThatThrownBy(() -> relays.deliver("r1", "acme", configuration, message("3")))
-                    .isInstanceOf(RelayBusyException.class)
-                    .hasMessageContaining("--spi-email-sender--relay--hand-over-capacity");
-            assertThat(relays.counters("r1").refused.get()).isEqualTo(1);
-            slow.awaitMessages(2, Duration.ofSeconds(15));
-            relays.close(); // before the relay stops: it waits for open connections
+    void mailQueuedForADownRelayIsKeptAcrossASettingsChangeAndGoesOutWithTheNewSettings() throws Exception {
+        RelayConfiguration down = configuration(emailTab(downPort()));
+        relays.deliver("r2", "beta", down, message(down, "queued while the relay was down"));
+        await("the failed attempt", () -> relays.deliveryLog("r2").recent().stream()
+                .anyMatch(e -> e.outcome() == DeliveryEvent.Outcome.FAILED));
+        assertThat(relays.current("r2").orElseThrow().metrics().queueDepth()).isEqualTo(1);
+
+        int before = relay.received().size();
+        RelayConfiguration fixed = configuration(emailTab(relay.port()));
+        RealmRelay rebuilt = relays.forRealm("r2", "beta", fixed);
+
+        String mail = relay.awaitMessages(before + 1, Duration.ofSeconds(15)).get(before).content();
+        assertThat(mail).contains("Subject: queued while the relay was down");
+        await("the new queue is empty", () -> rebuilt.metrics().queueDepth() == 0);
+    }
+
+    @Test
+    void mailStillQueuedWhenKeycloakStopsIsDeliveredAfterTheNextStart() throws Exception {
+        int port = downPort();
+        RelayConfiguration configuration = configuration(emailTab(port));
+        relays.deliver("r3", "gamma", configuration, message(configuration, "across a restart"));
+        relays.close();
+
+        try (SlowRelay back = SlowRelay.startOnPort(certificate.serverContext(), USER, PASSWORD, Duration.ZERO, port)) {
+            RealmRelays restarted = new RealmRelays();
+            try {
+                RealmRelay resumed = restarted.forRealm("r3", "gamma", configuration);
+                assertThat(back.awaitMessages(1, Duration.ofSeconds(15)).get(0)).contains("Subject: across a restart");
+                await("the spool is empty", () -> resumed.metrics().queueDepth() == 0);
+            } finally {
+                restarted.close();
+            }
         }
     }
 
     @Test
-    void aFailedDeliveryIsCountedAndRecordedWithItsCategory() throws Exception {
+    void aFailedAttemptIsRecordedWithItsCategoryMaskedAndTheMailStaysQueued() throws Exception {
         Map<String, String> wrong = emailTab(relay.port());
         wrong.put("password", "not-the-password");
-        relays.deliver("r2", "beta", configuration(wrong), message("never"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (relays.counters("r2").failed.get() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(20);
+        RelayConfiguration configuration = configuration(wrong);
+        relays.deliver("r4", "delta", configuration, message(configuration, "never"));
+
+        await("the failed attempt", () -> relays.deliveryLog("r4").recent().stream()
+                .anyMatch(e -> e.outcome() == DeliveryEvent.Outcome.FAILED));
+        DeliveryEvent failed = relays.deliveryLog("r4").recent().get(0);
+        assertThat(failed.category()).isEqualTo(FailureCategory.AUTH_FAILED);
+        assertThat(failed.recipients()).containsExactly("a***@example.com");
+        QueueMetrics metrics = relays.current("r4").orElseThrow().metrics();
+        assertThat(metrics.queueDepth()).as("waits for the credentials to be fixed").isEqualTo(1);
+        assertThat(metrics.relays().get(0).status()).isEqualTo(QueueMetrics.Status.PAUSED_AUTH_FAILED);
+    }
+
+    @Test
+    void theRealmsRateLimitHoldsMailInTheQueue() throws Exception {
+        RelayConfiguration limited = configuration(emailTab(relay.port()), new RealmRelayOptions(5, null, null, null, null));
+        int before = relay.received().size();
+        for (int i = 1; i <= 4; i++) {
+            relays.deliver("r5", "epsilon", limited, message(limited, "limited " + i));
         }
-        assertThat(relays.counters("r2").failed.get()).isEqualTo(1);
-        List<DeliveryEvent> events = relays.deliveryLog("r2").recent();
-        assertThat(events).hasSize(1);
-        assertThat(events.get(0).outcome()).isEqualTo(DeliveryEvent.Outcome.FAILED);
-        assertThat(events.get(0).category()).isEqualTo(FailureCategory.AUTH_FAILED);
-        assertThat(events.get(0).recipients()).containsExactly("a***@example.com");
+        relay.awaitMessages(before + 1, Duration.ofSeconds(10));
+        RealmRelay limitedRelay = relays.current("r5").orElseThrow();
+        // 5 a minute is one mail every 12 s after a burst of one: the other three wait in the spool.
+        await("the first mail is done", () -> limitedRelay.metrics().queueDepth() == 3);
+        assertThat(relay.received()).hasSize(before + 1);
+        assertThat(limitedRelay.metrics().relays().get(0).throttle().perMinute()).isEqualTo(5);
+    }
+
+    @Test
+    void theFallbackRelayTakesTheMailWhileTheEmailTabsRelayIsDown() throws Exception {
+        RelayConfiguration withFallback = configuration(emailTab(downPort()),
+                new RealmRelayOptions(null, "127.0.0.1:" + relay.port(), null, null, null));
+        assertThat(withFallback.relays()).extracting(s -> s.port()).hasSize(2).element(1).isEqualTo(relay.port());
+        int before = relay.received().size();
+        relays.deliver("r6", "zeta", withFallback, message(withFallback, "through the fallback"));
+
+        assertThat(relay.awaitMessages(before + 1, Duration.ofSeconds(15)).get(before).content())
+                .contains("Subject: through the fallback");
+    }
+
+    @Test
+    void aRecipientTheRelayRefusesBecomesADeadLetterThatCanBeRetriedAndPurged() throws Exception {
+        try (RefusingRelay refusing = RefusingRelay.start(certificate.serverContext(), USER, PASSWORD)) {
+            RelayConfiguration configuration = configuration(emailTab(refusing.port()));
+            relays.deliver("r7", "eta", configuration, message(configuration, "to nobody"));
+            RealmRelay realmRelay = relays.current("r7").orElseThrow();
+            await("a dead letter", () -> realmRelay.metrics().deadLetters() == 1);
+
+            DeadLetter letter = realmRelay.deadLetters(10).get(0);
+            assertThat(letter.category()).isEqualTo(FailureCategory.RECIPIENT_REJECTED);
+            assertThat(letter.reason()).isEqualTo(DeadLetter.Reason.REJECTED);
+            assertThat(letter.recipients()).containsExactly("a***@example.com");
+            assertThat(letter.reply()).contains("550");
+            assertThat(letter.remedy()).isNotBlank();
+
+            assertThat(realmRelay.retryDeadLetter(letter.id())).isTrue();
+            refusing.awaitRefusals(2, Duration.ofSeconds(15));
+            await("a dead letter again", () -> realmRelay.metrics().deadLetters() == 1 && realmRelay.metrics().queueDepth() == 0);
+            assertThat(realmRelay.purgeDeadLetters()).isEqualTo(1);
+            assertThat(realmRelay.deadLetters(10)).isEmpty();
+            assertThat(relays.deliveryLog("r7").recent()).extracting(DeliveryEvent::outcome)
+                    .contains(DeliveryEvent.Outcome.DEAD_LETTERED, DeliveryEvent.Outcome.REQUEUED, DeliveryEvent.Outcome.PURGED);
+            relays.close(); // before the relay stops
+        }
+    }
+
+    @Test
+    void aDeletedRealmsSpoolIsDeletedWithIt() throws Exception {
+        RelayConfiguration down = configuration(emailTab(downPort()));
+        relays.deliver("r8", "theta", down, message(down, "for a realm about to go"));
+        Path spool = relays.current("r8").orElseThrow().spoolDirectory();
+
+        relays.remove("r8", "theta", spool);
+
+        assertThat(spool).doesNotExist();
+        assertThat(relays.current("r8")).isEmpty();
+    }
+
+    @Test
+    void afterShutdownMailIsRefusedWithAReasonInsteadOfDropped() {
+        RelayConfiguration configuration = configuration(emailTab(relay.port()));
+        relays.close();
+        assertThatThrownBy(() -> relays.deliver("r9", "iota", configuration, message(configuration, "too late")))
+                .isInstanceOf(MailNotQueuedException.class).hasMessageContaining("shutting down");
     }
 
     @Test
     void sendNowWithProposedSettingsWaitsForTheRelayAndLeavesTheRealmsRelayAlone() throws Exception {
-        RealmRelay live = relays.forRealm("r3", "gamma", configuration(emailTab(relay.port())));
+        RealmRelay live = relays.forRealm("r10", "kappa", configuration(emailTab(relay.port())));
         Map<String, String> proposed = emailTab(relay.port());
         proposed.put("password", "wrong");
-        assertThatThrownBy(() -> relays.sendNow("r3", configuration(proposed), message("test")))
+        RelayConfiguration proposedConfiguration = configuration(proposed);
+        assertThatThrownBy(() -> relays.sendNow("r10", proposedConfiguration, message(proposedConfiguration, "test")))
                 .isInstanceOf(DeliveryException.class)
                 .satisfies(e -> assertThat(((DeliveryException) e).category()).isEqualTo(FailureCategory.AUTH_FAILED));
-        assertThat(relays.current("r3")).containsSame(live);
-        assertThat(relays.sendNow("r3", configuration(emailTab(relay.port())), message("test")).finalReply().code()).isEqualTo(250);
+        assertThat(relays.current("r10")).containsSame(live);
+        RelayConfiguration saved = configuration(emailTab(relay.port()));
+        assertThat(relays.sendNow("r10", saved, message(saved, "test")).finalReply().code()).isEqualTo(250);
+    }
+
+    @Test
+    void realmIdsBecomeDirectoryNamesThatStayInsideTheSpoolAndMapBack() {
+        for (String id : List.of("5f0c7e3a-9d1e-4c1b-8a52-0d6f2b7c1e90", "master", "../etc", "a/b", "ünï", ".", "")) {
+            String name = RealmSpools.encode(id);
+            assertThat(name).doesNotContain("/").isNotIn(".", "..");
+            assertThat(RealmSpools.decode(name)).isEqualTo(id);
+        }
+        assertThat(RealmSpools.decode("not a realm")).isNull();
+        assertThat(RealmSpools.decode("%zz")).isNull();
     }
 }

@@ -43,9 +43,7 @@ class ServerOptionsTest {
                 Map.entry("mask-recipients", "false"),
                 Map.entry("allow-credentials-over-plaintext", "true"),
                 Map.entry("helo-name", "sso.example.com"),
-                Map.entry("max-connections", "3"),
-                Map.entry("delivery-threads", "4"),
-                Map.entry("hand-over-capacity", "10"))::get, Path.of("/opt/keycloak"));
+                Map.entry("max-connections", "3"))::get, Path.of("/opt/keycloak"));
         assertThat(options.spoolDir()).isEqualTo(Path.of("/var/spool/kc"));
         assertThat(options.rateLimitPerMinute()).isEqualTo(30);
         assertThat(options.retryLifetime().toHours()).isEqualTo(48);
@@ -56,8 +54,6 @@ class ServerOptionsTest {
         assertThat(options.allowCredentialsOverPlaintext()).isTrue();
         assertThat(options.heloName()).isEqualTo("sso.example.com");
         assertThat(options.maxConnections()).isEqualTo(3);
-        assertThat(options.deliveryThreads()).isEqualTo(4);
-        assertThat(options.handOverCapacity()).isEqualTo(10);
     }
 
     @Test

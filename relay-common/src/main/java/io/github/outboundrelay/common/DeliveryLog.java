@@ -4,6 +4,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The delivery log: each event goes to {@link System.Logger} (logger {@value #LOGGER_NAME}; Jenkins and Keycloak
@@ -23,12 +25,23 @@ public final class DeliveryLog {
 
     private final int capacity;
     private final Deque<DeliveryEvent> recent; // guarded by this
+    private final Consumer<DeliveryEvent> listener;
 
     public DeliveryLog(int capacity) {
+        this(capacity, event -> { });
+    }
+
+    /**
+     * A log that also hands each event to {@code listener} once it is recorded, on the recording thread (a sender of
+     * the queue): the listener must return quickly and never block on the relay; whatever it throws is ignored. For a
+     * host that reacts to failures, such as Keycloak's "debug" switch logging a probe after a failed delivery.
+     */
+    public DeliveryLog(int capacity, Consumer<DeliveryEvent> listener) {
         if (capacity < 1) {
             throw new InvalidInputException("deliveryLogCapacity", "is " + capacity, "Keep at least one event");
         }
         this.capacity = capacity;
+        this.listener = Objects.requireNonNull(listener, "listener");
         this.recent = new ArrayDeque<>(Math.min(capacity, 1024));
     }
 
@@ -45,6 +58,11 @@ public final class DeliveryLog {
             LOGGER.log(level, event.toLogLine());
         } catch (RuntimeException e) {
             // A broken log handler must never fail a delivery.
+        }
+        try {
+            listener.accept(event);
+        } catch (RuntimeException e) {
+            // Nor a broken listener.
         }
     }
 
