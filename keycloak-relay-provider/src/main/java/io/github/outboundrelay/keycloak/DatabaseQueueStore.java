@@ -133,6 +133,21 @@ final class DatabaseQueueStore implements QueueStore {
     }
 
     @Override
+    public void forget(String realmId) {
+        try {
+            database.call(em -> {
+                em.createQuery("delete from OutboundRelayMail m where m.queueKey = :queue").setParameter("queue", realmId)
+                        .executeUpdate();
+                return em.createQuery("delete from OutboundRelayThrottle t where t.key like :prefix")
+                        .setParameter("prefix", realmId + " %").executeUpdate();
+            });
+        } catch (RuntimeException e) {
+            LOG.warnf("Outbound relay: realm %s was deleted but its rows in %s could not be (%s); delete them by hand "
+                    + "(QUEUE_KEY = the realm id)", realmId, DatabaseSpool.TABLE, e);
+        }
+    }
+
+    @Override
     public void close() {
         chores.shutdownNow();
     }

@@ -6,13 +6,13 @@ import io.github.outboundrelay.common.ThrottleBudget;
 import java.nio.file.Path;
 
 /**
- * Mail waits in files under the spool directory, one directory per realm, and each node throttles on its own: right
+ * Mail waits in files under the spool directory, one directory per realm ({@link RealmSpools}), and each node throttles on its own: right
  * for a single Keycloak whose data directory persists (and for dev-file).
  */
 record FileQueueStore(Path spoolDir) implements QueueStore {
     @Override
     public Spool openSpool(String realmId) {
-        return FileSpool.open(spoolDir.resolve(realmId));
+        return FileSpool.open(RealmSpools.directory(spoolDir, realmId));
     }
 
     @Override
@@ -28,6 +28,11 @@ record FileQueueStore(Path spoolDir) implements QueueStore {
     @Override
     public String describe() {
         return "files under " + spoolDir;
+    }
+
+    /** Nothing: {@link RealmRelays#remove} deletes the realm's spool directory with its relay. */
+    @Override
+    public void forget(String realmId) {
     }
 
     @Override

@@ -23,6 +23,9 @@ sealed interface QueueStore extends AutoCloseable permits FileQueueStore, Databa
     /** One line for the log and the diagnostics: which store, and where. */
     String describe();
 
+    /** The realm was deleted: its queued mail, dead letters and budgets go with it. */
+    void forget(String realmId);
+
     @Override
     void close();
 

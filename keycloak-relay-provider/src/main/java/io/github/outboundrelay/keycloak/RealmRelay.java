@@ -14,6 +14,7 @@ import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.RelayClient;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
+import io.github.outboundrelay.common.Spool;
 import io.github.outboundrelay.common.SpoolException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,7 @@ final class RealmRelay {
     private final String realmName;
     private final RelayConfiguration configuration;
     private final Path spoolDirectory;
+    private final Spool spool;
     private final MailQueue queue;
     private final RelayClient client;
     private final AtomicBoolean probing = new AtomicBoolean();
@@ -52,19 +54,27 @@ final class RealmRelay {
      * @throws SpoolException        when the spool directory cannot be used
      * @throws InvalidInputException when a fallback relay cannot be used with these settings
      */
-    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log) {
+    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log, QueueStore store) {
         this.realmName = realmName;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
         List<RelaySettings> relays = configuration.relays();
         MailQueue.Builder builder = MailQueue.builder();
         relays.forEach(settings -> builder.relay(settings, configuration.throttle()));
-        this.queue = builder
-                .spoolDirectory(spoolDirectory)
-                .retrySchedule(RetrySchedule.builder()
-                        .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
-                .deliveryLog(log)
-                .build();
+        // SPOOL CHOICE: files under the spool directory, or Keycloak's database shared by the cluster (QueueStore).
+        this.spool = store.openSpool(realmId);
+        try {
+            this.queue = builder
+                    .spool(spool)
+                    .throttleBudgets(store.throttleBudgets(realmId))
+                    .retrySchedule(RetrySchedule.builder()
+                            .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
+                    .deliveryLog(log)
+                    .build();
+        } catch (RuntimeException e) {
+            spool.close();
+            throw e;
+        }
         this.client = RelayClient.create(configuration.settings(), log);
     }
 
@@ -150,6 +160,7 @@ final class RealmRelay {
             }
             return drained;
         } finally {
+            spool.close();
             client.close();
         }
     }

@@ -39,8 +39,19 @@ final class RealmRelays implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+    private final java.util.function.Function<RelayConfiguration, QueueStore> stores;
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /** Queues in files under each configuration's spool directory. */
+    RealmRelays() {
+        this(configuration -> new FileQueueStore(configuration.server().spoolDir()));
+    }
+
+    /** @param stores where a configuration's queue keeps its mail: the node's {@link QueueStore} */
+    RealmRelays(java.util.function.Function<RelayConfiguration, QueueStore> stores) {
+        this.stores = stores;
+    }
 
     /**
      * The realm's relay for this configuration, building it (after retiring the old one) if the settings changed.
@@ -70,7 +81,7 @@ final class RealmRelays implements AutoCloseable {
                 slot.relay = null;
                 current.retire(DRAIN); // releases the spool the next relay opens
             }
-            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId));
+            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId), stores.apply(configuration));
             slot.relay = next;
             return next;
         }
