@@ -78,7 +78,7 @@ final class DatabaseQueueStore implements QueueStore {
     @Override
     public ThrottleBudget.Source throttleBudgets(String realmId) {
         return (relayName, limit, period, nowNanos) ->
-                new DatabaseThrottleBudget(database, budgetKey(realmId, relayName, period), limit, period, Clock.systemUTC());
+                new DatabaseThrottleBudget(database, budgetKey(realmId, relayName, period), limit, period, Clock.systemUTC(), nowNanos);
     }
 
     /** Names a budget for people reading the table: realm, period, relay; a digest when it would not fit. */

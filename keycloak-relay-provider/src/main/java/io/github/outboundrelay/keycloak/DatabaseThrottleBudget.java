@@ -30,10 +30,11 @@ final class DatabaseThrottleBudget implements ThrottleBudget {
     private final long intervalMicros;
     private final long burstMicros;
     private final Clock clock;
-    private long notBeforeNanos = Long.MIN_VALUE; // guarded by the queue's dispatch lock
+    private long notBeforeNanos; // guarded by the queue's dispatch lock
 
-    DatabaseThrottleBudget(Database database, String key, int limit, Duration period, Clock clock) {
+    DatabaseThrottleBudget(Database database, String key, int limit, Duration period, Clock clock, long nowNanos) {
         this.database = database;
+        this.notBeforeNanos = nowNanos;
         this.key = key;
         this.intervalMicros = Math.max(1, period.toNanos() / 1_000 / limit);
         this.burstMicros = intervalMicros * ThrottleBudget.burst(limit);
