@@ -62,6 +62,7 @@ public final class QueueBenchmark {
     private final EmbeddedRelay relay;
     private final RelaySettings settings;
     private final AtomicInteger sequence = new AtomicInteger();
+    private final Path endToEndSpool;
 
     private QueueBenchmark(int messages, int submitters, int connections, int transportMessages) {
         this.messages = messages;
@@ -69,6 +70,11 @@ public final class QueueBenchmark {
         this.connections = connections;
         this.transportMessages = transportMessages;
         this.relay = EmbeddedRelay.start(certificate.serverContext(), "bench", "bench-pw");
+        try {
+            this.endToEndSpool = Files.createTempDirectory("relay-bench-spool");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         this.settings = RelaySettings.builder()
                 .host("127.0.0.1").port(relay.port()).tlsMode(TlsMode.STARTTLS)
                 .authentication(Authentication.password("bench", Secret.of("bench-pw")))
@@ -101,6 +107,7 @@ public final class QueueBenchmark {
             }
         } finally {
             bench.relay.close();
+            delete(bench.endToEndSpool);
         }
     }
 
@@ -252,10 +259,13 @@ public final class QueueBenchmark {
     record EndToEnd(double throughput, Submit submit) {
     }
 
-    /** submit from {@code threads} threads while the queue delivers; until the relay has every mail. */
+    /**
+     * submit from {@code threads} threads while the queue delivers; until the relay has every mail. Every round
+     * opens a new queue on the same spool directory, as a restarted Jenkins would.
+     */
     private EndToEnd endToEnd(int count, int threads) throws Exception {
-        Path spool = Files.createTempDirectory("relay-bench-spool");
-        try {
+        Path spool = endToEndSpool;
+        {
             int before = relay.received().size();
             long[] latencies = new long[count];
             long start;
@@ -282,8 +292,6 @@ public final class QueueBenchmark {
             }
             Submit submit = new Submit(0, percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1.0));
             return new EndToEnd(throughput, submit);
-        } finally {
-            delete(spool);
         }
     }
 

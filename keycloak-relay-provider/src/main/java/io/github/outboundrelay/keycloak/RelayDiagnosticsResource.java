@@ -222,26 +222,38 @@ public final class RelayDiagnosticsResource {
      * spool may hold mail from before a restart). Answers 409 with the reason when the realm cannot have a queue.
      */
     private Response withQueue(java.util.function.Function<RealmRelay, Response> action) {
+        RealmRelay relay;
         Optional<RealmRelay> current = relays.current(realm.getId());
+        Map<String, String> smtp = realm.getSmtpConfig();
         if (current.isEmpty() && !relayActive) {
             return json(Response.Status.CONFLICT, Map.of("error", "Keycloak sends mail with another provider, so this "
                     + "realm has no queue: start Keycloak with --spi-email-sender--provider=relay"));
-        }
-        Map<String, String> smtp = realm.getSmtpConfig();
-        if (smtp == null || smtp.isEmpty()) {
-            return current.map(action)
-                    .orElseGet(() -> json(Response.Status.CONFLICT, Map.of("error", "the realm's Email tab is not configured")));
+        } else if (smtp == null || smtp.isEmpty()) {
+            if (current.isEmpty()) {
+                return json(Response.Status.CONFLICT, Map.of("error", "the realm's Email tab is not configured"));
+            }
+            relay = current.get();
+        } else {
+            try {
+                relay = relays.forRealm(realm.getId(), realm.getName(), RealmSettingsReader.read(session, realm, smtp, server));
+            } catch (InvalidInputException e) {
+                // Saved settings that cannot be used: the queue of the last good ones, if any, still answers.
+                if (current.isEmpty()) {
+                    return invalid(Response.Status.CONFLICT, e);
+                }
+                relay = current.get();
+            } catch (SpoolException e) {
+                return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
+            } catch (MailNotQueuedException e) {
+                return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage()));
+            }
         }
         try {
-            RelayConfiguration saved = RealmSettingsReader.read(session, realm, smtp, server);
-            return action.apply(relays.forRealm(realm.getId(), realm.getName(), saved));
+            return action.apply(relay);
         } catch (InvalidInputException e) {
-            // Saved settings that cannot be used: the queue of the last good ones, if any, still answers.
-            return current.map(action).orElseGet(() -> invalid(Response.Status.CONFLICT, e));
+            return invalid(e); // such as a dead-letter id that is not one
         } catch (SpoolException e) {
             return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
-        } catch (MailNotQueuedException e) {
-            return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage()));
         }
     }
 

@@ -62,7 +62,13 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                     database.discoverQueues(new QueueAdoption(factory, server, relays));
                 } else {
                     // Mail queued before the last stop is delivered now, not when the realm next sends one.
-                    KeycloakModelUtils.runJobInTransaction(factory, this::resumeSpooledMail);
+                    try {
+                        KeycloakModelUtils.runJobInTransaction(factory, this::resumeSpooledMail);
+                    } catch (RuntimeException e) {
+                        // Never a reason to stop Keycloak: each realm's queue also opens with its next mail.
+                        LOG.warnf("Outbound relay: queued mail was not resumed at startup (%s); each realm's queue opens "
+                                + "with its next mail", e);
+                    }
                 }
             } else if (event instanceof RealmModel.RealmRemovedEvent removed) {
                 RealmModel realm = removed.getRealm();
@@ -107,6 +113,8 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 }
             } catch (InvalidInputException | SpoolException | MailNotQueuedException e) {
                 LOG.warnf("Realm %s: the mail queued in %s waits: %s", realm.getName(), directory, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.warnf("Realm %s: the mail queued in %s waits for the realm's next mail: %s", realm.getName(), directory, e);
             }
         });
     }

@@ -205,6 +205,18 @@ class RealmRelaysTest {
     }
 
     @Test
+    void withTheEmailTabsDebugSwitchAFailedDeliveryIsFollowedByAProbeOfTheRelay() throws Exception {
+        Map<String, String> wrong = emailTab(relay.port());
+        wrong.put("password", "not-the-password");
+        wrong.put("debug", "true");
+        RelayConfiguration configuration = configuration(wrong);
+        int before = relay.authFailures();
+        relays.deliver("r11", "lambda", configuration, message(configuration, "debug me"));
+        // The queue's attempt, then the probe (whose redacted transcript goes to Keycloak's log) on another thread.
+        await("the attempt and the probe", () -> relay.authFailures() >= before + 2);
+    }
+
+    @Test
     void theRealmsRateLimitHoldsMailInTheQueue() throws Exception {
         RelayConfiguration limited = configuration(emailTab(relay.port()), new RealmRelayOptions(5, null, null, null, null));
         int before = relay.received().size();

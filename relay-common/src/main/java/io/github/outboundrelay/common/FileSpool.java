@@ -41,14 +41,14 @@ import java.util.regex.Pattern;
  * state the same way before the old copy is given up. A delivered mail is marked done in its batch file (one byte
  * rewritten in place, without an fsync), and the batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
- * index stays in memory (id, due time, attempts, size, location: about 250 bytes per mail); bodies are read when a
+ * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
  * them, never deleted.
  *
  * <p><b>Layout.</b>
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
- * tmp/NAME.tmp          files being written, and finished batch files kept to be overwritten; removed on recovery
+ * tmp/NAME.tmp          files being written (deleted on recovery), and finished batch files kept to be overwritten
  * queue/BATCH.batch     queued mail, one or more entries, each with a live/done byte ({@link SpoolEntryCodec})
  * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
  * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
@@ -65,7 +65,9 @@ public final class FileSpool implements Spool {
     public static final long DEFAULT_MAX_BYTES = 4L << 30;
 
     static final String BATCH = ".batch";
-    static final int MAX_SPARES = 16;
+    static final int MAX_SPARES = 64;
+    /** Larger finished batches are deleted, not kept: spares cost at most 64 x 256 KiB of disk. */
+    static final long MAX_SPARE_BYTES = 256 << 10;
     static final String ENTRY = ".msg";
     private static final Pattern ID = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{14}");
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
@@ -240,7 +242,16 @@ public final class FileSpool implements Spool {
         List<Path> batchPaths = new ArrayList<>();
         try {
             for (Path p : list(tmpDir, "*")) {
-                deleteQuietly(p); // A write that never reached its rename was never acknowledged.
+                // A write that never reached its rename was never acknowledged: garbage, like a spare, which is
+                // overwritten whole before use. Up to MAX_SPARES are kept to be overwritten; the rest deleted.
+                boolean keep = p.getFileName().toString().startsWith("spare-") && Files.size(p) <= MAX_SPARE_BYTES;
+                synchronized (spares) {
+                    if (keep && spares.size() < MAX_SPARES) {
+                        spares.add(p);
+                        continue;
+                    }
+                }
+                deleteQuietly(p);
             }
             for (Path p : list(deadDir, "*" + ENTRY)) {
                 dead.add(nameOf(p, ENTRY));
@@ -754,16 +765,16 @@ public final class FileSpool implements Spool {
     }
 
     /**
-     * Removes a batch whose entries are all done. Up to {@value #MAX_SPARES} are moved to tmp/ to be overwritten by
-     * the next batches instead of deleted: creating and deleting a file per batch costs more CPU than the fsync.
-     * A spare is garbage to recovery, which deletes tmp/.
+     * Removes a batch whose entries are all done. Up to {@value #MAX_SPARES} small ones are moved to tmp/ to be
+     * overwritten by the next batches instead of deleted: on ext4, creating a file after many deletions costs more CPU
+     * than its fsync (see docs/performance.md). A spare is never read: it is overwritten whole and cut to size.
      */
     private void deleteBatch(String name) {
         Path file = queueDir.resolve(name + BATCH);
         batchFiles.evict(file);
         try {
             synchronized (spares) {
-                if (spares.size() < MAX_SPARES && !closed) {
+                if (spares.size() < MAX_SPARES && !closed && Files.size(file) <= MAX_SPARE_BYTES) {
                     Path spare = tmpDir.resolve("spare-" + name + ".tmp");
                     Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
                     spares.add(spare);

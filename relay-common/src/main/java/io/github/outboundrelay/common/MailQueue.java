@@ -318,14 +318,6 @@ public final class MailQueue implements AutoCloseable {
         }
     }
 
-    boolean awaitIdle(Duration timeout) throws InterruptedException {
-        return dispatcher.awaitIdle(timeout);
-    }
-
-    List<RelayLane> lanes() {
-        return lanes;
-    }
-
     /**
      * Options for a queue. Defaults live here; each setter checks its value; {@link #build()} checks them together.
      */

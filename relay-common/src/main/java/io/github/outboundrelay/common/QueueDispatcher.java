@@ -141,26 +141,33 @@ final class QueueDispatcher {
     /** Sends, then keeps taking due mail on this thread while there is some; wakes the dispatcher when done. */
     private void deliverAndContinue(Next first) {
         Next current = first;
-        while (true) {
-            try {
-                deliver(current.entry(), current.lane());
-            } finally {
-                current.lane().finished();
+        try {
+            while (true) {
+                try {
+                    deliver(current.entry(), current.lane());
+                } finally {
+                    current.lane().finished();
+                }
+                // The next mail is counted in flight before this one stops counting: never idle in between.
+                Next next = stopping ? new Next(null, null, 0) : nextOrNone();
+                finished();
+                current = null;
+                if (next.entry() == null) {
+                    break;
+                }
+                if (hasIdleSender()) {
+                    // A backlog and an idle sender (after a relay's trial mail went through, say): more connections help.
+                    wake.run();
+                }
+                current = next;
             }
-            // The next mail is counted in flight before this one stops counting: never idle in between.
-            Next next = stopping ? new Next(null, null, 0) : nextOrNone();
-            finished();
-            if (next.entry() == null) {
-                break;
+        } finally {
+            if (current != null) {
+                finished(); // An Error escaped the send: the mail stays claimed until the restart.
             }
-            if (hasIdleSender()) {
-                // A backlog and an idle sender (after a relay's trial mail went through, say): more connections help.
-                wake.run();
-            }
-            current = next;
+            activeChains.decrementAndGet();
+            wake.run(); // The dispatcher recomputes its deadlines: retries, cool-downs, throttles.
         }
-        activeChains.decrementAndGet();
-        wake.run(); // The dispatcher recomputes its deadlines: retries, cool-downs, throttles.
     }
 
     private Next nextOrNone() {
@@ -188,7 +195,7 @@ final class QueueDispatcher {
                 // These settings cannot send this mail (no From, UTF-8 off): sending again will not help.
                 lane.failed.increment();
                 counters.failed(FailureCategory.MESSAGE_REJECTED);
-                lane.breaker.succeeded();
+                lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
                 giveUp(entry, lane, attempt, FailureCategory.MESSAGE_REJECTED, "", e.getMessage(), DeadLetter.Reason.REJECTED);
                 return;
             }
@@ -202,6 +209,7 @@ final class QueueDispatcher {
                         "refused by the relay while the mail went to the other recipients; not retried");
             }
         } catch (RuntimeException e) {
+            lane.breaker.abandoned();
             if (stopping) {
                 return; // The spool may be closed; the entry stays stored and is delivered after the restart.
             }

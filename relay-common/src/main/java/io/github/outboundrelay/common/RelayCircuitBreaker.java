@@ -72,6 +72,13 @@ final class RelayCircuitBreaker {
         // OPEN or PAUSED: a mail that was already on its way when the relay failed; the trial decides.
     }
 
+    /** A mail handed to the relay ended without an answer from it (not sent at all): a trial may start again. */
+    synchronized void abandoned() {
+        if (state == State.HALF_OPEN) {
+            trialInFlight = false;
+        }
+    }
+
     /** The relay could not be reached or failed mid-conversation. @return the cool-down now in force */
     synchronized Duration failed(long nowNanos, FailureCategory category, String detail) {
         record(category, detail);

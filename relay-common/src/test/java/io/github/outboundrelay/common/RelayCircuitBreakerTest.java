@@ -21,6 +21,14 @@ class RelayCircuitBreakerTest {
     }
 
     @Test
+    void aTrialMailThatNeverReachedTheRelayLetsTheNextOneBeTheTrial() {
+        breaker.dispatched();
+        breaker.abandoned();
+        assertThat(breaker.nanosUntilAllowed(0)).isZero();
+        assertThat(breaker.snapshot(0).state()).isEqualTo(RelayCircuitBreaker.State.HALF_OPEN);
+    }
+
+    @Test
     void aFailedRelayCoolsDownForLongerAfterEachFailedTrialUpToTheCap() {
         breaker.dispatched();
         breaker.succeeded();

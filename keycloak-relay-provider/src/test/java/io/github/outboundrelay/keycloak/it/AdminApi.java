@@ -92,6 +92,27 @@ final class AdminApi {
         return userId(realmName, username);
     }
 
+    /**
+     * Saves the realm's Outbound relay tab as the console's Save does: creates the component the first time, updates
+     * it after. Values are strings, as the console sends them.
+     */
+    void saveOutboundRelayTab(String realmName, Map<String, String> values) {
+        String components = "/admin/realms/" + realmName + "/components";
+        String realmId = (String) expect(200, get("/admin/realms/" + realmName)).json().get("id");
+        Map<String, Object> config = new java.util.HashMap<>();
+        values.forEach((k, v) -> config.put(k, List.of(v)));
+        Map<String, Object> tab = new java.util.HashMap<>(Map.of("name", "Outbound relay", "providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId, "config", config));
+        List<Map<String, Object>> existing = expect(200, get(components + "?type=org.keycloak.services.ui.extend.UiTabProvider"))
+                .jsonArray().stream().filter(c -> "Outbound relay".equals(c.get("providerId"))).toList();
+        if (existing.isEmpty()) {
+            expect(201, post(components, tab));
+        } else {
+            tab.put("id", existing.get(0).get("id"));
+            expect(204, put(components + "/" + existing.get(0).get("id"), tab));
+        }
+    }
+
     String userId(String realmName, String username) {
         Reply reply = expect(200, get("/admin/realms/" + realmName + "/users?exact=true&username=" + encode(username)));
         return (String) reply.jsonArray().get(0).get("id");

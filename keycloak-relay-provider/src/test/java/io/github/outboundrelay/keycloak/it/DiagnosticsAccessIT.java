@@ -48,6 +48,7 @@ class DiagnosticsAccessIT {
         assertThat(anonymous.post(path("probe"), null).status()).isEqualTo(401);
         assertThat(anonymous.get(path("status")).status()).isEqualTo(401);
         assertThat(anonymous.get(path("events")).status()).isEqualTo(401);
+        assertThat(anonymous.post(path("dead-letters/purge"), null).status()).isEqualTo(401);
     }
 
     @Test
@@ -58,6 +59,9 @@ class DiagnosticsAccessIT {
         assertThat(viewer.get(path("events")).status()).isEqualTo(403);
         assertThat(viewer.get(path("metrics")).status()).isEqualTo(403);
         assertThat(viewer.get(path("dead-letters")).status()).isEqualTo(403);
+        assertThat(viewer.post(path("dead-letters/any/retry"), null).status()).isEqualTo(403);
+        assertThat(viewer.post(path("dead-letters/any/purge"), null).status()).isEqualTo(403);
+        assertThat(viewer.post(path("dead-letters/purge"), null).status()).isEqualTo(403);
     }
 
     @Test
@@ -84,6 +88,11 @@ class DiagnosticsAccessIT {
         assertThat(status.get("configuration").toString()).contains("127.0.0.1:" + suite.relay.port(), "STARTTLS")
                 .doesNotContain(suite.relayPassword);
         assertThat(AdminApi.expect(200, manager.post(path("probe"), null)).json()).containsEntry("passed", true);
-        assertThat(manager.get(path("dead-letters")).status()).as("needs the durable queue").isEqualTo(501);
+        assertThat(AdminApi.expect(200, manager.get(path("dead-letters"))).json()).containsEntry("total", 0L);
+        assertThat(AdminApi.expect(200, manager.get(path("metrics"))).json()).containsKeys("queueDepth", "deadLetters", "relays");
+        assertThat(manager.post(path("dead-letters/0190f3c2a1b4-3f9a2c1d000001/retry"), null).status()).isEqualTo(404);
+        AdminApi.Reply notAnId = manager.post(path("dead-letters/not-an-id/purge"), null);
+        assertThat(notAnId.status()).isEqualTo(400);
+        assertThat(notAnId.body()).contains("not a spool id");
     }
 }

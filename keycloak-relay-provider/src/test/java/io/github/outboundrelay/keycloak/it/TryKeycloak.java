@@ -45,7 +45,7 @@ public final class TryKeycloak {
                 say("Realm %s: Email tab pointing at the relay; user alice <alice@example.org>", realm);
 
                 LoginPages.Answer answer = LoginPages.forgotPassword(keycloak.baseUri(), realm, "alice");
-                say("\"Forgot password?\" for alice: Keycloak answered HTTP %d in %d ms (the mail is handed over, not awaited)",
+                say("\"Forgot password?\" for alice: Keycloak answered HTTP %d in %d ms (the mail is queued, not awaited)",
                         answer.status(), answer.took().toMillis());
 
                 EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, Duration.ofSeconds(30)).get(0);
