@@ -21,9 +21,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Mail waits in Keycloak's database and every node of the cluster delivers it; rate limits hold for the cluster.
- * Besides the spools it hands out, this node keeps two chores on one thread: it renews the leases on the mail its
- * senders hold (every third of a lease), and it looks for realms with queued mail that this node has no queue for
- * yet, so that the mail of a node that died is sent by the others even when they never sent mail for that realm.
+ * Besides the spools it hands out, this node keeps two chores, each on a thread of its own: it renews the leases on
+ * the mail its senders hold (every third of a lease), and it looks for realms with queued mail ({@link QueueAdoption}),
+ * so that the mail of a node that died is sent by the others even when they never sent mail for that realm.
  */
 final class DatabaseQueueStore implements QueueStore {
     /** How often a node looks for realms with queued mail it has no queue for. */
@@ -36,6 +36,8 @@ final class DatabaseQueueStore implements QueueStore {
     private final String owner;
     private final Set<DatabaseSpool> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService chores;
+    /** Discovery may rebuild a queue (seconds, while its sends drain): never on the thread that renews leases. */
+    private final ScheduledExecutorService discovery;
 
     DatabaseQueueStore(Database database, Duration lease) {
         this.database = database;
@@ -43,6 +45,11 @@ final class DatabaseQueueStore implements QueueStore {
         this.owner = nodeName();
         this.chores = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "outbound-relay-cluster-queue");
+            t.setDaemon(true);
+            return t;
+        });
+        this.discovery = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "outbound-relay-cluster-discovery");
             t.setDaemon(true);
             return t;
         });
@@ -55,7 +62,7 @@ final class DatabaseQueueStore implements QueueStore {
      * Call once Keycloak has created the tables (after its migration).
      */
     void discoverQueues(Consumer<Set<String>> realmsWithMail) {
-        chores.scheduleWithFixedDelay(() -> {
+        discovery.scheduleWithFixedDelay(() -> {
             try {
                 List<String> keys = database.call(em -> em.createQuery("select distinct m.queueKey from OutboundRelayMail m"
                         + " where m.state = :queued", String.class).setParameter("queued", QueuedMailEntity.QUEUED).getResultList());
@@ -149,6 +156,7 @@ final class DatabaseQueueStore implements QueueStore {
 
     @Override
     public void close() {
+        discovery.shutdownNow();
         chores.shutdownNow();
     }
 

@@ -11,9 +11,11 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
 /**
- * Opens this node's queue for every realm that has mail in the shared database queue, with the realm's saved
- * settings: a node sends what any node queued, including a node that died, even for a realm this node never sent
- * mail for. Told the realms by {@link DatabaseQueueStore#discoverQueues}; a realm whose queue is open is skipped.
+ * Keeps this node's queues in step with the shared database queue: it opens a queue for every realm that has mail
+ * there, with the realm's saved settings, so that a node sends what any node queued (including a node that died),
+ * even for a realm it never sent mail for; and it rebuilds a queue whose realm settings were changed through another
+ * node, so that no node goes on sending the cluster's mail with settings an administrator replaced. Told the realms
+ * with queued mail by {@link DatabaseQueueStore#discoverQueues}, every few seconds.
  */
 final class QueueAdoption implements Consumer<Set<String>> {
     private static final Logger LOG = Logger.getLogger(QueueAdoption.class);
@@ -35,10 +37,10 @@ final class QueueAdoption implements Consumer<Set<String>> {
 
     @Override
     public void accept(Set<String> realmsWithMail) {
-        for (String realmId : realmsWithMail) {
-            if (relays.current(realmId).isPresent()) {
-                continue;
-            }
+        Set<String> realms = new java.util.TreeSet<>(realmsWithMail);
+        realms.addAll(relays.realmIds());
+        for (String realmId : realms) {
+            boolean open = relays.current(realmId).isPresent();
             try {
                 Found found = KeycloakModelUtils.runJobInTransactionWithResult(factory, session -> {
                     RealmModel realm = session.realms().getRealm(realmId);
@@ -52,9 +54,12 @@ final class QueueAdoption implements Consumer<Set<String>> {
                     warnOnce(realmId, "mail queued for realm id " + realmId + " belongs to no realm; it is not sent");
                     continue;
                 }
+                // The relay in place when the settings are unchanged; rebuilt (its sends drained) when they changed.
                 relays.forRealm(realmId, found.realmName(), found.configuration());
                 warned.remove(realmId);
-                LOG.infof("Realm %s: this node now also delivers the realm's queued mail", found.realmName());
+                if (!open) {
+                    LOG.infof("Realm %s: this node now also delivers the realm's queued mail", found.realmName());
+                }
             } catch (InvalidInputException | SpoolException | MailNotQueuedException e) {
                 warnOnce(realmId, "the queued mail of realm id " + realmId + " waits: " + e.getMessage());
             }

@@ -149,6 +149,17 @@ final class RealmRelays implements AutoCloseable {
         }
     }
 
+    /** The realms that have a relay (an open queue) on this node now. */
+    java.util.Set<String> realmIds() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        slots.forEach((id, slot) -> {
+            if (slot.relay != null) {
+                ids.add(id);
+            }
+        });
+        return ids;
+    }
+
     Optional<RealmRelay> current(String realmId) {
         Slot slot = slots.get(realmId);
         return slot == null ? Optional.empty() : Optional.ofNullable(slot.relay);

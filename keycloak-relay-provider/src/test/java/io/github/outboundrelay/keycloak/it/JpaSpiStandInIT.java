@@ -33,7 +33,7 @@ class JpaSpiStandInIT {
         URL[] jars;
         try (Stream<Path> files = Files.list(lib)) {
             jars = files.filter(f -> f.getFileName().toString().matches(
-                            "org\\.keycloak\\.keycloak-(model-jpa|server-spi|common)-.*\\.jar|jakarta\\.persistence\\..*\\.jar"))
+                            "org\\.keycloak\\.keycloak-(model-jpa|server-spi|common)-[0-9].*\\.jar|jakarta\\.persistence\\..*\\.jar"))
                     .map(JpaSpiStandInIT::url).toArray(URL[]::new);
         }
         assertThat(jars).hasSize(4);

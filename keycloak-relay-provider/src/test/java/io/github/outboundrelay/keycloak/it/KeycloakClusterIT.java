@@ -35,7 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * other (embedded Infinispan, JGroups TCP on 127.0.0.1, discovery through the database), sending through an
  * in-process STARTTLS + AUTH relay. The queue lives in Keycloak's database ({@code queue-store=auto} picks it on
  * PostgreSQL): a node's death loses no mail, a rate limit holds for the cluster, and either node's diagnostics show
- * the cluster's queue. Run with {@code mvn -B verify -Pcluster} (docs/keycloak.md, "Running in a cluster").
+ * the cluster's queue. Part of {@code mvn -B verify}; alone with {@code -Pcluster} (docs/keycloak.md, "How it is tested").
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KeycloakClusterIT {
@@ -316,7 +316,7 @@ class KeycloakClusterIT {
     private static String property(String name) {
         String value = System.getProperty(name);
         if (value == null) {
-            throw new IllegalStateException("System property " + name + " is not set: run with mvn verify -Pcluster");
+            throw new IllegalStateException("System property " + name + " is not set: run through Maven (mvn verify)");
         }
         return value;
     }
