@@ -24,7 +24,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jboss.logging.Logger;
 
 /**
- * One realm configuration's way out: a durable {@link MailQueue} spooled under {@code <spool-dir>/<realm id>}, and a
+ * One realm configuration's way out: a durable {@link MailQueue} spooled in the node's {@link QueueStore} (under
+ * {@code <spool-dir>/<realm id>}, or in Keycloak's database shared by a cluster), and a
  * {@link RelayClient} of its own for what must be synchronous (the console's "Test connection", the probe). Built by
  * {@link RealmRelays} for each distinct {@link RelayConfiguration}; retired, not reused, when the realm's settings
  * change: the retired queue finishes its sends in flight and lets go of the spool, and the next relay opens the same
@@ -41,6 +42,7 @@ final class RealmRelay {
     private final RelayConfiguration configuration;
     private final Path spoolDirectory;
     private final Spool spool;
+    private final String queueStore;
     private final MailQueue queue;
     private final RelayClient client;
     private final AtomicBoolean probing = new AtomicBoolean();
@@ -63,6 +65,7 @@ final class RealmRelay {
         relays.forEach(settings -> builder.relay(settings, configuration.throttle()));
         // SPOOL CHOICE: files under the spool directory, or Keycloak's database shared by the cluster (QueueStore).
         this.spool = store.openSpool(realmId);
+        this.queueStore = store.describe();
         try {
             this.queue = builder
                     .spool(spool)
@@ -84,6 +87,11 @@ final class RealmRelay {
 
     Path spoolDirectory() {
         return spoolDirectory;
+    }
+
+    /** Where this queue keeps its mail: files of this node, or Keycloak's database shared by the cluster. */
+    String queueStore() {
+        return queueStore;
     }
 
     /**

@@ -160,6 +160,8 @@ class KeycloakClusterIT {
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
         RealKeycloak.await("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
                 () -> Long.valueOf(mails + 1).equals(AdminApi.expect(200, adminB.get(diagnostics + "metrics")).json().get("queueDepth")));
+        assertThat((String) AdminApi.expect(200, adminB.get(diagnostics + "status")).json().get("queueStore"))
+                .startsWith("Keycloak's database");
         Set<String> queued = column(realmId, "message_id", "state = 'QUEUED'");
         assertThat(queued).hasSize(mails + 1);
 
