@@ -5,10 +5,14 @@ import hudson.ExtensionList;
 import hudson.util.FormValidation;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.RelaySettings;
+import io.github.outboundrelay.common.RetrySchedule;
+import io.github.outboundrelay.common.Throttle;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import jenkins.model.GlobalConfiguration;
 import jenkins.model.GlobalConfigurationCategory;
+import jenkins.model.Jenkins;
 import net.sf.json.JSONObject;
 import org.jenkinsci.Symbol;
 import org.kohsuke.stapler.DataBoundSetter;
@@ -20,6 +24,7 @@ import org.kohsuke.stapler.verb.POST;
  * The "Outbound Email Relay" settings: relays in failover order and what every mail shares. Shown on its own page
  * ({@link RelayManagementLink}), in its own category so it is not repeated on the system configuration page.
  * Configuration as code: {@code outboundRelay: { relay: { fromAddress: ..., relays: [...] } } } (docs/jenkins.md).
+ * Owns the durable mail queue for these settings ({@link #mailer()}), which a change replaces on the same spool.
  */
 @Extension
 @Symbol("relay")
@@ -33,12 +38,16 @@ public class RelayConfiguration extends GlobalConfiguration {
     private String trustPem = "";
     private String certificatePins = "";
     private int messagesPerMinute = 0;
+    private int messagesPerHour = 0;
     private int retryHours = 24;
     private boolean maskRecipients = true;
     private String testRecipient = "";
 
+    // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
-    private transient RelayMailer mailer; // guarded by this
+    private transient final ReopeningRelayMailer mailer = new ReopeningRelayMailer(this::openQueue);
+    private transient volatile QueuedRelayMailer.Timings timings = QueuedRelayMailer.Timings.DEFAULT;
+    private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
 
     public RelayConfiguration() {
         load();
@@ -62,8 +71,14 @@ public class RelayConfiguration extends GlobalConfiguration {
     @Override
     public boolean configure(StaplerRequest2 req, JSONObject json) throws FormException {
         relays = new ArrayList<>(); // A deleted last row is absent from the JSON: start from none.
-        req.bindJSON(this, json);
-        changed();
+        binding = true;
+        try {
+            req.bindJSON(this, json);
+        } finally {
+            binding = false;
+        }
+        save();
+        mailer.reopen(true); // An administrator saved the page: queued mail goes out with the new settings now.
         return true;
     }
 
@@ -149,7 +164,7 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
-    /** 0 = no limit. Applied by the durable queue's throttle (not yet in this build, see RelayMailer). */
+    /** Mail handed to each relay per minute at most; 0 = no limit. Mail over it waits in the queue. */
     public int getMessagesPerMinute() {
         return messagesPerMinute;
     }
@@ -157,6 +172,17 @@ public class RelayConfiguration extends GlobalConfiguration {
     @DataBoundSetter
     public void setMessagesPerMinute(int messagesPerMinute) {
         this.messagesPerMinute = messagesPerMinute;
+        changed();
+    }
+
+    /** Mail handed to each relay per hour at most; 0 = no limit. */
+    public int getMessagesPerHour() {
+        return messagesPerHour;
+    }
+
+    @DataBoundSetter
+    public void setMessagesPerHour(int messagesPerHour) {
+        this.messagesPerHour = messagesPerHour;
         changed();
     }
 
@@ -201,33 +227,72 @@ public class RelayConfiguration extends GlobalConfiguration {
         return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials)).toList();
     }
 
-    /** The mailer for the saved settings, built on first use after each change. */
-    public synchronized RelayMailer mailer() {
-        if (mailer == null) {
-            mailer = new DirectRelayMailer(relaySettings(), deliveryLog);
-        }
+    /** Each relay's rate limits. @throws io.github.outboundrelay.common.InvalidInputException when negative */
+    Throttle throttle() {
+        return new Throttle(messagesPerMinute, messagesPerHour);
+    }
+
+    /** Retries with the queue's backoff, given up after the page's retry lifetime. */
+    RetrySchedule retrySchedule() {
+        return RetrySchedule.builder().lifetime(Duration.ofHours(retryHours)).build();
+    }
+
+    /**
+     * The durable queue for the saved settings, spooled under {@code $JENKINS_HOME/outbound-relay/spool}: opened on
+     * first use or when Jenkins has started, replaced on the same spool when the settings change, closed when
+     * Jenkins stops.
+     */
+    public RelayMailer mailer() {
         return mailer;
     }
 
-    /** The status page's snapshot, or null before anything was sent. */
-    public synchronized RelayMailer.Status status() {
-        return mailer == null ? null : mailer.status();
+    /**
+     * What the status part of the page shows: the queue's snapshot, or why there is no queue (no relay yet, a
+     * credential that no longer exists...). Opens the queue if it is not open, which also starts spooled mail.
+     * Not a getter, so that Stapler never reaches it through a URL; the page (ADMINISTER only) calls it.
+     */
+    public DeliveryStatus deliveryStatus() {
+        try {
+            return new DeliveryStatus(mailer.status(), null);
+        } catch (RuntimeException e) {
+            return new DeliveryStatus(null, e.getMessage());
+        }
+    }
+
+    /** Either a snapshot or the one line that says why there is none. */
+    public record DeliveryStatus(RelayMailer.Status status, String problem) {
     }
 
     public DeliveryLog deliveryLog() {
         return deliveryLog;
     }
 
+    /** Jenkins has started: opens the queue so that mail spooled before a restart goes out now. */
+    void startQueue() {
+        mailer.open();
+    }
+
+    /** Jenkins is stopping: sends in flight finish, the rest stays spooled, no more mail is taken. */
+    void stopQueue() {
+        mailer.close();
+    }
+
+    /** Tests shorten the relay cool-down; takes effect at the next queue switch. */
+    void timings(QueuedRelayMailer.Timings timings) {
+        this.timings = timings;
+    }
+
+    private RelayMailer openQueue() {
+        return QueuedRelayMailer.open(relaySettings(), throttle(), retrySchedule(),
+                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), deliveryLog, timings);
+    }
+
     private void changed() {
-        RelayMailer old;
-        synchronized (this) {
-            old = mailer;
-            mailer = null;
+        if (binding) {
+            return; // configure() saves and switches once, after the last field.
         }
         save();
-        if (old != null) {
-            old.close(); // Outside the lock: closing waits for messages in flight.
-        }
+        mailer.reopen(false); // Sends in flight finish first; an open queue is replaced on the same spool.
     }
 
     private static String trim(String s) {
@@ -282,6 +347,12 @@ public class RelayConfiguration extends GlobalConfiguration {
     public FormValidation doCheckMessagesPerMinute(@QueryParameter String messagesPerMinute) {
         Checks.requireAdminister();
         return Checks.wholeNumber(messagesPerMinute, 0, 100_000, "messages per minute, 0 for no limit");
+    }
+
+    @POST
+    public FormValidation doCheckMessagesPerHour(@QueryParameter String messagesPerHour) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(messagesPerHour, 0, 1_000_000, "messages per hour, 0 for no limit");
     }
 
     @POST

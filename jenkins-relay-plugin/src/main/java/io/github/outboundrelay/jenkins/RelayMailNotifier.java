@@ -12,6 +12,7 @@ import hudson.tasks.Notifier;
 import hudson.tasks.Publisher;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.SpoolException;
 import jenkins.model.Jenkins;
 import org.jenkinsci.Symbol;
 import org.kohsuke.stapler.DataBoundConstructor;
@@ -102,7 +103,7 @@ public final class RelayMailNotifier extends Notifier {
             String id = RelayConfiguration.get().mailer().submit(message);
             listener.getLogger().println("Outbound relay: queued " + id + " (" + headline.toLowerCase(java.util.Locale.ROOT)
                     + ") for " + message.recipients().size() + " recipient(s)");
-        } catch (InvalidInputException | IllegalStateException e) {
+        } catch (InvalidInputException | IllegalStateException | SpoolException e) {
             listener.getLogger().println("Outbound relay: mail not sent: " + e.getMessage());
         }
         return true;

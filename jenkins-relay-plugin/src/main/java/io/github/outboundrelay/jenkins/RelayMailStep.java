@@ -5,6 +5,7 @@ import hudson.Extension;
 import hudson.model.TaskListener;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.SpoolException;
 import java.util.Set;
 import org.jenkinsci.Symbol;
 import org.jenkinsci.plugins.workflow.steps.Step;
@@ -17,7 +18,8 @@ import org.kohsuke.stapler.DataBoundSetter;
 
 /**
  * {@code relayMail to: 'team@example.com', subject: 'Build ${BUILD_NUMBER}', body: '...', mimeType: 'text/html'}:
- * submits one mail through the relay and prints its queued id (the Message-ID) to the build log. Returns the id.
+ * queues one mail durably (it survives a restart) and prints its Message-ID to the build log; returns the Message-ID
+ * at once, before the relay has seen the mail. Delivery, retries and dead letters are the queue's.
  */
 public final class RelayMailStep extends Step {
     private final String to;
@@ -86,9 +88,8 @@ public final class RelayMailStep extends Step {
             try {
                 message = MailComposer.compose(step.to, step.subject, step.body, step.mimeType, step.from);
                 id = RelayConfiguration.get().mailer().submit(message);
-            } catch (InvalidInputException e) {
-                throw new AbortException("relayMail: " + e.getMessage());
-            } catch (IllegalStateException e) {
+            } catch (InvalidInputException | IllegalStateException | SpoolException e) {
+                // A bad address, no relay, a full disk, Jenkins stopping: one clean line, the mail was not queued.
                 throw new AbortException("relayMail: " + e.getMessage());
             }
             listener.getLogger().println("relayMail: queued " + id + " for " + message.recipients().size()

@@ -1,40 +1,48 @@
 package io.github.outboundrelay.jenkins;
 
+import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.QueueMetrics;
+import io.github.outboundrelay.common.SpoolException;
 import java.io.File;
 import java.nio.file.Path;
-import java.time.Instant;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The one seam through which the plugin sends mail: the pipeline step, the notifier and the status page use only
- * this. Today {@link DirectRelayMailer} sends on a small bounded executor with failover across the configured relays.
- * relay-common's durable queue ({@code MailQueue}: fsync'd spool, token-bucket throttle, retry schedule, dead letters)
- * replaces it behind this same interface, with its spool in {@link #spoolDirectory(File)} under JENKINS_HOME so that
- * queued mail survives a restart. Nothing outside this interface changes then.
+ * this. {@link QueuedRelayMailer} implements it with relay-common's durable {@code MailQueue}, spooled under
+ * {@link #spoolDirectory(File)}; {@link ReopeningRelayMailer} keeps one open for the saved settings.
  */
 public interface RelayMailer extends AutoCloseable {
 
     /**
-     * Accepts a message for delivery and returns its Message-ID at once; delivery happens in the background.
+     * Queues a message durably and returns its Message-ID at once; delivery happens in the background.
      *
      * @throws InvalidInputException when the message cannot be sent with the configured relays (no From...)
-     * @throws IllegalStateException when no relay is configured or the mailer cannot take more mail now
+     * @throws SpoolException        when the spool cannot keep it (disk full, not writable): it was not queued
+     * @throws IllegalStateException when no relay is configured or Jenkins is shutting down
      */
     String submit(OutboundMessage message);
 
-    /** Counters, recent delivery events and dead letters, for the status page. */
+    /** Metrics, recent delivery events and dead letters, for the status page. */
     Status status();
 
-    /** Submits a dead letter again; false when there is no such id. */
-    boolean retryDeadLetter(String messageId);
+    /** Queues a dead letter again with a fresh lifetime; false when there is no such spool id. */
+    boolean retryDeadLetter(String id);
 
-    /** Forgets a dead letter; false when there is no such id. */
-    boolean purgeDeadLetter(String messageId);
+    /** Deletes a dead letter for good; false when there is no such spool id. */
+    boolean purgeDeadLetter(String id);
 
+    /** Deletes every dead letter; returns how many. */
+    int purgeDeadLetters();
+
+    /** Stops taking mail, lets sends in flight finish, leaves the rest spooled for the next start. */
     @Override
     void close();
 
@@ -43,19 +51,50 @@ public interface RelayMailer extends AutoCloseable {
         return jenkinsHome.toPath().resolve("outbound-relay").resolve("spool");
     }
 
-    /** A snapshot for the status page. Recipients are masked as the configuration says. */
-    record Status(long submitted, long sent, long failedAttempts, long deadLettered, int waiting,
-                  List<DeliveryEvent> recentEvents, List<DeadLetter> deadLetters) {
+    /**
+     * A snapshot for the status page. Recipients and replies are masked as the configuration says.
+     *
+     * @param metrics      the queue's counters, depth, bounce rate and per-relay health
+     * @param recentEvents the delivery log, newest first
+     * @param deadLetters  the oldest dead letters, at most a page of them
+     * @param spool        where the spool is, for the administrator who looks at the disk
+     */
+    record Status(QueueMetrics metrics, List<DeliveryEvent> recentEvents, List<DeadLetter> deadLetters, String spool) {
         public Status {
             recentEvents = List.copyOf(recentEvents);
             deadLetters = List.copyOf(deadLetters);
         }
+
+        /** Failed attempts per category, most frequent first. */
+        public List<CategoryCount> failures() {
+            return metrics.failuresByCategory().entrySet().stream()
+                    .map(e -> new CategoryCount(e.getKey(), e.getValue()))
+                    .sorted(Comparator.comparingLong(CategoryCount::count).reversed()).toList();
+        }
+
+        /** "none", "42 s", "3 min 5 s", "2 h 10 min": how long the oldest queued mail has waited. */
+        public String oldestAge() {
+            return metrics.queueDepth() == 0 ? "none" : age(metrics.oldestMessageAge());
+        }
+
+        /** The last hour's bounce rate as a percentage, one decimal. */
+        public String bounceRate() {
+            return String.format(Locale.ROOT, "%.1f %%", metrics.bounceRateLastHour() * 100);
+        }
+
+        static String age(Duration d) {
+            long s = d.toSeconds();
+            if (s < 60) {
+                return s + " s";
+            }
+            if (s < 3600) {
+                return s / 60 + " min " + s % 60 + " s";
+            }
+            return s / 3600 + " h " + s % 3600 / 60 + " min";
+        }
     }
 
-    /** A message every relay refused or could not take. */
-    record DeadLetter(String messageId, Instant time, List<String> recipients, FailureCategory category, String detail) {
-        public DeadLetter {
-            recipients = List.copyOf(recipients);
-        }
+    /** One row of the failures-by-category table. */
+    record CategoryCount(FailureCategory category, long count) {
     }
 }

@@ -5,6 +5,8 @@ import hudson.model.Descriptor;
 import hudson.model.ManagementLink;
 import hudson.security.Permission;
 import jakarta.servlet.ServletException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import jenkins.model.Jenkins;
 import org.kohsuke.stapler.HttpResponse;
 import org.kohsuke.stapler.HttpResponses;
@@ -14,11 +16,14 @@ import org.kohsuke.stapler.verb.POST;
 
 /**
  * Manage Jenkins > Outbound Email Relay: the settings form ({@link RelayConfiguration}'s config.jelly) and beside it
- * the delivery status: counters, recent delivery-log events and dead letters with retry and purge. The same
+ * the durable queue's status: metrics, per-relay health, recent delivery-log events and the dead letters kept in the
+ * spool, with retry and purge (dead letters are named by their spool id). The same
  * pattern as core's Appearance page: a ManagementLink that renders a GlobalConfiguration of its own category.
  */
 @Extension
 public class RelayManagementLink extends ManagementLink {
+    private static final Logger LOGGER = Logger.getLogger(RelayManagementLink.class.getName());
+
     @Override
     public String getIconFileName() {
         return "symbol-paper-plane-outline";
@@ -61,17 +66,37 @@ public class RelayManagementLink extends ManagementLink {
         return HttpResponses.redirectToDot();
     }
 
-    @POST
-    public HttpResponse doRetryDeadLetter(@QueryParameter String messageId) {
-        Checks.requireAdminister();
-        getConfiguration().mailer().retryDeadLetter(messageId);
+    /**
+     * Runs a dead-letter action and shows the page again. When the queue cannot open (no relay, a missing
+     * credential) the page's status part says why, instead of an error page with a stack trace.
+     */
+    private HttpResponse act(java.util.function.Consumer<RelayMailer> action) {
+        try {
+            action.accept(getConfiguration().mailer());
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "Outbound relay: dead-letter action failed: {0}", e.getMessage());
+        }
         return HttpResponses.redirectToDot();
     }
 
+    /** Queues a dead letter again, with a fresh retry lifetime, after its cause was fixed. */
     @POST
-    public HttpResponse doPurgeDeadLetter(@QueryParameter String messageId) {
+    public HttpResponse doRetryDeadLetter(@QueryParameter String id) {
         Checks.requireAdminister();
-        getConfiguration().mailer().purgeDeadLetter(messageId);
-        return HttpResponses.redirectToDot();
+        return act(m -> m.retryDeadLetter(id));
+    }
+
+    /** Deletes one dead letter, body included. */
+    @POST
+    public HttpResponse doPurgeDeadLetter(@QueryParameter String id) {
+        Checks.requireAdminister();
+        return act(m -> m.purgeDeadLetter(id));
+    }
+
+    /** Deletes every dead letter. */
+    @POST
+    public HttpResponse doPurgeDeadLetters() {
+        Checks.requireAdminister();
+        return act(m -> m.purgeDeadLetters());
     }
 }

@@ -134,6 +134,15 @@ class HpiContentsIT {
     }
 
     @Test
+    void queueLifecycleIsIndexedForJenkinsStartAndStop() throws IOException {
+        // Jenkins's InitializerFinder and TerminatorFinder read these indexes (annotation-indexer's Index.list).
+        assertThat(pluginJarText("META-INF/annotations/hudson.init.Initializer").split("\n"))
+                .containsExactly(MailQueueLifecycle.class.getName());
+        assertThat(pluginJarText("META-INF/annotations/hudson.init.Terminator").split("\n"))
+                .containsExactly(MailQueueLifecycle.class.getName());
+    }
+
+    @Test
     void symbolsAreTheDocumentedOnes() {
         assertThat(RelayConfigurationCategory.class.getAnnotation(Symbol.class).value()).containsExactly("outboundRelay");
         assertThat(RelayConfiguration.class.getAnnotation(Symbol.class).value()).containsExactly("relay");

@@ -126,6 +126,113 @@ class JellyViewsTest {
         assertThat(Map.of("fromAddress", pageFields.contains("fromAddress"))).containsEntry("fromAddress", true);
     }
 
+    static final Path STATUS_PAGE = VIEWS.resolve("io/github/outboundrelay/jenkins/RelayManagementLink/index.jelly");
+
+    @Test
+    void statusPageFormsPostToAdministerCheckedMethodsWithTheFieldsTheyRead() throws Exception {
+        Set<String> actions = new java.util.TreeSet<>();
+        for (Element form : elements(parse(STATUS_PAGE), "form")) {
+            String action = form.getAttribute("action");
+            if (action.equals("configure")) {
+                continue; // The settings form: bound by configure(req, json), not by query parameters.
+            }
+            assertThat(form.getAttribute("method")).as(action).isEqualTo("post");
+            String methodName = "do" + Character.toUpperCase(action.charAt(0)) + action.substring(1);
+            Method method = Arrays.stream(RelayManagementLink.class.getMethods()).filter(m -> m.getName().equals(methodName))
+                    .findFirst().orElseThrow(() -> new AssertionError("no " + methodName + " for form action " + action));
+            assertThat(method.isAnnotationPresent(org.kohsuke.stapler.verb.POST.class)).as(methodName).isTrue();
+            List<String> posted = new ArrayList<>();
+            NodeList inputs = form.getElementsByTagName("input");
+            for (int i = 0; i < inputs.getLength(); i++) {
+                posted.add(((Element) inputs.item(i)).getAttribute("name"));
+            }
+            List<String> read = Arrays.stream(method.getParameters()).filter(p -> p.isAnnotationPresent(QueryParameter.class))
+                    .map(Parameter::getName).toList();
+            assertThat(posted).as(methodName).containsExactlyElementsOf(read);
+            actions.add(action);
+        }
+        assertThat(actions).containsExactly("purgeDeadLetter", "purgeDeadLetters", "retryDeadLetter");
+    }
+
+    /**
+     * No Jelly runtime exists here, so the status page's expressions are type-checked instead: each chain such as
+     * {@code status.metrics().sent()} must name a real zero-argument method or getter, starting from {@code it} (the
+     * page's object) and from the variables the page sets with {@code j:set} and {@code j:forEach}. A typo would
+     * otherwise first show as an empty cell in a real Jenkins.
+     */
+    @Test
+    void statusPageExpressionsNameRealMethods() throws Exception {
+        Map<String, java.lang.reflect.Type> variables = new java.util.HashMap<>(Map.of("it", RelayManagementLink.class));
+        Document doc = parse(STATUS_PAGE);
+        NodeList all = doc.getElementsByTagNameNS("*", "*");
+        int checked = 0;
+        for (int i = 0; i < all.getLength(); i++) {
+            Element e = (Element) all.item(i);
+            for (int a = 0; a < e.getAttributes().getLength(); a++) {
+                checked += checkExpressions(e.getAttributes().item(a).getNodeValue(), variables);
+            }
+            for (org.w3c.dom.Node n = e.getFirstChild(); n != null; n = n.getNextSibling()) {
+                if (n.getNodeType() == org.w3c.dom.Node.TEXT_NODE) {
+                    checked += checkExpressions(n.getNodeValue(), variables);
+                }
+            }
+            if (e.getLocalName().equals("set")) {
+                variables.put(e.getAttribute("var"), typeOf(expression(e.getAttribute("value")), variables));
+            } else if (e.getLocalName().equals("forEach")) {
+                java.lang.reflect.Type list = typeOf(expression(e.getAttribute("items")), variables);
+                assertThat(list).as(e.getAttribute("items")).isInstanceOf(java.lang.reflect.ParameterizedType.class);
+                variables.put(e.getAttribute("var"), ((java.lang.reflect.ParameterizedType) list).getActualTypeArguments()[0]);
+            }
+        }
+        assertThat(variables).containsKeys("view", "status", "m", "r", "f", "e", "d");
+        assertThat(checked).isGreaterThan(60);
+    }
+
+    private static final java.util.regex.Pattern EXPRESSION = java.util.regex.Pattern.compile("\\$\\{([^%][^}]*)}");
+    private static final java.util.regex.Pattern CHAIN = java.util.regex.Pattern.compile("([A-Za-z_]\\w*)((?:\\.[A-Za-z_]\\w*(?:\\(\\))?)+)");
+
+    private static String expression(String attribute) {
+        java.util.regex.Matcher m = EXPRESSION.matcher(attribute);
+        assertThat(m.matches()).as(attribute).isTrue();
+        return m.group(1).trim();
+    }
+
+    /** Checks every known-rooted chain in the text's expressions; returns how many it checked. */
+    private static int checkExpressions(String text, Map<String, java.lang.reflect.Type> variables) {
+        int n = 0;
+        java.util.regex.Matcher expressions = EXPRESSION.matcher(text);
+        while (expressions.find()) {
+            java.util.regex.Matcher chains = CHAIN.matcher(expressions.group(1));
+            while (chains.find()) {
+                if (variables.containsKey(chains.group(1))) {
+                    typeOf(chains.group(), variables);
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private static java.lang.reflect.Type typeOf(String chain, Map<String, java.lang.reflect.Type> variables) {
+        String[] parts = chain.split("\\.");
+        java.lang.reflect.Type type = variables.get(parts[0]);
+        assertThat(type).as("variable " + parts[0] + " in " + chain).isNotNull();
+        for (int i = 1; i < parts.length; i++) {
+            Class<?> raw = type instanceof java.lang.reflect.ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
+            String part = parts[i];
+            String name = part.endsWith("()") ? part.substring(0, part.length() - 2) : null;
+            Method found = Arrays.stream(raw.getMethods()).filter(m -> m.getParameterCount() == 0)
+                    .filter(m -> name != null ? m.getName().equals(name)
+                            : m.getName().equals("get" + Character.toUpperCase(part.charAt(0)) + part.substring(1))
+                            || m.getName().equals("is" + Character.toUpperCase(part.charAt(0)) + part.substring(1)))
+                    .findFirst().orElseThrow(() -> new AssertionError(chain + ": " + raw.getName() + " has no " + part));
+            assertThat(java.lang.reflect.Modifier.isPublic(found.getDeclaringClass().getModifiers()))
+                    .as(chain + ": Jelly calls only methods of public classes").isTrue();
+            type = found.getGenericReturnType();
+        }
+        return type;
+    }
+
     @Test
     void passwordsAreNeverPlainTextboxes() throws Exception {
         for (Path view : views()) {

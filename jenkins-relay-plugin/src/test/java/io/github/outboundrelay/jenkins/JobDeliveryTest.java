@@ -24,14 +24,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The pipeline step and the post-build notifier submit through the RelayMailer seam; the mail reaches the relay. */
+/**
+ * The pipeline step and the post-build notifier submit to the durable queue (spooled under JENKINS_HOME) and the
+ * mail reaches the relay, after failing over from a relay that is down.
+ */
 class JobDeliveryTest {
     static LoopbackRelayForTests loopback;
     static RecordingJenkinsForTests jenkins;
     static RelayConfiguration configuration;
+    static File home;
 
     @BeforeAll
-    static void start(@TempDir File home) throws Exception {
+    static void start(@TempDir File jenkinsHome) throws Exception {
+        home = jenkinsHome;
         loopback = new LoopbackRelayForTests();
         jenkins = RecordingJenkinsForTests.administrator(home, new InMemoryCredentialsForTests(Map.of("relay-login",
                 InMemoryCredentialsForTests.usernamePassword("relay-login", LoopbackRelayForTests.USER, LoopbackRelayForTests.PASSWORD))));
@@ -92,7 +97,9 @@ class JobDeliveryTest {
         var mail = mails.get(before);
         assertThat(mail.recipients()).containsExactly("dev@example.com", "ops@example.com");
         assertThat(mail.content()).contains("Message-ID: " + id, "Subject: Deployed #7", "text/html", "All green");
-        assertThat(configuration.status().failedAttempts()).isGreaterThanOrEqualTo(1); // The unreachable first relay.
+        var metrics = configuration.deliveryStatus().status().metrics();
+        assertThat(metrics.failed()).isGreaterThanOrEqualTo(1); // The unreachable first relay, then failover.
+        assertThat(metrics.relays()).extracting(r -> r.relay()).containsExactly("127.0.0.1:1", "127.0.0.1:" + loopback.relay.port());
     }
 
     @Test
@@ -150,6 +157,7 @@ class JobDeliveryTest {
         var mail = loopback.relay.awaitMessages(before + 1, Duration.ofSeconds(20)).get(before);
         assertThat(mail.recipients()).containsExactly("team@example.com");
         assertThat(mail.content()).contains("Subject: Build failed: app #2", "http://jenkins.example.com/job/app/2/");
+        assertThat(RelayMailer.spoolDirectory(home).resolve("queue")).isDirectory();
 
         BuildLogForTests quiet = new BuildLogForTests();
         notifier.perform(new FreestyleBuildForTests(Result.SUCCESS, new FreestyleBuildForTests(Result.SUCCESS, null)), null, quiet);

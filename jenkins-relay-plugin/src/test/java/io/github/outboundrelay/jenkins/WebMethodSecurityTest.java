@@ -45,7 +45,8 @@ class WebMethodSecurityTest {
     void everyWebMethodIsPostOnly() {
         List<Method> methods = webMethods();
         assertThat(methods).extracting(Method::getName).contains("doTestConnection", "doSendTestEmail",
-                "doFillCredentialsIdItems", "doCheckHost", "doConfigure", "doRetryDeadLetter", "doPurgeDeadLetter");
+                "doFillCredentialsIdItems", "doCheckHost", "doCheckMessagesPerHour", "doConfigure", "doRetryDeadLetter",
+                "doPurgeDeadLetter", "doPurgeDeadLetters");
         assertThat(methods).allSatisfy(m -> assertThat(m.isAnnotationPresent(POST.class)).as(m.toString()).isTrue());
     }
 

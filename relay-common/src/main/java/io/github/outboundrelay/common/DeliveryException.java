@@ -17,10 +17,18 @@ public final class DeliveryException extends Exception {
     private final SmtpReply reply;
     private final String remedy;
     private final String relay;
+    private final SmtpStep step;
 
     public DeliveryException(FailureCategory category, boolean transientFailure, SmtpReply reply, String remedy,
                              String relay, String detail, Throwable cause) {
+        this(null, category, transientFailure, reply, remedy, relay, detail, cause);
+    }
+
+    /** @param step the step of the SMTP conversation that failed, or null when unknown */
+    public DeliveryException(SmtpStep step, FailureCategory category, boolean transientFailure, SmtpReply reply,
+                             String remedy, String relay, String detail, Throwable cause) {
         super(category + " at " + relay + ": " + detail + (reply == null ? "" : " (server replied " + reply + ")"), cause);
+        this.step = step;
         this.category = category;
         this.transientFailure = transientFailure;
         this.reply = reply;
@@ -43,6 +51,11 @@ public final class DeliveryException extends Exception {
 
     public String remedy() {
         return remedy;
+    }
+
+    /** The step that failed: a refusal at the greeting concerns the client, at RCPT TO one recipient. */
+    public Optional<SmtpStep> step() {
+        return Optional.ofNullable(step);
     }
 
     /** {@code host:port} of the relay that failed. */

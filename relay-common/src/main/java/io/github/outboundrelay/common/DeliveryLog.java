@@ -55,7 +55,9 @@ public final class DeliveryLog {
             }
             System.Logger.Level level = event.outcome() == DeliveryEvent.Outcome.SENT ? System.Logger.Level.INFO
                     : System.Logger.Level.WARNING;
-            LOGGER.log(level, event.toLogLine());
+            if (LOGGER.isLoggable(level)) { // The line costs more than the check; a busy queue logs thousands a second.
+                LOGGER.log(level, event.toLogLine());
+            }
         } catch (RuntimeException e) {
             // A broken log handler must never fail a delivery.
         }

@@ -23,7 +23,7 @@ final class FailureClassifier {
     /** A classified failure, before the remedy text is attached. */
     record Failure(SmtpStep step, FailureCategory category, boolean transientFailure, SmtpReply reply, String detail) {
         DeliveryException toException(String relay, Throwable cause) {
-            return new DeliveryException(category, transientFailure, reply, Remedies.remedy(category, reply), relay,
+            return new DeliveryException(step, category, transientFailure, reply, Remedies.remedy(category, reply), relay,
                     step + " failed: " + detail, cause);
         }
     }

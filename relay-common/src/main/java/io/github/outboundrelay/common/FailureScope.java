@@ -15,6 +15,10 @@ enum FailureScope {
     MESSAGE_PERMANENT;
 
     static FailureScope of(DeliveryException e) {
+        if (e.step().orElse(null) == SmtpStep.GREETING) {
+            // Refused before any mail was named (554 "client host blocked", 421): the relay will not talk to us.
+            return e.category() == FailureCategory.AUTH_FAILED ? RELAY_CREDENTIALS : RELAY;
+        }
         return switch (e.category()) {
             // Retrying a refused password every few seconds locks the account (Microsoft 365, Google): pause.
             case AUTH_FAILED, AUTH_TOKEN -> RELAY_CREDENTIALS;

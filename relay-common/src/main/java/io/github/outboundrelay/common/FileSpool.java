@@ -142,7 +142,7 @@ public final class FileSpool implements Spool {
     private long reservedBytes;
     private long deadLetters;
     private boolean recovered;
-    private boolean closed;
+    private volatile boolean closed; // written under this; read without it by markDone and deleteBatch
     private volatile QuarantineListener quarantine = QuarantineListener.NONE;
 
     private FileSpool(Path root, long maxMessages, long maxBytes, EntryWriter writer) {

@@ -37,8 +37,11 @@ class FailureCategoriesTest {
     static RelaySettings.Builder plain(int port) {
         return RelaySettings.builder().host("127.0.0.1").port(port).tlsMode(TlsMode.NONE)
                 .from(MailAddress.of("ci@example.com", "CI", "from"))
-                .timeouts(new Timeouts(Duration.ofMillis(1500), Duration.ofMillis(1500), Duration.ofMillis(1500)));
+                .timeouts(new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5)));
     }
+
+    /** For the tests that wait for a silence to end: short enough to keep the suite quick. */
+    static final Timeouts SHORT = new Timeouts(Duration.ofMillis(1500), Duration.ofMillis(1500), Duration.ofMillis(1500));
 
     static RelaySettings.Builder startTls(int port) {
         return plain(port).tlsMode(TlsMode.STARTTLS).trust(TrustSettings.pem(loopbackCert.pem()))
@@ -175,7 +178,7 @@ class FailureCategoriesTest {
     @Test
     void startTlsOnAnImplicitTlsPortIsTlsModeMismatch() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().implicitTls(loopbackCert.serverContext()).start()) {
-            assertBoth(startTls(peer.port()).build(), FailureCategory.TLS_MODE_MISMATCH, "465");
+            assertBoth(startTls(peer.port()).timeouts(SHORT).build(), FailureCategory.TLS_MODE_MISMATCH, "465");
         }
     }
 
@@ -342,7 +345,7 @@ class FailureCategoriesTest {
     void tarpitThatNeverGreetsIsTimeoutBoundedByTheReadTimeout() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().greeting(null).start()) {
             long start = System.nanoTime();
-            assertBoth(plain(peer.port()).build(), FailureCategory.TIMEOUT, "read timeout");
+            assertBoth(plain(peer.port()).timeouts(SHORT).build(), FailureCategory.TIMEOUT, "read timeout");
             // Two sends' worth of read timeout plus the implicit-TLS re-check, never an unbounded wait.
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
         }

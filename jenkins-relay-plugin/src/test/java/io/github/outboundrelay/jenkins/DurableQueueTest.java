@@ -1,0 +1,286 @@
+package io.github.outboundrelay.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import hudson.AbortException;
+import io.github.outboundrelay.common.DeadLetter;
+import io.github.outboundrelay.common.DeliveryEvent;
+import io.github.outboundrelay.common.FailureCategory;
+import io.github.outboundrelay.common.QueueMetrics;
+import io.github.outboundrelay.jenkins.JobDeliveryTest.BuildLogForTests;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The plugin's mail goes through relay-common's durable queue, spooled under JENKINS_HOME: a relay that is down
+ * does not hold up the job, a save or a restart loses nothing, and what the relay refuses becomes a dead letter on
+ * disk that the page shows and an administrator retries or purges. Real relay on loopback; only Jenkins is a
+ * stand-in ({@link RecordingJenkinsForTests}).
+ */
+class DurableQueueTest {
+    /** Short cool-downs so that a relay coming back is tried within a second, not the production 10 s. */
+    static final QueuedRelayMailer.Timings FAST = new QueuedRelayMailer.Timings(Duration.ofMillis(100),
+            Duration.ofMillis(500), Duration.ofSeconds(5));
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    File home;
+    SwitchableRelayForTests relay;
+    RecordingJenkinsForTests jenkins;
+    RelayConfiguration configuration;
+
+    @BeforeEach
+    void startJenkins() throws Exception {
+        relay = new SwitchableRelayForTests();
+        jenkins = jenkinsOn(home);
+        configuration = configured(jenkins);
+    }
+
+    @AfterEach
+    void stopJenkins() throws Exception {
+        MailQueueLifecycle.closeQueue();
+        jenkins.close();
+        relay.close();
+    }
+
+    RecordingJenkinsForTests jenkinsOn(File root) throws Exception {
+        return RecordingJenkinsForTests.administrator(root, new InMemoryCredentialsForTests(Map.of("relay-login",
+                InMemoryCredentialsForTests.usernamePassword("relay-login", SwitchableRelayForTests.USER,
+                        SwitchableRelayForTests.PASSWORD))));
+    }
+
+    /** The page as an administrator would fill it in, for the switchable relay. */
+    RelayConfiguration configured(RecordingJenkinsForTests on) throws Exception {
+        RelayConfiguration c = new RelayConfiguration();
+        on.register(c);
+        c.timings(FAST);
+        RelayEndpoint endpoint = new RelayEndpoint("127.0.0.1");
+        endpoint.setPort(relay.port);
+        endpoint.setCredentialsId("relay-login");
+        c.setFromAddress("ci@example.com");
+        c.setTrustPem(relay.certificate.pem());
+        c.setConnectTimeout(5);
+        c.setReadTimeout(5);
+        c.setRelays(List.of(endpoint));
+        return c;
+    }
+
+    String relayMail(String to, String subject) throws Exception {
+        BuildLogForTests log = new BuildLogForTests();
+        String id = ((RelayMailStep.Execution) new RelayMailStep(to, subject, "body of " + subject)
+                .start(JobDeliveryTest.contextWith(log))).run();
+        assertThat(log.text()).contains("relayMail: queued " + id);
+        return id;
+    }
+
+    RelayMailer.Status status() {
+        RelayConfiguration.DeliveryStatus view = configuration.deliveryStatus();
+        assertThat(view.problem()).isNull();
+        return view.status();
+    }
+
+    List<DeliveryEvent> events(DeliveryEvent.Outcome outcome) {
+        return status().recentEvents().stream().filter(e -> e.outcome() == outcome).toList();
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + WAIT + ": " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void theStepReturnsAnIdWhileTheRelayIsDownAndTheMailArrivesWhenItIsBack() throws Exception {
+        long start = System.nanoTime();
+        String id = relayMail("dev@example.com", "Deployed #8");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(id).startsWith("<").endsWith(">");
+
+        await("the queue tried the relay and deferred the mail", () -> !events(DeliveryEvent.Outcome.DEFERRED).isEmpty());
+        DeliveryEvent deferred = events(DeliveryEvent.Outcome.DEFERRED).get(0);
+        assertThat(deferred.messageId()).isEqualTo(id);
+        assertThat(deferred.category()).isEqualTo(FailureCategory.CONNECT_REFUSED);
+        assertThat(deferred.recipients()).containsExactly("d***@example.com"); // Masked: the page's default.
+        QueueMetrics waiting = status().metrics();
+        assertThat(waiting.queueDepth()).isEqualTo(1);
+        assertThat(waiting.sent()).isZero();
+        assertThat(waiting.failuresByCategory()).containsKey(FailureCategory.CONNECT_REFUSED);
+        assertThat(relay.received()).isEmpty();
+
+        relay.start();
+        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        assertThat(mail.recipients()).containsExactly("dev@example.com");
+        assertThat(mail.content()).contains("Message-ID: " + id, "Subject: Deployed #8");
+        await("the queue counted the mail sent", () -> status().metrics().sent() == 1);
+        QueueMetrics after = status().metrics();
+        assertThat(after.queueDepth()).isZero();
+        assertThat(after.deferred()).isGreaterThanOrEqualTo(1);
+        assertThat(after.retried()).isGreaterThanOrEqualTo(1);
+        assertThat(after.relays()).singleElement().satisfies(r -> {
+            assertThat(r.relay()).isEqualTo("127.0.0.1:" + relay.port);
+            assertThat(r.status()).isEqualTo(QueueMetrics.Status.HEALTHY);
+            assertThat(r.sent()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void savingTheSettingsReplacesTheQueueOnTheSameSpoolAndLosesNothing() throws Exception {
+        String first = relayMail("a@example.com", "first");
+        String second = relayMail("b@example.com", "second");
+        await("both mails were tried and deferred", () -> events(DeliveryEvent.Outcome.DEFERRED).size() >= 2);
+
+        configuration.setReadTimeout(6); // A save: the old queue closes, a new one opens the same spool.
+        ReopeningRelayMailer mailer = (ReopeningRelayMailer) configuration.mailer();
+        assertThat(mailer.isOpen()).as("a new queue is open at once, without waiting for the next submit").isTrue();
+        assertThat(status().metrics().queueDepth()).isEqualTo(2);
+        assertThat(status().recentEvents()).as("the delivery log outlives the switch")
+                .anyMatch(e -> e.outcome() == DeliveryEvent.Outcome.DEFERRED && e.messageId().equals(first));
+
+        relay.start();
+        List<SwitchableRelayForTests.Mail> mails = relay.awaitMessages(2, WAIT);
+        assertThat(mails).extracting(SwitchableRelayForTests.Mail::content)
+                .anyMatch(c -> c.contains("Message-ID: " + first)).anyMatch(c -> c.contains("Message-ID: " + second));
+    }
+
+    @Test
+    void aRestartDeliversWhatWasQueuedBeforeIt() throws Exception {
+        String id = relayMail("ops@example.com", "queued before the restart");
+        await("the mail was tried once", () -> !events(DeliveryEvent.Outcome.DEFERRED).isEmpty());
+
+        MailQueueLifecycle.closeQueue(); // Jenkins stops: the @Terminator.
+        assertThatThrownBy(() -> relayMail("late@example.com", "too late")).isInstanceOf(AbortException.class)
+                .hasMessage("relayMail: Jenkins is shutting down: the outbound mail queue is closed and takes no more mail");
+        try (Stream<Path> spooled = Files.list(RelayMailer.spoolDirectory(home).resolve("queue"))) {
+            assertThat(spooled.filter(p -> p.toString().endsWith(".batch"))).isNotEmpty();
+        }
+        jenkins.close();
+
+        relay.start();
+        jenkins = jenkinsOn(home); // The same JENKINS_HOME, a new Jenkins and a new page object, as after a restart.
+        configuration = configured(jenkins);
+        assertThat(((ReopeningRelayMailer) configuration.mailer()).isOpen()).isFalse();
+        MailQueueLifecycle.openQueue(); // Jenkins has started: the @Initializer, with no job submitting anything.
+
+        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        assertThat(mail.content()).contains("Message-ID: " + id, "Subject: queued before the restart");
+        assertThat(relay.received()).hasSize(1); // The refused late mail was never queued.
+    }
+
+    @Test
+    void aRefusedRecipientBecomesAPersistentDeadLetterThatAnAdministratorRetriesOrPurges() throws Exception {
+        relay.start();
+        relay.refuse("nobody@example.com");
+        String id = relayMail("nobody@example.com", "Build failed");
+        await("a dead letter", () -> !status().deadLetters().isEmpty());
+
+        DeadLetter letter = status().deadLetters().get(0);
+        assertThat(letter.messageId()).isEqualTo(id);
+        assertThat(letter.reason()).isEqualTo(DeadLetter.Reason.REJECTED);
+        assertThat(letter.category()).isEqualTo(FailureCategory.RECIPIENT_REJECTED);
+        assertThat(letter.recipients()).containsExactly("n***@example.com");
+        assertThat(letter.reply()).contains("550").doesNotContain("nobody@");
+        assertThat(letter.remedy()).isNotBlank();
+        assertThat(letter.subject()).isEqualTo("Build failed");
+        assertThat(status().metrics().deadLettered()).isEqualTo(1);
+        assertThat(events(DeliveryEvent.Outcome.DEAD_LETTERED)).extracting(DeliveryEvent::messageId).containsExactly(id);
+
+        configuration.setConnectTimeout(6); // A new queue on the same spool: the dead letter is on disk, not in memory.
+        assertThat(status().metrics().deadLettered()).as("counters restart with the queue").isZero();
+        assertThat(status().metrics().deadLetters()).isEqualTo(1);
+        assertThat(status().deadLetters()).extracting(DeadLetter::id).containsExactly(letter.id());
+
+        RelayManagementLink page = new RelayManagementLink();
+        jenkins.events.clear();
+        page.doRetryDeadLetter("../../secrets/master.key"); // Not a spool id: nothing happens, no error page.
+        assertThat(status().metrics().deadLetters()).isEqualTo(1);
+
+        relay.accept("nobody@example.com"); // The administrator fixed the cause, then retries.
+        jenkins.events.clear();
+        page.doRetryDeadLetter(letter.id());
+        assertThat(jenkins.events).containsExactly("checkPermission hudson.model.Hudson.Administer granted");
+        assertThat(relay.awaitMessages(1, WAIT).get(0).content()).contains("Message-ID: " + id);
+        assertThat(status().deadLetters()).isEmpty();
+        assertThat(events(DeliveryEvent.Outcome.REQUEUED)).extracting(DeliveryEvent::messageId).containsExactly(id);
+
+        relay.refuse("nobody@example.com");
+        String again = relayMail("nobody@example.com", "again");
+        await("a second dead letter", () -> status().deadLetters().size() == 1);
+        page.doPurgeDeadLetter(status().deadLetters().get(0).id());
+        assertThat(status().deadLetters()).isEmpty();
+        assertThat(events(DeliveryEvent.Outcome.PURGED)).extracting(DeliveryEvent::messageId).containsExactly(again);
+
+        relayMail("nobody@example.com", "third");
+        relayMail("nobody@example.com", "fourth");
+        await("two more dead letters", () -> status().deadLetters().size() == 2);
+        page.doPurgeDeadLetters();
+        assertThat(status().metrics().deadLetters()).isZero();
+        try (Stream<Path> dead = Files.list(RelayMailer.spoolDirectory(home).resolve("dead"))) {
+            assertThat(dead).isEmpty();
+        }
+    }
+
+    @Test
+    void throttleRetryLifetimeAndMaskingComeFromThePage() throws Exception {
+        RelayEndpoint backup = new RelayEndpoint("127.0.0.2");
+        backup.setPort(relay.port);
+        backup.setAuthMode("NONE");
+        configuration.setRelays(List.of(configuration.getRelays().get(0), backup));
+        configuration.setMessagesPerMinute(30);
+        configuration.setMessagesPerHour(1_000);
+        configuration.setRetryHours(5);
+        configuration.setMaskRecipients(false);
+
+        assertThat(configuration.retrySchedule().lifetime()).isEqualTo(Duration.ofHours(5));
+        assertThat(status().metrics().relays()).extracting(QueueMetrics.RelayHealth::relay)
+                .containsExactly("127.0.0.1:" + relay.port, "127.0.0.2:" + relay.port); // Failover order.
+        assertThat(status().metrics().relays()).allSatisfy(r -> {
+            assertThat(r.throttle().perMinute()).isEqualTo(30);
+            assertThat(r.throttle().perHour()).isEqualTo(1_000);
+        });
+
+        relayMail("dev.team@example.com", "unmasked");
+        await("the mail was deferred on both relays", () -> events(DeliveryEvent.Outcome.DEFERRED).size() >= 2);
+        assertThat(events(DeliveryEvent.Outcome.DEFERRED)).allSatisfy(e ->
+                assertThat(e.recipients()).containsExactly("dev.team@example.com"));
+    }
+
+    @Test
+    void withoutARelayThePageSaysSoAndTheStepStopsWithOneLine() throws Exception {
+        configuration.setRelays(List.of());
+        assertThat(configuration.deliveryStatus().status()).isNull();
+        assertThat(configuration.deliveryStatus().problem())
+                .isEqualTo("No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
+        MailQueueLifecycle.openQueue(); // Nothing to open, and no failure at Jenkins's start.
+        assertThatThrownBy(() -> relayMail("dev@example.com", "x")).isInstanceOf(AbortException.class)
+                .hasMessage("relayMail: No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
+    }
+
+    @Test
+    void jenkinsCanCallTheLifecycleMethods() throws Exception {
+        // TaskMethodFinder invokes them by reflection without setAccessible: public class, public static, no arguments.
+        assertThat(java.lang.reflect.Modifier.isPublic(MailQueueLifecycle.class.getModifiers())).isTrue();
+        for (String name : List.of("openQueue", "closeQueue")) {
+            java.lang.reflect.Method m = MailQueueLifecycle.class.getMethod(name);
+            assertThat(java.lang.reflect.Modifier.isStatic(m.getModifiers())).as(name).isTrue();
+        }
+        hudson.init.Initializer start = MailQueueLifecycle.class.getMethod("openQueue").getAnnotation(hudson.init.Initializer.class);
+        assertThat(start.after()).isEqualTo(hudson.init.InitMilestone.JOB_CONFIG_ADAPTED);
+        assertThat(start.fatal()).as("a mail queue that cannot start must not stop Jenkins from starting").isFalse();
+        assertThat(MailQueueLifecycle.class.getMethod("closeQueue").isAnnotationPresent(hudson.init.Terminator.class)).isTrue();
+    }
+}
