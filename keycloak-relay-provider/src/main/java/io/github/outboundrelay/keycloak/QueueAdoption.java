@@ -3,6 +3,7 @@ package io.github.outboundrelay.keycloak;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.SpoolException;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -37,7 +38,7 @@ final class QueueAdoption implements Consumer<Set<String>> {
 
     @Override
     public void accept(Set<String> realmsWithMail) {
-        Set<String> realms = new java.util.TreeSet<>(realmsWithMail);
+        Set<String> realms = new TreeSet<>(realmsWithMail);
         realms.addAll(relays.realmIds());
         for (String realmId : realms) {
             boolean open = relays.current(realmId).isPresent();

@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.Spool;
 import io.github.outboundrelay.common.ThrottleBudget;
+import java.util.Locale;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,7 +41,7 @@ sealed interface QueueStore extends AutoCloseable permits FileQueueStore, Databa
             case DATABASE -> new DatabaseQueueStore(database, options.claimLease());
             case AUTO -> {
                 String product = database.productName();
-                if (product != null && product.toUpperCase(java.util.Locale.ROOT).startsWith("H2")) {
+                if (product != null && product.toUpperCase(Locale.ROOT).startsWith("H2")) {
                     log.debugf("Outbound relay: Keycloak's database is %s (dev-file or dev-mem): mail queues in files", product);
                     yield new FileQueueStore(server.spoolDir());
                 }

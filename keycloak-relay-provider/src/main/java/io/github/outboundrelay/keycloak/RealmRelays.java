@@ -12,9 +12,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,7 +42,7 @@ final class RealmRelays implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
-    private final java.util.function.Function<RelayConfiguration, QueueStore> stores;
+    private final Function<RelayConfiguration, QueueStore> stores;
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -49,7 +52,7 @@ final class RealmRelays implements AutoCloseable {
     }
 
     /** @param stores where a configuration's queue keeps its mail: the node's {@link QueueStore} */
-    RealmRelays(java.util.function.Function<RelayConfiguration, QueueStore> stores) {
+    RealmRelays(Function<RelayConfiguration, QueueStore> stores) {
         this.stores = stores;
     }
 
@@ -150,8 +153,8 @@ final class RealmRelays implements AutoCloseable {
     }
 
     /** The realms that have a relay (an open queue) on this node now. */
-    java.util.Set<String> realmIds() {
-        java.util.Set<String> ids = new java.util.HashSet<>();
+    Set<String> realmIds() {
+        Set<String> ids = new HashSet<>();
         slots.forEach((id, slot) -> {
             if (slot.relay != null) {
                 ids.add(id);
