@@ -14,6 +14,7 @@ import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.RelayClient;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
+import io.github.outboundrelay.common.Spool;
 import io.github.outboundrelay.common.SpoolException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +24,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jboss.logging.Logger;
 
 /**
- * One realm configuration's way out: a durable {@link MailQueue} spooled under {@code <spool-dir>/<realm id>}, and a
+ * One realm configuration's way out: a durable {@link MailQueue} spooled in the node's {@link QueueStore} (under
+ * {@code <spool-dir>/<realm id>}, or in Keycloak's database shared by a cluster), and a
  * {@link RelayClient} of its own for what must be synchronous (the console's "Test connection", the probe). Built by
  * {@link RealmRelays} for each distinct {@link RelayConfiguration}; retired, not reused, when the realm's settings
  * change: the retired queue finishes its sends in flight and lets go of the spool, and the next relay opens the same
@@ -39,6 +41,8 @@ final class RealmRelay {
     private final String realmName;
     private final RelayConfiguration configuration;
     private final Path spoolDirectory;
+    private final Spool spool;
+    private final String queueStore;
     private final MailQueue queue;
     private final RelayClient client;
     private final AtomicBoolean probing = new AtomicBoolean();
@@ -52,19 +56,28 @@ final class RealmRelay {
      * @throws SpoolException        when the spool directory cannot be used
      * @throws InvalidInputException when a fallback relay cannot be used with these settings
      */
-    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log) {
+    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log, QueueStore store) {
         this.realmName = realmName;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
         List<RelaySettings> relays = configuration.relays();
         MailQueue.Builder builder = MailQueue.builder();
         relays.forEach(settings -> builder.relay(settings, configuration.throttle()));
-        this.queue = builder
-                .spoolDirectory(spoolDirectory)
-                .retrySchedule(RetrySchedule.builder()
-                        .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
-                .deliveryLog(log)
-                .build();
+        // SPOOL CHOICE: files under the spool directory, or Keycloak's database shared by the cluster (QueueStore).
+        this.spool = store.openSpool(realmId);
+        this.queueStore = store.describe();
+        try {
+            this.queue = builder
+                    .spool(spool)
+                    .throttleBudgets(store.throttleBudgets(realmId))
+                    .retrySchedule(RetrySchedule.builder()
+                            .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
+                    .deliveryLog(log)
+                    .build();
+        } catch (RuntimeException e) {
+            spool.close();
+            throw e;
+        }
         this.client = RelayClient.create(configuration.settings(), log);
     }
 
@@ -74,6 +87,11 @@ final class RealmRelay {
 
     Path spoolDirectory() {
         return spoolDirectory;
+    }
+
+    /** Where this queue keeps its mail: files of this node, or Keycloak's database shared by the cluster. */
+    String queueStore() {
+        return queueStore;
     }
 
     /**
@@ -150,6 +168,7 @@ final class RealmRelay {
             }
             return drained;
         } finally {
+            spool.close();
             client.close();
         }
     }

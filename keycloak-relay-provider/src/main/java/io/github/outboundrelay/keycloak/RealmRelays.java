@@ -12,9 +12,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,8 +42,19 @@ final class RealmRelays implements AutoCloseable {
     }
 
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+    private final Function<RelayConfiguration, QueueStore> stores;
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
     private volatile boolean closed;
+
+    /** Queues in files under each configuration's spool directory. */
+    RealmRelays() {
+        this(configuration -> new FileQueueStore(configuration.server().spoolDir()));
+    }
+
+    /** @param stores where a configuration's queue keeps its mail: the node's {@link QueueStore} */
+    RealmRelays(Function<RelayConfiguration, QueueStore> stores) {
+        this.stores = stores;
+    }
 
     /**
      * The realm's relay for this configuration, building it (after retiring the old one) if the settings changed.
@@ -70,7 +84,7 @@ final class RealmRelays implements AutoCloseable {
                 slot.relay = null;
                 current.retire(DRAIN); // releases the spool the next relay opens
             }
-            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId));
+            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId), stores.apply(configuration));
             slot.relay = next;
             return next;
         }
@@ -136,6 +150,17 @@ final class RealmRelays implements AutoCloseable {
             LOG.warnf("Realm %s was deleted but its spool %s could not be: %s. Delete the directory by hand.",
                     realmName, spoolDirectory, e);
         }
+    }
+
+    /** The realms that have a relay (an open queue) on this node now. */
+    Set<String> realmIds() {
+        Set<String> ids = new HashSet<>();
+        slots.forEach((id, slot) -> {
+            if (slot.relay != null) {
+                ids.add(id);
+            }
+        });
+        return ids;
     }
 
     Optional<RealmRelay> current(String realmId) {

@@ -134,6 +134,7 @@ public final class RelayDiagnosticsResource {
         Optional<RealmRelay> current = relays.current(realm.getId());
         answer.put("relayInUse", current.map(r -> r.configuration().describe()).orElse(null));
         answer.put("spoolDir", RealmSpools.directory(server.spoolDir(), realm.getId()).toString());
+        answer.put("queueStore", current.map(RealmRelay::queueStore).orElse(null));
         answer.put("metrics", current.map(r -> r.metrics().toMap()).orElse(null));
         return json(Response.Status.OK, answer);
     }

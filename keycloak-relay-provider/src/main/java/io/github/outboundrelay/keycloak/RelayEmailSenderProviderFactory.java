@@ -28,7 +28,10 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     private static final Logger LOG = Logger.getLogger(RelayEmailSenderProviderFactory.class);
 
     private ServerOptions server;
+    private ClusterOptions cluster;
     private RealmRelays relays;
+    private volatile KeycloakSessionFactory sessionFactory;
+    private QueueStore store; // guarded by this; chosen on first use, once Keycloak's database is up
 
     @Override
     public EmailSenderProvider create(KeycloakSession session) {
@@ -39,7 +42,8 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     public void init(Config.Scope config) {
         // A bad option stops Keycloak at startup with the option's name, rather than failing the first login mail.
         server = ServerOptions.parse(config::get, Path.of(System.getProperty("kc.home.dir", ".")).toAbsolutePath().normalize());
-        relays = new RealmRelays();
+        cluster = ClusterOptions.parse(config::get);
+        relays = new RealmRelays(configuration -> queueStore());
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
                         + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s)",
                 server.trust().source(), server.pins().size(), server.spoolDir(), server.rateLimitPerMinute(),
@@ -48,21 +52,38 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+        sessionFactory = factory;
         factory.register(event -> {
             if (event instanceof PostMigrationEvent) {
-                // Mail queued before the last stop is delivered now, not when the realm next sends one.
-                try {
-                    KeycloakModelUtils.runJobInTransaction(factory, this::resumeSpooledMail);
-                } catch (RuntimeException e) {
-                    // Never a reason to stop Keycloak: each realm's queue also opens with its next mail.
-                    LOG.warnf("Outbound relay: queued mail was not resumed at startup (%s); each realm's queue opens "
-                            + "with its next mail", e);
+                QueueStore chosen = queueStore();
+                LOG.infof("Outbound relay: mail queues in %s", chosen.describe());
+                if (chosen instanceof DatabaseQueueStore database) {
+                    // Every node delivers the cluster's mail, whichever node queued it.
+                    database.discoverQueues(new QueueAdoption(factory, server, relays));
+                } else {
+                    // Mail queued before the last stop is delivered now, not when the realm next sends one.
+                    try {
+                        KeycloakModelUtils.runJobInTransaction(factory, this::resumeSpooledMail);
+                    } catch (RuntimeException e) {
+                        // Never a reason to stop Keycloak: each realm's queue also opens with its next mail.
+                        LOG.warnf("Outbound relay: queued mail was not resumed at startup (%s); each realm's queue opens "
+                                + "with its next mail", e);
+                    }
                 }
             } else if (event instanceof RealmModel.RealmRemovedEvent removed) {
                 RealmModel realm = removed.getRealm();
                 relays.remove(realm.getId(), realm.getName(), RealmSpools.directory(server.spoolDir(), realm.getId()));
+                queueStore().forget(realm.getId());
             }
         });
+    }
+
+    /** Where this node's queues keep their mail ({@link QueueStore#choose}), chosen once. */
+    synchronized QueueStore queueStore() {
+        if (store == null) {
+            store = QueueStore.choose(cluster, server, new Database(sessionFactory), LOG);
+        }
+        return store;
     }
 
     /** Opens the queue of every realm that has a spool, so that what it holds goes out with the realm's settings. */
@@ -102,6 +123,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     public void close() {
         if (relays != null) {
             relays.close();
+        }
+        synchronized (this) {
+            if (store != null) {
+                store.close();
+            }
         }
     }
 
@@ -155,6 +181,16 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .add()
                 .property().name(ServerOptions.HELO_NAME).type(ProviderConfigProperty.STRING_TYPE)
                 .helpText("The name given in EHLO. Default: this host's name.")
+                .add()
+                .property().name(ClusterOptions.QUEUE_STORE).type(ProviderConfigProperty.LIST_TYPE)
+                .options("auto", "file", "database").defaultValue("auto")
+                .helpText("Where queued mail waits: auto (Keycloak's database, shared by every node of a cluster, "
+                        + "unless Keycloak runs on dev-file/dev-mem, then files under spool-dir), file or database.")
+                .add()
+                .property().name(ClusterOptions.CLAIM_LEASE_SECONDS).type(ProviderConfigProperty.INTEGER_TYPE)
+                .defaultValue(ClusterOptions.DEFAULT_CLAIM_LEASE_SECONDS)
+                .helpText("Database queue: how long a node's claim on a mail holds without renewal; when a node dies, "
+                        + "the others send the mail it held once this has passed.")
                 .add()
                 .property().name(ServerOptions.MAX_CONNECTIONS).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(ServerOptions.DEFAULT_MAX_CONNECTIONS)

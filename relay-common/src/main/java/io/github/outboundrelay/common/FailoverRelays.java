@@ -20,6 +20,7 @@ final class FailoverRelays {
         this.lanes = List.copyOf(lanes);
     }
 
+    /** The first healthy relay, with its permits reserved ({@link RelayLane#reserve}), or how long to wait. */
     Pick pick(long nowNanos) {
         long wait = Long.MAX_VALUE;
         for (RelayLane lane : lanes) {
@@ -28,7 +29,7 @@ final class FailoverRelays {
                 wait = Math.min(wait, blocked);
                 continue;
             }
-            long ready = lane.nanosUntilReady(nowNanos);
+            long ready = lane.reserve(nowNanos);
             if (ready == 0) {
                 return new Pick(lane, 0);
             }

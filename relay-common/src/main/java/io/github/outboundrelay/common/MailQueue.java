@@ -78,7 +78,7 @@ public final class MailQueue implements AutoCloseable {
                 RelaySettings settings = b.relays.get(i);
                 created.add(new RelayLane(settings, RelayClient.create(settings, log),
                         new RelayCircuitBreaker(b.relayCooldown, b.maxRelayCooldown, b.authFailurePause),
-                        b.throttles.get(i), now));
+                        b.throttles.get(i), b.throttleBudgets, now));
             }
         } catch (RuntimeException e) {
             created.forEach(l -> l.client.close());
@@ -326,6 +326,7 @@ public final class MailQueue implements AutoCloseable {
         private final List<Throttle> throttles = new ArrayList<>();
         private Spool spool;
         private Path spoolDirectory;
+        private ThrottleBudget.Source throttleBudgets = ThrottleBudget.Source.LOCAL;
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
         private Duration relayCooldown = DEFAULT_RELAY_COOLDOWN;
         private Duration maxRelayCooldown = DEFAULT_MAX_RELAY_COOLDOWN;
@@ -355,6 +356,16 @@ public final class MailQueue implements AutoCloseable {
         /** A spool the caller opened (and closes): a {@link FileSpool}, or one on a database. */
         public Builder spool(Spool spool) {
             this.spool = Objects.requireNonNull(spool, "spool");
+            return this;
+        }
+
+        /**
+         * Where the relays' throttles keep their budgets. Default {@link ThrottleBudget.Source#LOCAL}: this queue's
+         * own memory. Queues in several processes that share a spool and a relay account pass a shared source, so
+         * that a limit holds for all of them together.
+         */
+        public Builder throttleBudgets(ThrottleBudget.Source source) {
+            this.throttleBudgets = Objects.requireNonNull(source, "throttleBudgets");
             return this;
         }
 

@@ -105,8 +105,15 @@ final class QueueDispatcher {
                 if (pick.lane() == null) {
                     return new Next(null, null, pick.waitNanos());
                 }
-                List<Spool.Entry> claimed = spool.claimDue(now, 1);
+                List<Spool.Entry> claimed;
+                try {
+                    claimed = spool.claimDue(now, 1);
+                } catch (RuntimeException e) {
+                    pick.lane().release(nowNanos);
+                    throw e;
+                }
                 if (claimed.isEmpty()) {
+                    pick.lane().release(nowNanos); // a shared budget's permit goes back to the other processes
                     Instant due = spool.nextDue().orElse(null);
                     if (due == null) {
                         return new Next(null, null, Long.MAX_VALUE);

@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One relay as the queue sees it: its pooled client, its health (circuit breaker), its throttle (per minute, per
- * hour) and its share of connections. A mail is handed to it only when all three allow. The throttle belongs to the
- * dispatcher thread; the rest is thread-safe.
+ * hour, in budgets of this process or shared with others) and its share of connections. A mail is handed to it only
+ * when all three allow. The budgets belong to the dispatch lock; the rest is thread-safe.
  */
 final class RelayLane {
     final RelaySettings settings;
@@ -16,17 +16,24 @@ final class RelayLane {
     final Throttle throttle;
     final LongAdder sent = new LongAdder();
     final LongAdder failed = new LongAdder();
-    private final TokenBucket perMinute;
-    private final TokenBucket perHour;
+    private final ThrottleBudget perMinute;
+    private final ThrottleBudget perHour;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     RelayLane(RelaySettings settings, RelayClient client, RelayCircuitBreaker breaker, Throttle throttle, long nowNanos) {
+        this(settings, client, breaker, throttle, ThrottleBudget.Source.LOCAL, nowNanos);
+    }
+
+    RelayLane(RelaySettings settings, RelayClient client, RelayCircuitBreaker breaker, Throttle throttle,
+              ThrottleBudget.Source budgets, long nowNanos) {
         this.settings = settings;
         this.client = client;
         this.breaker = breaker;
         this.throttle = throttle;
-        this.perMinute = throttle.perMinute() > 0 ? new TokenBucket(throttle.perMinute(), Duration.ofMinutes(1), nowNanos) : null;
-        this.perHour = throttle.perHour() > 0 ? new TokenBucket(throttle.perHour(), Duration.ofHours(1), nowNanos) : null;
+        this.perMinute = throttle.perMinute() > 0
+                ? budgets.budget(settings.relayName(), throttle.perMinute(), Duration.ofMinutes(1), nowNanos) : null;
+        this.perHour = throttle.perHour() > 0
+                ? budgets.budget(settings.relayName(), throttle.perHour(), Duration.ofHours(1), nowNanos) : null;
     }
 
     String name() {
@@ -34,33 +41,46 @@ final class RelayLane {
     }
 
     /**
-     * 0 when a connection slot and a token are free now; else nanos until a token is, or {@link Long#MAX_VALUE}
-     * when every connection is busy (a finishing send wakes the dispatcher). Connections are capped at
-     * {@link RelaySettings#maxConnections()}, the pool's own size, so a send never waits inside the pool.
+     * 0 when a connection slot is free and this lane's permits (per minute, per hour) are now reserved for one mail;
+     * else nanos until a permit may be, or {@link Long#MAX_VALUE} when every connection is busy (a finishing send
+     * wakes the dispatcher). Connections are capped at {@link RelaySettings#maxConnections()}, the pool's own size,
+     * so a send never waits inside the pool. A reservation is followed by {@link #dispatched} or {@link #release}.
      */
-    long nanosUntilReady(long nowNanos) {
+    long reserve(long nowNanos) {
         if (inFlight.get() >= settings.maxConnections()) {
             return Long.MAX_VALUE;
         }
-        long wait = 0;
         if (perMinute != null) {
-            wait = Math.max(wait, perMinute.nanosUntilAvailable(nowNanos));
+            long wait = perMinute.tryTake(nowNanos);
+            if (wait > 0) {
+                return wait;
+            }
         }
         if (perHour != null) {
-            wait = Math.max(wait, perHour.nanosUntilAvailable(nowNanos));
+            long wait = perHour.tryTake(nowNanos);
+            if (wait > 0) {
+                if (perMinute != null) {
+                    perMinute.giveBack(nowNanos);
+                }
+                return wait;
+            }
         }
-        return wait;
+        return 0;
     }
 
-    /** Takes a slot and a token; call right after {@link #nanosUntilReady} returned 0. */
-    void dispatched(long nowNanos) {
-        inFlight.incrementAndGet();
+    /** Gives back what {@link #reserve} took when no mail was due after all. */
+    void release(long nowNanos) {
         if (perMinute != null) {
-            perMinute.take(nowNanos);
+            perMinute.giveBack(nowNanos);
         }
         if (perHour != null) {
-            perHour.take(nowNanos);
+            perHour.giveBack(nowNanos);
         }
+    }
+
+    /** Takes a slot for the mail {@link #reserve} made room for. */
+    void dispatched(long nowNanos) {
+        inFlight.incrementAndGet();
         breaker.dispatched();
     }
 

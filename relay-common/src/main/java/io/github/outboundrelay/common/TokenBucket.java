@@ -3,12 +3,12 @@ package io.github.outboundrelay.common;
 import java.time.Duration;
 
 /**
- * A rate limit: tokens refill continuously at {@code limit} per {@code period}, up to a small burst, and each mail
- * takes one. The burst is a twentieth of the limit (at least one token), so any window of one period admits at
- * most {@code limit * 1.05 + 1} mails: the rate holds within 10 % over the period however the mail arrives.
+ * A rate limit: tokens refill continuously at {@code limit} per {@code period}, up to a small burst
+ * ({@link ThrottleBudget#burst}), and each mail takes one. Any window of one period admits at most
+ * {@code limit * 1.05 + 1} mails: the rate holds within 10 % over the period however the mail arrives.
  * Not thread-safe: the queue's dispatch lock guards it. Time is an argument, so tests drive it without sleeping.
  */
-final class TokenBucket {
+final class TokenBucket implements ThrottleBudget {
     private final double capacity;
     private final double tokensPerNano;
     private double tokens;
@@ -18,7 +18,7 @@ final class TokenBucket {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive, was " + limit);
         }
-        this.capacity = Math.max(1, Math.ceil(limit / 20.0));
+        this.capacity = ThrottleBudget.burst(limit);
         this.tokensPerNano = limit / (double) period.toNanos();
         this.tokens = capacity;
         this.updatedNanos = nowNanos;
@@ -37,6 +37,21 @@ final class TokenBucket {
     void take(long nowNanos) {
         refill(nowNanos);
         tokens -= 1.0;
+    }
+
+    @Override
+    public long tryTake(long nowNanos) {
+        long wait = nanosUntilAvailable(nowNanos);
+        if (wait == 0) {
+            tokens -= 1.0;
+        }
+        return wait;
+    }
+
+    @Override
+    public void giveBack(long nowNanos) {
+        refill(nowNanos);
+        tokens = Math.min(capacity, tokens + 1.0);
     }
 
     private void refill(long nowNanos) {

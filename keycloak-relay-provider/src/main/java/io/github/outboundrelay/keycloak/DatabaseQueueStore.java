@@ -1,0 +1,171 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.Spool;
+import io.github.outboundrelay.common.ThrottleBudget;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Mail waits in Keycloak's database and every node of the cluster delivers it; rate limits hold for the cluster.
+ * Besides the spools it hands out, this node keeps two chores, each on a thread of its own: it renews the leases on
+ * the mail its senders hold (every third of a lease), and it looks for realms with queued mail ({@link QueueAdoption}),
+ * so that the mail of a node that died is sent by the others even when they never sent mail for that realm.
+ */
+final class DatabaseQueueStore implements QueueStore {
+    /** How often a node looks for realms with queued mail it has no queue for. */
+    static final Duration DISCOVERY_INTERVAL = Duration.ofSeconds(5);
+    private static final Logger LOG = Logger.getLogger(DatabaseQueueStore.class);
+    private static final int MAX_IDS_PER_RENEWAL = 500;
+
+    private final Database database;
+    private final Duration lease;
+    private final String owner;
+    private final Set<DatabaseSpool> open = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService chores;
+    /** Discovery may rebuild a queue (seconds, while its sends drain): never on the thread that renews leases. */
+    private final ScheduledExecutorService discovery;
+
+    DatabaseQueueStore(Database database, Duration lease) {
+        this.database = database;
+        this.lease = lease;
+        this.owner = nodeName();
+        this.chores = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "outbound-relay-cluster-queue");
+            t.setDaemon(true);
+            return t;
+        });
+        this.discovery = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "outbound-relay-cluster-discovery");
+            t.setDaemon(true);
+            return t;
+        });
+        long renewMillis = Math.max(1_000, lease.toMillis() / 3);
+        chores.scheduleWithFixedDelay(this::renewLeases, renewMillis, renewMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Tells {@code realmsWithMail} every {@link #DISCOVERY_INTERVAL} which realms have queued mail, starting now.
+     * Call once Keycloak has created the tables (after its migration).
+     */
+    void discoverQueues(Consumer<Set<String>> realmsWithMail) {
+        discovery.scheduleWithFixedDelay(() -> {
+            try {
+                List<String> keys = database.call(em -> em.createQuery("select distinct m.queueKey from OutboundRelayMail m"
+                        + " where m.state = :queued", String.class).setParameter("queued", QueuedMailEntity.QUEUED).getResultList());
+                realmsWithMail.accept(Set.copyOf(keys));
+            } catch (RuntimeException e) {
+                LOG.warnf("Outbound relay: cannot look for queued mail in the database (%s); trying again in %d s", e,
+                        DISCOVERY_INTERVAL.toSeconds());
+            }
+        }, 0, DISCOVERY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Spool openSpool(String realmId) {
+        DatabaseSpool[] self = new DatabaseSpool[1];
+        self[0] = new DatabaseSpool(database, realmId, owner, lease, () -> open.remove(self[0]));
+        open.add(self[0]);
+        return self[0];
+    }
+
+    @Override
+    public ThrottleBudget.Source throttleBudgets(String realmId) {
+        return (relayName, limit, period, nowNanos) ->
+                new DatabaseThrottleBudget(database, budgetKey(realmId, relayName, period), limit, period, Clock.systemUTC(), nowNanos);
+    }
+
+    /** Names a budget for people reading the table: realm, period, relay; a digest when it would not fit. */
+    static String budgetKey(String realmId, String relayName, Duration period) {
+        String key = realmId + " " + period.toSeconds() + "s " + relayName;
+        if (key.length() <= 255) {
+            return key;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(relayName.getBytes(StandardCharsets.UTF_8));
+            return realmId + " " + period.toSeconds() + "s sha256:" + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public String describe() {
+        return "Keycloak's database (table " + DatabaseSpool.TABLE + ", claims leased for " + lease.toSeconds()
+                + " s, this node " + owner + ")";
+    }
+
+    String owner() {
+        return owner;
+    }
+
+    /** Extends the leases of the mail this node's senders hold, so that a slow relay never lets another node in. */
+    void renewLeases() {
+        List<String> ids = new ArrayList<>();
+        open.forEach(spool -> ids.addAll(spool.held()));
+        if (ids.isEmpty()) {
+            return;
+        }
+        long until = System.currentTimeMillis() + lease.toMillis();
+        try {
+            for (int from = 0; from < ids.size(); from += MAX_IDS_PER_RENEWAL) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + MAX_IDS_PER_RENEWAL));
+                database.call(em -> em.createQuery("update OutboundRelayMail m set m.leaseUntil = :until"
+                                + " where m.id in :ids and m.leaseOwner = :owner and m.state = :queued")
+                        .setParameter("until", until).setParameter("ids", chunk).setParameter("owner", owner)
+                        .setParameter("queued", QueuedMailEntity.QUEUED).executeUpdate());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("Outbound relay: cannot renew this node's claims on %d mail(s) (%s); if this lasts longer than "
+                    + "the lease (%d s) another node may send them too", ids.size(), e, lease.toSeconds());
+        }
+    }
+
+    @Override
+    public void forget(String realmId) {
+        try {
+            database.call(em -> {
+                em.createQuery("delete from OutboundRelayMail m where m.queueKey = :queue").setParameter("queue", realmId)
+                        .executeUpdate();
+                return em.createQuery("delete from OutboundRelayThrottle t where t.key like :prefix")
+                        .setParameter("prefix", realmId + " %").executeUpdate();
+            });
+        } catch (RuntimeException e) {
+            LOG.warnf("Outbound relay: realm %s was deleted but its rows in %s could not be (%s); delete them by hand "
+                    + "(QUEUE_KEY = the realm id)", realmId, DatabaseSpool.TABLE, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        discovery.shutdownNow();
+        chores.shutdownNow();
+    }
+
+    /** This node in the LEASE_OWNER column: host, process and a random part (a restarted node is another owner). */
+    private static String nodeName() {
+        String host = System.getenv("HOSTNAME");
+        if (host == null || host.isBlank()) {
+            host = "keycloak";
+        }
+        return host + "/" + ProcessHandle.current().pid() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}

@@ -1,0 +1,115 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.ThrottleBudget;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Function;
+
+/**
+ * A rate limit whose budget every node shares through one row of {@code OUTBOUND_RELAY_THROTTLE}, so that "30 per
+ * minute" means 30 for the cluster, not 30 per node. The row holds one number, the time at which the token bucket
+ * is full again (the generic cell rate algorithm): a permit moves it one interval ({@code period / limit}) later, and
+ * is refused while that would put it more than a burst of intervals ahead of now. Each take or give-back is one
+ * short transaction that locks the row ({@code SELECT ... FOR UPDATE}); between refusals the node waits out the
+ * answer it got instead of asking again. Time is the wall clock, which every node shares (as Keycloak's tokens
+ * already require).
+ */
+final class DatabaseThrottleBudget implements ThrottleBudget {
+    static final String TABLE = "OUTBOUND_RELAY_THROTTLE";
+
+    /** The decision of one take: taken (and the row's new value) or the microseconds to wait. */
+    record Take(boolean taken, long fullAtMicros, long waitMicros) {
+    }
+
+    private final Database database;
+    private final String key;
+    private final long intervalMicros;
+    private final long burstMicros;
+    private final Clock clock;
+    private long notBeforeNanos; // guarded by the queue's dispatch lock
+
+    DatabaseThrottleBudget(Database database, String key, int limit, Duration period, Clock clock, long nowNanos) {
+        this.database = database;
+        this.notBeforeNanos = nowNanos;
+        this.key = key;
+        this.intervalMicros = Math.max(1, period.toNanos() / 1_000 / limit);
+        this.burstMicros = intervalMicros * ThrottleBudget.burst(limit);
+        this.clock = clock;
+    }
+
+    /** The bucket's arithmetic, on the stored value: full again at {@code fullAt}, asked for a permit at {@code now}. */
+    static Take take(long fullAtMicros, long nowMicros, long intervalMicros, long burstMicros) {
+        long after = Math.max(fullAtMicros, nowMicros) + intervalMicros;
+        if (after - nowMicros <= burstMicros) {
+            return new Take(true, after, 0);
+        }
+        return new Take(false, fullAtMicros, after - burstMicros - nowMicros);
+    }
+
+    /** A permit not used: the bucket is full again one interval sooner, but never earlier than now. */
+    static long giveBack(long fullAtMicros, long nowMicros, long intervalMicros) {
+        return Math.max(nowMicros, fullAtMicros - intervalMicros);
+    }
+
+    @Override
+    public long tryTake(long nowNanos) {
+        if (nowNanos - notBeforeNanos < 0) {
+            return notBeforeNanos - nowNanos; // the last answer still holds: no need to ask the database
+        }
+        long now = micros(clock.instant());
+        Take take = update("take a permit", em -> {
+            ThrottleBudgetEntity row = lockedRow(em, now);
+            Take t = take(row.fullAtMicros, now, intervalMicros, burstMicros);
+            row.fullAtMicros = t.fullAtMicros();
+            return t;
+        });
+        if (take.taken()) {
+            return 0;
+        }
+        long waitNanos = Math.max(1, take.waitMicros() * 1_000);
+        notBeforeNanos = nowNanos + waitNanos;
+        return waitNanos;
+    }
+
+    @Override
+    public void giveBack(long nowNanos) {
+        long now = micros(clock.instant());
+        update("give a permit back", em -> {
+            ThrottleBudgetEntity row = lockedRow(em, now);
+            row.fullAtMicros = giveBack(row.fullAtMicros, now, intervalMicros);
+            return null;
+        });
+    }
+
+    private ThrottleBudgetEntity lockedRow(EntityManager em, long nowMicros) {
+        ThrottleBudgetEntity row = em.find(ThrottleBudgetEntity.class, key, LockModeType.PESSIMISTIC_WRITE);
+        if (row == null) {
+            row = new ThrottleBudgetEntity(key, nowMicros); // a new budget starts full
+            em.persist(row);
+            em.flush(); // two nodes creating it at once: one fails here, and its retry finds the other's row
+        }
+        return row;
+    }
+
+    private <T> T update(String what, Function<EntityManager, T> work) {
+        try {
+            return database.call(work);
+        } catch (RuntimeException first) {
+            try {
+                return database.call(work); // the row another node created meanwhile, or a passing failure
+            } catch (RuntimeException e) {
+                e.addSuppressed(first);
+                throw new SpoolException("database table " + TABLE + " (budget " + key + ")", "cannot " + what + ": " + e,
+                        "Check that Keycloak's database is reachable; mail waits in the queue meanwhile", e);
+            }
+        }
+    }
+
+    private static long micros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+}

@@ -1,0 +1,325 @@
+package io.github.outboundrelay.keycloak.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.keycloak.testing.SwitchableRelay;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Two real Keycloak 26.7.3 nodes in production mode on loopback, sharing one real PostgreSQL and clustered with each
+ * other (embedded Infinispan, JGroups TCP on 127.0.0.1, discovery through the database), sending through an
+ * in-process STARTTLS + AUTH relay. The queue lives in Keycloak's database ({@code queue-store=auto} picks it on
+ * PostgreSQL): a node's death loses no mail, a rate limit holds for the cluster, and either node's diagnostics show
+ * the cluster's queue. Part of {@code mvn -B verify}; alone with {@code -Pcluster} (docs/keycloak.md, "How it is tested").
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KeycloakClusterIT {
+    static final Duration LEASE = Duration.ofSeconds(15);
+    static final int PER_MINUTE = 120;
+    static final int BURST = 6; // ThrottleBudget.burst(120)
+    static final String RELAY_USER = "cluster-relay";
+    static final String RELAY_PASSWORD = "relay-" + UUID.randomUUID();
+
+    static SelfSignedCertificate certificate;
+    static PostgresServer postgres;
+    static KeycloakNode nodeA;
+    static KeycloakNode nodeB;
+    static AdminApi adminA;
+    static AdminApi adminB;
+    static final List<AutoCloseable> relays = new ArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        long start = System.nanoTime();
+        Path work = Path.of(property("screenshots.dir")).getParent().resolve("keycloak-cluster");
+        Files.createDirectories(work);
+        certificate = SelfSignedCertificate.forLoopback();
+        Path bundle = work.resolve("relay-ca.pem");
+        Files.writeString(bundle, certificate.pem());
+        postgres = PostgresServer.start();
+        Path home = work.resolve("node-a");
+        KeycloakNode.build(Path.of(property("keycloak.home")), Path.of(property("provider.jar")), home,
+                List.of("--db=postgres", "--health-enabled=true", "--spi-email-sender--provider=relay"));
+        List<String> options = List.of("--db-url=" + postgres.jdbcUrl(), "--db-username=" + PostgresServer.USER,
+                "--db-password=unused-trust-auth",
+                "--spi-email-sender--relay--trust-bundle=" + bundle,
+                "--spi-email-sender--relay--rate-limit-per-minute=" + PER_MINUTE,
+                "--spi-email-sender--relay--claim-lease-seconds=" + LEASE.toSeconds());
+        nodeB = KeycloakNode.copyOf(home, "node-b", options);
+        nodeA = KeycloakNode.at(home, "node-a", options);
+        String adminPassword = "admin-" + UUID.randomUUID();
+        nodeA.start(adminPassword); // creates the schema, the queue's tables included
+        nodeB.start(adminPassword);
+        adminA = new AdminApi(nodeA.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
+        adminB = new AdminApi(nodeB.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
+        RealKeycloak.await("both nodes in one cluster view", Duration.ofSeconds(60),
+                () -> logOf(nodeB).matches("(?s).*ISPN000094: Received new cluster view.*\\(2\\).*node-a.*node-b.*"));
+        assertThat(logOf(nodeA)).contains("Outbound relay: mail queues in Keycloak's database");
+        System.out.printf("Cluster up in %d ms (node-a %d ms incl. schema, node-b %d ms)%n",
+                Duration.ofNanos(System.nanoTime() - start).toMillis(), nodeA.lastStartup().toMillis(), nodeB.lastStartup().toMillis());
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (AutoCloseable c : relays) {
+            c.close();
+        }
+        if (nodeA != null) {
+            nodeA.close();
+        }
+        if (nodeB != null) {
+            nodeB.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aLimitOfNPerMinuteHoldsForTheClusterWithBothNodesSending() throws Exception {
+        SwitchableRelay relay = relay();
+        relay.up();
+        String realm = adminA.createRealm("rate-" + suffix(), emailTab(relay.port()));
+        String userId = adminA.createUser(realm, "rita", "rita@example.org", "Rita-pw-1");
+        int perNode = 75;
+
+        ExecutorService senders = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> both = List.of(
+                    senders.submit(() -> sendResetMails(adminA, realm, userId, perNode)),
+                    senders.submit(() -> sendResetMails(adminB, realm, userId, perNode)));
+            for (Future<?> f : both) {
+                f.get();
+            }
+        } finally {
+            senders.shutdown();
+        }
+        List<SwitchableRelay.Arrival> arrivals = relay.awaitArrivals(2 * perNode, Duration.ofMinutes(3));
+
+        long first = arrivals.get(0).nanos();
+        long inFirstMinute = arrivals.stream().filter(a -> a.nanos() - first < Duration.ofMinutes(1).toNanos()).count();
+        long steadySpan = arrivals.get(arrivals.size() - 1).nanos() - arrivals.get(BURST).nanos();
+        double steadyPerMinute = (arrivals.size() - 1 - BURST) * 60e9 / steadySpan;
+        long sentByA = sent(adminA, realm);
+        long sentByB = sent(adminB, realm);
+        System.out.printf("Cluster-wide limit %d/min: %d mails in the first minute (burst %d included), steady rate "
+                        + "%.1f/min, node-a sent %d, node-b sent %d%n", PER_MINUTE, inFirstMinute, BURST, steadyPerMinute,
+                sentByA, sentByB);
+
+        assertThat(arrivals.stream().map(SwitchableRelay.Arrival::messageId).distinct().count()).isEqualTo(2L * perNode);
+        assertThat(inFirstMinute).isBetween((long) (PER_MINUTE * 0.9), (long) (PER_MINUTE * 1.1));
+        assertThat(steadyPerMinute).isBetween(PER_MINUTE * 0.9, PER_MINUTE * 1.1);
+        // Both nodes sent (each alone would have been allowed 120/min: twice the rate measured).
+        assertThat(sentByA).isPositive();
+        assertThat(sentByB).isPositive();
+        assertThat(sentByA + sentByB).isEqualTo(2L * perNode);
+    }
+
+    @Test
+    @Order(2)
+    @SuppressWarnings("unchecked")
+    void mailQueuedOnANodeThatIsKilledIsDeliveredByTheOtherOnceItsLeaseRunsOut() throws Exception {
+        SwitchableRelay relay = relay(); // down: nothing listens on its port
+        Map<String, String> smtp = emailTab(relay.port());
+        smtp.put("timeout", "120000"); // a held mail waits for its "250" past the lease
+        String realm = adminA.createRealm("failover-" + suffix(), smtp);
+        String realmId = (String) AdminApi.expect(200, adminA.get("/admin/realms/" + realm)).json().get("id");
+        String fred = adminA.createUser(realm, "fred", "fred@example.org", "Fred-pw-1");
+        String bounce = adminA.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
+        int mails = 6;
+        sendResetMails(adminA, realm, fred, mails);
+        sendResetMails(adminA, realm, bounce, 1);
+
+        // Node B's diagnostics show what node A queued.
+        String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
+        RealKeycloak.await("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
+                () -> Long.valueOf(mails + 1).equals(AdminApi.expect(200, adminB.get(diagnostics + "metrics")).json().get("queueDepth")));
+        assertThat((String) AdminApi.expect(200, adminB.get(diagnostics + "status")).json().get("queueStore"))
+                .startsWith("Keycloak's database");
+        Set<String> queued = column(realmId, "message_id", "state = 'QUEUED'");
+        assertThat(queued).hasSize(mails + 1);
+
+        // The relay takes mail but holds its answers: each node's sender is mid-transaction when node A dies.
+        relay.holding();
+        long pidA = jvmPid(nodeA);
+        RealKeycloak.await("node-a holds a claim on a mail the relay has taken", Duration.ofSeconds(90), () -> {
+            Map<String, String> leased = leases(realmId);
+            return leased.values().stream().anyMatch(owner -> owner.contains("/" + pidA + "/")) && relay.held() >= leased.size();
+        });
+        Map<String, String> leasedAtKill = leases(realmId);
+        Set<String> heldByA = leasedAtKill.entrySet().stream().filter(e -> e.getValue().contains("/" + pidA + "/"))
+                .map(Map.Entry::getKey).collect(Collectors.toCollection(TreeSet::new));
+        long leaseEndMillis = max(realmId, "lease_until", "lease_owner like '%/" + pidA + "/%'");
+        long killedAtMillis = System.currentTimeMillis();
+        long killedAt = System.nanoTime();
+        nodeA.kill();
+        relay.up();
+
+        RealKeycloak.await("node-b delivered or dead-lettered every mail", LEASE.plusSeconds(90),
+                () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
+        List<SwitchableRelay.Arrival> arrivals = relay.arrivals();
+        Map<String, Long> copies = arrivals.stream().collect(Collectors.groupingBy(SwitchableRelay.Arrival::messageId,
+                LinkedHashMap::new, Collectors.counting()));
+        Map<String, Object> deadLetters = AdminApi.expect(200, adminB.get(diagnostics + "dead-letters")).json();
+        List<Map<String, Object>> letters = (List<Map<String, Object>>) deadLetters.get("deadLetters");
+        long lastTakeOver = arrivals.stream().filter(a -> heldByA.contains(a.messageId()))
+                .mapToLong(SwitchableRelay.Arrival::nanos).max().orElseThrow();
+        Duration failover = Duration.ofNanos(lastTakeOver - killedAt);
+        System.out.printf("Failover: node-a killed holding %d mail(s) (lease ran out %d ms after the kill); node-b "
+                        + "delivered them %d ms after the kill; %d mails taken by the relay for %d distinct; dead letters on "
+                        + "node-b: %d%n", heldByA.size(), leaseEndMillis - killedAtMillis, failover.toMillis(), arrivals.size(),
+                copies.size(), letters.size());
+
+        // Every mail but the bounce arrived; the bounce is the cluster's dead letter, listed by node B.
+        assertThat(letters).hasSize(1);
+        assertThat(letters.get(0)).containsEntry("category", "RECIPIENT_REJECTED").containsEntry("reason", "REJECTED");
+        Set<String> expected = new TreeSet<>(queued);
+        expected.remove((String) letters.get(0).get("messageId"));
+        assertThat(copies.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+        // A copy only of what the relay had taken from node A before it died; never more than one.
+        copies.forEach((id, n) -> {
+            if (n > 1) {
+                assertThat(heldByA).as("mail sent twice").contains(id);
+                assertThat(n).isEqualTo(2L);
+            }
+        });
+        // Node A's mail went out again only after its lease ran out, and promptly after.
+        assertThat(failover.toMillis()).isGreaterThanOrEqualTo(leaseEndMillis - killedAtMillis - 500)
+                .isLessThan(LEASE.plusSeconds(30).toMillis());
+        Map<String, Object> metricsB = AdminApi.expect(200, adminB.get(diagnostics + "metrics")).json();
+        assertThat(metricsB).containsEntry("queueDepth", 0L).containsEntry("deadLetters", 1L);
+    }
+
+    private static SwitchableRelay relay() throws Exception {
+        SwitchableRelay relay = SwitchableRelay.down(certificate.serverContext(), RELAY_USER, RELAY_PASSWORD);
+        relays.add(relay);
+        return relay;
+    }
+
+    private static Map<String, String> emailTab(int port) {
+        Map<String, String> smtp = new HashMap<>();
+        smtp.put("host", "127.0.0.1");
+        smtp.put("port", Integer.toString(port));
+        smtp.put("starttls", "true");
+        smtp.put("ssl", "false");
+        smtp.put("auth", "true");
+        smtp.put("authType", "basic");
+        smtp.put("user", RELAY_USER);
+        smtp.put("password", RELAY_PASSWORD);
+        smtp.put("from", "sso@example.com");
+        smtp.put("connectionTimeout", "5000");
+        smtp.put("timeout", "10000");
+        smtp.put("writeTimeout", "10000");
+        return smtp;
+    }
+
+    /** Asks Keycloak to mail the user an "update your password" link, {@code count} times, through this node. */
+    private static Void sendResetMails(AdminApi admin, String realm, String userId, int count) {
+        for (int i = 0; i < count; i++) {
+            AdminApi.expect(204, admin.put("/admin/realms/" + realm + "/users/" + userId + "/execute-actions-email",
+                    List.of("UPDATE_PASSWORD")));
+        }
+        return null;
+    }
+
+    private static long sent(AdminApi admin, String realm) {
+        return (Long) AdminApi.expect(200, admin.get("/admin/realms/" + realm + "/outbound-relay/metrics")).json().get("sent");
+    }
+
+    /** The JVM's PID among kc.sh and its children: the one that names itself in LEASE_OWNER. */
+    private static long jvmPid(KeycloakNode node) {
+        return node.pids().stream().filter(pid -> ProcessHandle.of(pid).flatMap(p -> p.info().command())
+                .map(c -> c.endsWith("/java")).orElse(false)).findFirst().orElseThrow();
+    }
+
+    /** Message-ID to lease owner of the realm's mail under a live lease. */
+    private static Map<String, String> leases(String realmId) {
+        return query("select message_id, lease_owner from outbound_relay_mail where queue_key = ? and state = 'QUEUED'"
+                + " and lease_until > ?", realmId, System.currentTimeMillis(), rs -> {
+                    Map<String, String> map = new LinkedHashMap<>();
+                    while (rs.next()) {
+                        map.put(rs.getString(1), rs.getString(2));
+                    }
+                    return map;
+                });
+    }
+
+    private static Set<String> column(String realmId, String column, String where) {
+        return query("select " + column + " from outbound_relay_mail where queue_key = ? and " + where, realmId, null, rs -> {
+            Set<String> values = new TreeSet<>();
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+            return values;
+        });
+    }
+
+    private static long max(String realmId, String column, String where) {
+        return query("select max(" + column + ") from outbound_relay_mail where queue_key = ? and " + where, realmId, null,
+                rs -> rs.next() ? rs.getLong(1) : 0L);
+    }
+
+    private interface Rows<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    private static <T> T query(String sql, String realmId, Long now, Rows<T> rows) {
+        try (Connection c = postgres.connect(); PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, realmId);
+            if (now != null) {
+                s.setLong(2, now);
+            }
+            try (ResultSet rs = s.executeQuery()) {
+                return rows.read(rs);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String logOf(KeycloakNode node) {
+        try {
+            return node.log();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private static String suffix() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static String property(String name) {
+        String value = System.getProperty(name);
+        if (value == null) {
+            throw new IllegalStateException("System property " + name + " is not set: run through Maven (mvn verify)");
+        }
+        return value;
+    }
+}
