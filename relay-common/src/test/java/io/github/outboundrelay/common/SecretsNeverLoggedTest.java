@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -30,8 +31,9 @@ class SecretsNeverLoggedTest {
     static final String CLIENT_SECRET = "cs-SECRET-4";
     static final String RESET_LINK = "https://sso.example.com/reset?key=RESETKEY123";
 
-    final List<String> captured = new ArrayList<>();
-    final List<String> loggerNames = new ArrayList<>();
+    // Other tests' background threads (pool janitor, queue senders) may log while this test reads.
+    final List<String> captured = new CopyOnWriteArrayList<>();
+    final List<String> loggerNames = new CopyOnWriteArrayList<>();
     final Handler capture = new Handler() {
         @Override
         public synchronized void publish(LogRecord r) {
