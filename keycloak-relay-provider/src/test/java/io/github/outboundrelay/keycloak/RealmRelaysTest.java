@@ -11,8 +11,6 @@ import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import io.github.outboundrelay.common.demo.SelfSignedCertificate;
-import io.github.outboundrelay.keycloak.testing.RefusingRelay;
-import io.github.outboundrelay.keycloak.testing.SlowRelay;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -112,14 +110,15 @@ class RealmRelaysTest {
 
     @Test
     void deliverReturnsBeforeASlowRelayAnswersAndTheMailArrivesAfterwards() throws Exception {
-        try (SlowRelay slow = SlowRelay.start(certificate.serverContext(), USER, PASSWORD, Duration.ofSeconds(2))) {
+        try (EmbeddedRelay slow = EmbeddedRelay.builder(certificate.serverContext(), USER, PASSWORD)
+                .delayPerMessage(Duration.ofSeconds(2)).start()) {
             RelayConfiguration configuration = configuration(emailTab(slow.port()));
             long start = System.nanoTime();
             relays.deliver("r1", "acme", configuration, message(configuration, "Slow relay"));
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
             assertThat(tookMillis).isLessThan(1000);
             assertThat(slow.received()).isEmpty();
-            assertThat(slow.awaitMessages(1, Duration.ofSeconds(15)).get(0)).contains("Subject: Slow relay");
+            assertThat(slow.awaitMessages(1, Duration.ofSeconds(15)).get(0).content()).contains("Subject: Slow relay");
             relays.close(); // before the relay stops: it waits for open connections
         }
     }
@@ -175,11 +174,11 @@ class RealmRelaysTest {
         relays.deliver("r3", "gamma", configuration, message(configuration, "across a restart"));
         relays.close();
 
-        try (SlowRelay back = SlowRelay.startOnPort(certificate.serverContext(), USER, PASSWORD, Duration.ZERO, port)) {
+        try (EmbeddedRelay back = EmbeddedRelay.builder(certificate.serverContext(), USER, PASSWORD).port(port).start()) {
             RealmRelays restarted = new RealmRelays();
             try {
                 RealmRelay resumed = restarted.forRealm("r3", "gamma", configuration);
-                assertThat(back.awaitMessages(1, Duration.ofSeconds(15)).get(0)).contains("Subject: across a restart");
+                assertThat(back.awaitMessages(1, Duration.ofSeconds(15)).get(0).content()).contains("Subject: across a restart");
                 await("the spool is empty", () -> resumed.metrics().queueDepth() == 0);
             } finally {
                 restarted.close();
@@ -245,7 +244,8 @@ class RealmRelaysTest {
 
     @Test
     void aRecipientTheRelayRefusesBecomesADeadLetterThatCanBeRetriedAndPurged() throws Exception {
-        try (RefusingRelay refusing = RefusingRelay.start(certificate.serverContext(), USER, PASSWORD)) {
+        try (EmbeddedRelay refusing = EmbeddedRelay.builder(certificate.serverContext(), USER, PASSWORD)
+                .refuseRecipients(recipient -> true).start()) {
             RelayConfiguration configuration = configuration(emailTab(refusing.port()));
             relays.deliver("r7", "eta", configuration, message(configuration, "to nobody"));
             RealmRelay realmRelay = relays.current("r7").orElseThrow();

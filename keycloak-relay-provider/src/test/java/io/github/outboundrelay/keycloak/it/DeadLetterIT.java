@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.keycloak.testing.RefusingRelay;
+import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +20,8 @@ class DeadLetterIT {
     @SuppressWarnings("unchecked")
     void aRefusedRecipientIsADeadLetterListedWithCategoryAndRemedyThenRetriedAndPurged(RealKeycloak.Suite suite)
             throws Exception {
-        try (RefusingRelay relay = RefusingRelay.start(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword)) {
+        try (EmbeddedRelay relay = EmbeddedRelay.builder(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword)
+                .refuseRecipients(recipient -> true).start()) {
             String realm = suite.admin.createRealm("dead-" + System.nanoTime(), suite.emailTab(relay.port()));
             String base = "/admin/realms/" + realm + "/outbound-relay/";
             String userId = suite.admin.createUser(realm, "judy", "judy@example.org", "Judy-pw-1");

@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.keycloak.testing.SlowRelay;
+import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -26,7 +26,7 @@ class RateLimitIT {
     @SuppressWarnings("unchecked")
     void theTabsRateLimitHoldsMailInTheQueueAndRaisingItReleasesIt(RealKeycloak.Suite suite) throws Exception {
         // A relay of its own, so that only this realm's mail is counted.
-        try (SlowRelay relay = SlowRelay.start(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword, Duration.ZERO)) {
+        try (EmbeddedRelay relay = EmbeddedRelay.start(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword)) {
             String realm = suite.admin.createRealm("rate-" + System.nanoTime(), suite.emailTab(relay.port()));
             suite.admin.saveOutboundRelayTab(realm, Map.of("rateLimitPerMinute", "5"));
             String userId = suite.admin.createUser(realm, "ivy", "ivy@example.org", "Ivy-pw-1");
@@ -56,7 +56,7 @@ class RateLimitIT {
             // spool and sends what the old one held.
             suite.admin.saveOutboundRelayTab(realm, Map.of("rateLimitPerMinute", "0"));
             AdminApi.expect(204, suite.admin.put(send, List.of("UPDATE_PASSWORD")));
-            List<String> all = relay.awaitMessages(9, Duration.ofSeconds(30));
+            List<String> all = relay.awaitMessages(9, Duration.ofSeconds(30)).stream().map(EmbeddedRelay.ReceivedMail::content).toList();
 
             Set<String> ids = new HashSet<>();
             for (String mail : all) {

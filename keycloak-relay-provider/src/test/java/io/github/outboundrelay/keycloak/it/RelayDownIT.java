@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.keycloak.testing.SlowRelay;
+import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -59,11 +59,11 @@ class RelayDownIT {
 
         suite.keycloak.restart(); // SIGTERM: the queue shuts down gracefully, the mail stays in data/outbound-relay/spool
 
-        try (SlowRelay back = SlowRelay.startOnPort(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword,
-                Duration.ZERO, port)) {
+        try (EmbeddedRelay back = EmbeddedRelay.builder(suite.certificate.serverContext(), suite.relayUser,
+                suite.relayPassword).port(port).start()) {
             // Nothing sends the realm another mail: the queue resumed from its spool at startup. The relay's cool-down
             // after the failed attempt at startup (10 s, doubling) decides when its trial mail goes.
-            String mail = back.awaitMessages(1, Duration.ofMinutes(2)).get(0);
+            String mail = back.awaitMessages(1, Duration.ofMinutes(2)).get(0).content();
             assertThat(mail).contains("frank@example.org", "Subject: Update Your Account");
             RealKeycloak.await("the spool is empty", Duration.ofSeconds(20), () ->
                     Long.valueOf(0).equals(AdminApi.expect(200, suite.admin.get(metricsPath)).json().get("queueDepth")));

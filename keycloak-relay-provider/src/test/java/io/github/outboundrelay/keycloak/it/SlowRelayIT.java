@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.keycloak.testing.SlowRelay;
+import io.github.outboundrelay.common.demo.EmbeddedRelay;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -16,13 +16,14 @@ class SlowRelayIT {
     static final Duration RELAY_DELAY = Duration.ofSeconds(4);
 
     static RealKeycloak.Suite suite;
-    static SlowRelay slow;
+    static EmbeddedRelay slow;
     static String realm;
 
     @BeforeAll
     static void startSlowRelay(RealKeycloak.Suite shared) {
         suite = shared;
-        slow = SlowRelay.start(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword, RELAY_DELAY);
+        slow = EmbeddedRelay.builder(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword)
+                .delayPerMessage(RELAY_DELAY).start();
         realm = suite.admin.createRealm("slow-" + System.nanoTime(), suite.emailTab(slow.port()));
     }
 
@@ -45,7 +46,7 @@ class SlowRelayIT {
         // Half the relay's delay: room for a loaded build machine, and still proof that nobody waited for the relay.
         assertThat(took).as("the request must not wait for the relay's %s", RELAY_DELAY).isLessThan(RELAY_DELAY.dividedBy(2));
         assertThat(slow.received()).as("not delivered yet when the request returned").hasSize(before);
-        String mail = slow.awaitMessages(before + 1, Duration.ofSeconds(30)).get(before);
+        String mail = slow.awaitMessages(before + 1, Duration.ofSeconds(30)).get(before).content();
         assertThat(mail).contains("Subject: Update Your Account", "erin@example.org");
         System.out.printf("execute-actions-email answered in %d ms; the relay took %d ms per message%n",
                 took.toMillis(), RELAY_DELAY.toMillis());

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
@@ -38,36 +39,86 @@ public final class EmbeddedRelay implements AutoCloseable {
         }
     }
 
+    /** The reply to a refused recipient, as Postfix words it. */
+    public static final String REFUSAL = "5.1.1 Recipient address rejected: User unknown in virtual mailbox table";
+
     private final SMTPServer server;
+    private final Duration delayPerMessage;
+    private final Predicate<String> refused;
     private final List<ReceivedMail> received = new ArrayList<>(); // guarded by itself
+    private final List<String> refusals = new ArrayList<>(); // guarded by received
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger authFailures = new AtomicInteger();
 
-    private EmbeddedRelay(SSLContext tls, String username, String password, boolean requireTls) {
+    private EmbeddedRelay(SSLContext tls, String username, String password, int port, Duration delayPerMessage,
+                          Predicate<String> refused) {
+        this.delayPerMessage = delayPerMessage;
+        this.refused = refused;
         EasyAuthenticationHandlerFactory auth = new EasyAuthenticationHandlerFactory((user, pass, context) -> {
             if (!username.equals(user) || !password.equals(pass)) {
                 authFailures.incrementAndGet();
                 throw new LoginFailedException("535 5.7.8 Authentication credentials invalid");
             }
         });
-        SMTPServer.Builder builder = SMTPServer.port(0)
+        SMTPServer.Builder builder = SMTPServer.port(port)
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName("localhost")
                 .softwareName("Outbound Relay demo relay")
                 .authenticationHandlerFactory(auth)
                 .requireAuth()
                 .sessionHandler(new CountingSessions())
-                .messageHandlerFactory(Collector::new);
-        if (requireTls) {
-            builder.startTlsSocketFactory(tls).enableTLS().requireTLS();
-        }
+                .messageHandlerFactory(Collector::new)
+                .startTlsSocketFactory(tls).enableTLS().requireTLS();
         server = builder.build();
         server.start();
     }
 
-    /** STARTTLS required, AUTH PLAIN/LOGIN required with these credentials. */
+    /** STARTTLS required, AUTH PLAIN/LOGIN required with these credentials; answers at once, on a free port. */
     public static EmbeddedRelay start(SSLContext tls, String username, String password) {
-        return new EmbeddedRelay(tls, username, password, true);
+        return builder(tls, username, password).start();
+    }
+
+    /** For a relay that is slow, refuses recipients, or comes back on a given port. */
+    public static Builder builder(SSLContext tls, String username, String password) {
+        return new Builder(tls, username, password);
+    }
+
+    /** Options of a test relay; each has the default a healthy relay has. */
+    public static final class Builder {
+        private final SSLContext tls;
+        private final String username;
+        private final String password;
+        private int port;
+        private Duration delayPerMessage = Duration.ZERO;
+        private Predicate<String> refused = recipient -> false;
+
+        private Builder(SSLContext tls, String username, String password) {
+            this.tls = tls;
+            this.username = username;
+            this.password = password;
+        }
+
+        /** Listens on this port, to bring a relay "back" where a client expects it; 0 (default) picks a free one. */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Holds each mail's final reply this long: a relay under load, or tarpitting. */
+        public Builder delayPerMessage(Duration delay) {
+            this.delayPerMessage = delay;
+            return this;
+        }
+
+        /** Refuses matching recipients with a permanent {@code 550 }{@value #REFUSAL}. */
+        public Builder refuseRecipients(Predicate<String> refused) {
+            this.refused = refused;
+            return this;
+        }
+
+        public EmbeddedRelay start() {
+            return new EmbeddedRelay(tls, username, password, port, delayPerMessage, refused);
+        }
     }
 
     public int port() {
@@ -77,6 +128,28 @@ public final class EmbeddedRelay implements AutoCloseable {
     /** TCP connections accepted so far. */
     public int connections() {
         return connections.get();
+    }
+
+    /** Recipients refused so far, in order. */
+    public List<String> refusals() {
+        synchronized (received) {
+            return List.copyOf(refusals);
+        }
+    }
+
+    /** Waits until at least {@code count} recipients were refused. @throws IllegalStateException on timeout */
+    public List<String> awaitRefusals(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (received) {
+            while (refusals.size() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IllegalStateException("expected " + count + " refusal(s) within " + timeout + ", got " + refusals.size());
+                }
+                received.wait(Math.max(1, left / 1_000_000));
+            }
+            return List.copyOf(refusals);
+        }
     }
 
     public int authFailures() {
@@ -135,6 +208,13 @@ public final class EmbeddedRelay implements AutoCloseable {
 
         @Override
         public void recipient(String recipient) throws RejectException {
+            if (refused.test(recipient)) {
+                synchronized (received) {
+                    refusals.add(recipient);
+                    received.notifyAll();
+                }
+                throw new RejectException(550, REFUSAL);
+            }
             recipients.add(recipient);
         }
 
@@ -142,6 +222,13 @@ public final class EmbeddedRelay implements AutoCloseable {
         public String data(InputStream data) throws IOException {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             data.transferTo(out);
+            if (!delayPerMessage.isZero()) {
+                try {
+                    Thread.sleep(delayPerMessage.toMillis()); // The point of a slow relay: the reply is late.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             synchronized (received) {
                 received.add(new ReceivedMail(from, List.copyOf(recipients), out.toByteArray()));
                 received.notifyAll();
