@@ -171,22 +171,7 @@ final class KeycloakNode implements AutoCloseable {
     /** SIGTERM, which kc.sh forwards to the JVM; SIGKILL if it lingers. */
     @Override
     public void close() {
-        if (process == null || !process.isAlive()) {
-            return;
-        }
-        List<ProcessHandle> children = process.descendants().toList();
-        process.destroy();
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                children.forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            for (ProcessHandle child : children) {
-                child.onExit().get(30, TimeUnit.SECONDS);
-            }
-        } catch (Exception e) {
-            children.forEach(ProcessHandle::destroyForcibly);
-        }
+        KeycloakProcesses.stop(process);
     }
 
     /**

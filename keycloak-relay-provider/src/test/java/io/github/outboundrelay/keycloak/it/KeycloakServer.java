@@ -153,22 +153,7 @@ final class KeycloakServer implements AutoCloseable {
 
     /** SIGTERM to kc.sh, which forwards it to the JVM; then, if it lingers, SIGKILL to it and its children. */
     private void stopProcess() {
-        if (process == null || !process.isAlive()) {
-            return;
-        }
-        List<ProcessHandle> children = process.descendants().toList();
-        process.destroy();
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                children.forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            for (ProcessHandle child : children) {
-                child.onExit().get(30, TimeUnit.SECONDS);
-            }
-        } catch (Exception e) {
-            children.forEach(ProcessHandle::destroyForcibly);
-        }
+        KeycloakProcesses.stop(process);
     }
 
     private static int freePort() throws IOException {

@@ -4,44 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.Json;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code relay probe} against a real relay on loopback that requires STARTTLS and AUTH. */
-class RelayCliProbeTest {
-    @TempDir
-    static Path dir;
-    static TestRelay relay;
-    final List<CliRun> runs = new ArrayList<>();
-
-    @BeforeAll
-    static void startRelay() throws Exception {
-        relay = new TestRelay(dir);
-    }
-
-    @AfterAll
-    static void stopRelay() {
-        relay.close();
-    }
-
-    @AfterEach
-    void noPasswordWasPrinted() {
-        assertThat(runs).isNotEmpty().allSatisfy(run -> assertThat(run.all())
-                .doesNotContain(TestRelay.PASSWORD).doesNotContain(TestRelay.ENV.get("WRONG_PASSWORD")));
-    }
-
+class RelayCliProbeTest extends AgainstTestRelay {
     CliRun probe(String stdin, List<String> options) {
-        CliRun run = CliRun.run(TestRelay.ENV, stdin, TestRelay.args("probe", options));
-        runs.add(run);
-        return run;
+        return run("probe", stdin, options);
     }
 
     CliRun probe(String... more) {
