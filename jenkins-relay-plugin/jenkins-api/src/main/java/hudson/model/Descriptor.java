@@ -8,7 +8,7 @@ import org.kohsuke.stapler.HttpResponse;
 import org.kohsuke.stapler.StaplerRequest2;
 
 public abstract class Descriptor<T extends Describable<T>> {
-    public final Class<? extends T> clazz;
+    public final transient Class<? extends T> clazz; // transient as in Jenkins: never in a saved XML
 
     protected Descriptor(Class<? extends T> clazz) {
         this.clazz = clazz;

@@ -2,7 +2,6 @@ package io.github.outboundrelay.jenkins;
 
 import hudson.util.FormValidation;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.TrustSettings;
 import java.util.function.Supplier;
@@ -69,7 +68,7 @@ final class Checks {
         if (RelayForm.blank(value)) {
             return required ? FormValidation.error("Enter an address such as jenkins@example.com.") : FormValidation.ok();
         }
-        return of(() -> MailAddress.parse(value, field));
+        return of(() -> RelayForm.address(field, value));
     }
 
     static FormValidation seconds(String field, String value, int defaultSeconds) {
@@ -87,19 +86,8 @@ final class Checks {
         return of(() -> TrustSettings.jvmDefault().withPins(RelayForm.pins(pins)));
     }
 
-    static FormValidation wholeNumber(String value, int min, int max, String meaning) {
-        if (RelayForm.blank(value)) {
-            return FormValidation.error("Enter a whole number from " + min + " to " + max + " (" + meaning + ").");
-        }
-        try {
-            int n = Integer.parseInt(value.trim());
-            if (n < min || n > max) {
-                return FormValidation.error(n + " is outside " + min + ".." + max + " (" + meaning + ").");
-            }
-            return FormValidation.ok();
-        } catch (NumberFormatException e) {
-            return FormValidation.error("'" + value + "' is not a whole number (" + meaning + ").");
-        }
+    static FormValidation wholeNumber(String value, WholeNumber rule) {
+        return of(() -> rule.parse(value));
     }
 
     static FormValidation credentials(String authMode, String credentialsId, Supplier<RelayCredentialsLookup> lookup) {
@@ -123,14 +111,16 @@ final class Checks {
     }
 
     static FormValidation tokenUrl(String authMode, String tokenUrl) {
-        if (AuthMode.parse(authMode) != AuthMode.OAUTH2) {
-            return FormValidation.ok();
-        }
-        if (RelayForm.blank(tokenUrl)) {
-            return FormValidation.error("Enter the identity provider's https token endpoint.");
-        }
-        return of(() -> io.github.outboundrelay.common.Authentication.oauth2("probe@example.com", java.net.URI.create(tokenUrl.trim()),
-                "client", io.github.outboundrelay.common.Secret.of("x"), ""));
+        return of(() -> {
+            if (AuthMode.parse(authMode) != AuthMode.OAUTH2) {
+                return;
+            }
+            if (RelayForm.blank(tokenUrl)) {
+                throw new InvalidInputException("tokenUrl", "is empty", "Enter the identity provider's https token endpoint");
+            }
+            io.github.outboundrelay.common.Authentication.oauth2("probe@example.com", RelayForm.tokenUrl(tokenUrl),
+                    "client", io.github.outboundrelay.common.Secret.of("x"), "");
+        });
     }
 
     private static TlsMode parseOrNull(String text) {

@@ -22,11 +22,18 @@ final class MailComposer {
                 .map(s -> MailAddress.parse(s, field)).toList();
     }
 
-    static OutboundMessage compose(String to, String subject, String body, String mimeType, String from) {
+    /**
+     * @param from           the job's own From, or blank for the page's
+     * @param configuredFrom the page's From address: the relay settings put it on mail without a From at send time,
+     *                       and the Message-ID takes its domain now (never the build machine's host name)
+     */
+    static OutboundMessage compose(String to, String subject, String body, String mimeType, String from, String configuredFrom) {
         OutboundMessage.Builder b = OutboundMessage.builder().subject(subject == null ? "" : subject);
         recipients(to, "to").forEach(b::to);
         if (from != null && !from.isBlank()) {
             b.from(MailAddress.parse(from, "from"));
+        } else if (configuredFrom != null && !configuredFrom.isBlank()) {
+            b.messageId(OutboundMessage.newMessageId(MailAddress.parse(configuredFrom, "fromAddress")));
         }
         String type = mimeType == null || mimeType.isBlank() ? "text/plain" : mimeType.trim().toLowerCase(Locale.ROOT);
         switch (type) {

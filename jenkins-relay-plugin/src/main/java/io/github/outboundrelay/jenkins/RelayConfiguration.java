@@ -4,6 +4,7 @@ import hudson.Extension;
 import hudson.ExtensionList;
 import hudson.util.FormValidation;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.Throttle;
@@ -29,6 +30,10 @@ import org.kohsuke.stapler.verb.POST;
 @Extension
 @Symbol("relay")
 public class RelayConfiguration extends GlobalConfiguration {
+    static final WholeNumber MESSAGES_PER_MINUTE = new WholeNumber("messagesPerMinute", 0, 100_000, "messages per minute, 0 for no limit");
+    static final WholeNumber MESSAGES_PER_HOUR = new WholeNumber("messagesPerHour", 0, 1_000_000, "messages per hour, 0 for no limit");
+    static final WholeNumber RETRY_HOURS = new WholeNumber("retryHours", 1, 168, "hours a message is retried before it becomes a dead letter");
+
     private List<RelayEndpoint> relays = new ArrayList<>();
     private String fromAddress = "";
     private String fromName = "Jenkins";
@@ -48,9 +53,16 @@ public class RelayConfiguration extends GlobalConfiguration {
     private transient final ReopeningRelayMailer mailer = new ReopeningRelayMailer(this::openQueue);
     private transient volatile QueuedRelayMailer.Timings timings = QueuedRelayMailer.Timings.DEFAULT;
     private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
+    private final transient boolean detached; // a form's values being checked: never saved, never opens a queue
 
     public RelayConfiguration() {
+        this.detached = false;
         load();
+    }
+
+    /** Holds a submitted form's values for {@link #validate()}: its setters save nothing and open no queue. */
+    private RelayConfiguration(boolean detached) {
+        this.detached = detached;
     }
 
     /** The instance Jenkins created. */
@@ -68,8 +80,16 @@ public class RelayConfiguration extends GlobalConfiguration {
         return GlobalConfigurationCategory.get(RelayConfigurationCategory.class);
     }
 
+    /**
+     * Saves the page. The form is first bound into a detached copy and checked as the queue will use it: a value
+     * the queue cannot use is refused here, naming the field, and nothing changes (the saved settings and the open
+     * queue stay as they were).
+     */
     @Override
     public boolean configure(StaplerRequest2 req, JSONObject json) throws FormException {
+        RelayConfiguration proposed = new RelayConfiguration(true);
+        req.bindJSON(proposed, json);
+        proposed.validate();
         relays = new ArrayList<>(); // A deleted last row is absent from the JSON: start from none.
         binding = true;
         try {
@@ -219,12 +239,49 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     // --- use ---
 
+    /**
+     * Checks every value as the queue will use it, relays and their credentials included.
+     *
+     * @throws FormException naming the first field that cannot be used, and the fix
+     */
+    void validate() throws FormException {
+        try {
+            RelayForm.Shared shared = shared();
+            RelayForm.timeouts(shared);
+            RelayForm.trust(shared);
+            RelayForm.address("fromAddress", fromAddress);
+            RelayForm.address("replyTo", replyTo);
+            RelayForm.address("testRecipient", testRecipient);
+            MESSAGES_PER_MINUTE.check(messagesPerMinute);
+            MESSAGES_PER_HOUR.check(messagesPerHour);
+            RETRY_HOURS.check(retryHours);
+            if (!relays.isEmpty() && RelayForm.blank(fromAddress)) {
+                throw new InvalidInputException("fromAddress", "is empty", "Enter the address every mail is sent as, such as jenkins@example.com");
+            }
+        } catch (InvalidInputException e) {
+            throw new FormException(e.getMessage(), e.field());
+        }
+        RelayCredentialsLookup credentials = RelayCredentialsLookup.get();
+        for (int i = 0; i < relays.size(); i++) {
+            RelayEndpoint relay = relays.get(i);
+            try {
+                RelayForm.settings(relay.toForm(), shared(), credentials);
+            } catch (InvalidInputException e) {
+                throw new FormException("Relay " + (i + 1) + " (" + relay.getHost() + "): " + e.getMessage(), e.field());
+            }
+        }
+    }
+
     /** The saved relays as validated settings, in failover order. @throws io.github.outboundrelay.common.InvalidInputException */
     public List<RelaySettings> relaySettings() {
-        RelayForm.Shared shared = new RelayForm.Shared(fromAddress, fromName, replyTo, Integer.toString(connectTimeout),
-                Integer.toString(readTimeout), trustPem, certificatePins, maskRecipients);
+        RelayForm.Shared shared = shared();
         RelayCredentialsLookup credentials = RelayCredentialsLookup.get();
         return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials)).toList();
+    }
+
+    private RelayForm.Shared shared() {
+        return new RelayForm.Shared(fromAddress, fromName, replyTo, Integer.toString(connectTimeout),
+                Integer.toString(readTimeout), trustPem, certificatePins, maskRecipients);
     }
 
     /** Each relay's rate limits. @throws io.github.outboundrelay.common.InvalidInputException when negative */
@@ -288,7 +345,7 @@ public class RelayConfiguration extends GlobalConfiguration {
     }
 
     private void changed() {
-        if (binding) {
+        if (binding || detached) {
             return; // configure() saves and switches once, after the last field.
         }
         save();
@@ -346,18 +403,18 @@ public class RelayConfiguration extends GlobalConfiguration {
     @POST
     public FormValidation doCheckMessagesPerMinute(@QueryParameter String messagesPerMinute) {
         Checks.requireAdminister();
-        return Checks.wholeNumber(messagesPerMinute, 0, 100_000, "messages per minute, 0 for no limit");
+        return Checks.wholeNumber(messagesPerMinute, MESSAGES_PER_MINUTE);
     }
 
     @POST
     public FormValidation doCheckMessagesPerHour(@QueryParameter String messagesPerHour) {
         Checks.requireAdminister();
-        return Checks.wholeNumber(messagesPerHour, 0, 1_000_000, "messages per hour, 0 for no limit");
+        return Checks.wholeNumber(messagesPerHour, MESSAGES_PER_HOUR);
     }
 
     @POST
     public FormValidation doCheckRetryHours(@QueryParameter String retryHours) {
         Checks.requireAdminister();
-        return Checks.wholeNumber(retryHours, 1, 168, "hours a message is retried before it becomes a dead letter");
+        return Checks.wholeNumber(retryHours, RETRY_HOURS);
     }
 }

@@ -23,7 +23,7 @@ import org.kohsuke.stapler.verb.POST;
  */
 public final class RelayEndpoint implements Describable<RelayEndpoint> {
     private final String host;
-    private int port;
+    private String port = "";
     private String tlsMode = TlsMode.STARTTLS.name();
     private String authMode = AuthMode.PASSWORD.name();
     private String credentialsId = "";
@@ -40,14 +40,18 @@ public final class RelayEndpoint implements Describable<RelayEndpoint> {
         return host;
     }
 
-    /** 0 means the TLS mode's usual port. */
-    public int getPort() {
+    /**
+     * Empty for the TLS mode's usual port. Text, not a number: Stapler binds text that is not a number to an
+     * {@code int} as 0 (commons-beanutils' default), so "abc" would be saved as "the usual port" without a word;
+     * as text it reaches {@link RelayConfiguration#configure} and is refused there, naming the field.
+     */
+    public String getPort() {
         return port;
     }
 
     @DataBoundSetter
-    public void setPort(int port) {
-        this.port = port;
+    public void setPort(String port) {
+        this.port = port == null ? "" : port.trim();
     }
 
     public String getTlsMode() {
@@ -105,8 +109,15 @@ public final class RelayEndpoint implements Describable<RelayEndpoint> {
     }
 
     RelayForm.Endpoint toForm() {
-        return new RelayForm.Endpoint(host, port == 0 ? "" : Integer.toString(port), tlsMode, authMode, credentialsId,
-                tokenUrl, scope, oauthUser);
+        return new RelayForm.Endpoint(host, port, tlsMode, authMode, credentialsId, tokenUrl, scope, oauthUser);
+    }
+
+    /** Settings saved by 0.1.0 held the port as a number, 0 meaning the usual port. */
+    private Object readResolve() {
+        if (port == null || port.equals("0")) {
+            port = "";
+        }
+        return this;
     }
 
     @Override
@@ -153,11 +164,7 @@ public final class RelayEndpoint implements Describable<RelayEndpoint> {
         @POST
         public FormValidation doCheckTokenUrl(@QueryParameter String authMode, @QueryParameter String tokenUrl) {
             Checks.requireAdminister();
-            try {
-                return Checks.tokenUrl(authMode, tokenUrl);
-            } catch (InvalidInputException e) {
-                return Checks.error(e);
-            }
+            return Checks.tokenUrl(authMode, tokenUrl);
         }
 
         @POST

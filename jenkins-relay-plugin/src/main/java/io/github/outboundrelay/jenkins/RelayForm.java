@@ -125,13 +125,22 @@ final class RelayForm {
         if (blank(relay.tokenUrl())) {
             throw new InvalidInputException("tokenUrl", "is empty", "Enter the identity provider's token endpoint, such as https://login.microsoftonline.com/TENANT/oauth2/v2.0/token");
         }
-        URI tokenUrl;
+        return Authentication.oauth2(mailbox, tokenUrl(relay.tokenUrl()), c.getUsername(), password, relay.scope());
+    }
+
+    static URI tokenUrl(String text) {
         try {
-            tokenUrl = new URI(relay.tokenUrl().trim());
+            return new URI(text.trim());
         } catch (URISyntaxException e) {
-            throw new InvalidInputException("tokenUrl", "'" + relay.tokenUrl() + "' is not a URL", "Enter the https token endpoint URL");
+            throw new InvalidInputException("tokenUrl", "'" + text + "' is not a URL", "Enter the https token endpoint URL");
         }
-        return Authentication.oauth2(mailbox, tokenUrl, c.getUsername(), password, relay.scope());
+    }
+
+    /** An optional address field: empty, or one address. */
+    static void address(String field, String text) {
+        if (!blank(text)) {
+            MailAddress.parse(text, field);
+        }
     }
 
     static boolean blank(String s) {

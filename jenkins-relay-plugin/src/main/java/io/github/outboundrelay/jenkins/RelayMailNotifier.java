@@ -99,7 +99,8 @@ public final class RelayMailNotifier extends Notifier {
         String body = subject + "\n\nResult: " + build.getResult()
                 + (root == null ? "" : "\nDetails: " + root + build.getUrl()) + "\n";
         try {
-            OutboundMessage message = MailComposer.compose(recipients, subject, body, "text/plain", null);
+            OutboundMessage message = MailComposer.compose(recipients, subject, body, "text/plain", null,
+                    RelayConfiguration.get().getFromAddress());
             String id = RelayConfiguration.get().mailer().submit(message);
             listener.getLogger().println("Outbound relay: queued " + id + " (" + headline.toLowerCase(java.util.Locale.ROOT)
                     + ") for " + message.recipients().size() + " recipient(s)");

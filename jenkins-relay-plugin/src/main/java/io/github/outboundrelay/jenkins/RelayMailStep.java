@@ -86,7 +86,8 @@ public final class RelayMailStep extends Step {
             OutboundMessage message;
             String id;
             try {
-                message = MailComposer.compose(step.to, step.subject, step.body, step.mimeType, step.from);
+                message = MailComposer.compose(step.to, step.subject, step.body, step.mimeType, step.from,
+                        RelayConfiguration.get().getFromAddress());
                 id = RelayConfiguration.get().mailer().submit(message);
             } catch (InvalidInputException | IllegalStateException | SpoolException e) {
                 // A bad address, no relay, a full disk, Jenkins stopping: one clean line, the mail was not queued.

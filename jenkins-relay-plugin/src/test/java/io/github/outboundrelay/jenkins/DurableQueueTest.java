@@ -66,7 +66,7 @@ class DurableQueueTest {
         on.register(c);
         c.timings(FAST);
         RelayEndpoint endpoint = new RelayEndpoint("127.0.0.1");
-        endpoint.setPort(relay.port);
+        endpoint.setPort(Integer.toString(relay.port));
         endpoint.setCredentialsId("relay-login");
         c.setFromAddress("ci@example.com");
         c.setTrustPem(relay.certificate.pem());
@@ -237,7 +237,7 @@ class DurableQueueTest {
     @Test
     void throttleRetryLifetimeAndMaskingComeFromThePage() throws Exception {
         RelayEndpoint backup = new RelayEndpoint("127.0.0.2");
-        backup.setPort(relay.port);
+        backup.setPort(Integer.toString(relay.port));
         backup.setAuthMode("NONE");
         configuration.setRelays(List.of(configuration.getRelays().get(0), backup));
         configuration.setMessagesPerMinute(30);

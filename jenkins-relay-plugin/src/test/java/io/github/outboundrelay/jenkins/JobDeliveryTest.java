@@ -43,10 +43,10 @@ class JobDeliveryTest {
         configuration = new RelayConfiguration();
         jenkins.register(configuration);
         RelayEndpoint unreachable = new RelayEndpoint("127.0.0.1");
-        unreachable.setPort(1); // Nothing listens on port 1: the first relay fails over to the second.
+        unreachable.setPort("1"); // Nothing listens on port 1: the first relay fails over to the second.
         unreachable.setAuthMode("NONE");
         RelayEndpoint relay = new RelayEndpoint("127.0.0.1");
-        relay.setPort(loopback.relay.port());
+        relay.setPort(Integer.toString(loopback.relay.port()));
         relay.setCredentialsId("relay-login");
         configuration.setFromAddress("ci@example.com");
         configuration.setTrustPem(loopback.certificate.pem());

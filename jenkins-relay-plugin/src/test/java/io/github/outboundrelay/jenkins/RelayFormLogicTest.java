@@ -85,6 +85,14 @@ class RelayFormLogicTest {
         assertThat(relayRow.doCheckCredentialsId("NONE", "relay-login").kind).isEqualTo(FormValidation.Kind.WARNING);
         assertThat(relayRow.doCheckCredentialsId("PASSWORD", "relay-login").kind).isEqualTo(FormValidation.Kind.OK);
         assertError(relayRow.doCheckTokenUrl("OAUTH2", "http://idp.example.com/token"), "is not an https URL");
+        assertError(relayRow.doCheckTokenUrl("OAUTH2", ""), "Is empty", "token endpoint");
+        assertThat(relayRow.doCheckTokenUrl("NONE", "").kind).isEqualTo(FormValidation.Kind.OK);
+    }
+
+    @Test
+    void aTokenUrlThatIsNotAUrlIsAFormErrorNotAServerError() {
+        // URI.create threw IllegalArgumentException out of the web method: a 500 with a stack trace.
+        assertError(relayRow.doCheckTokenUrl("OAUTH2", "https://idp example.com/token"), "is not a URL", "https token endpoint");
         assertThat(relayRow.doFillCredentialsIdItems("relay-login")).extracting(o -> o.value).contains("relay-login", "wrong-login");
     }
 

@@ -98,6 +98,17 @@ public record OutboundMessage(
         return (from != null && from.needsUtf8()) || recipients().stream().anyMatch(MailAddress::needsUtf8);
     }
 
+    /**
+     * A new Message-ID at the sender's domain, or at this host's name (as jakarta.mail itself would use) when there
+     * is no usable sender. For mail whose From the relay settings fill in later, pass that From: a Message-ID at
+     * {@code localhost.localdomain} marks mail as sent by a misconfigured host.
+     */
+    public static String newMessageId(MailAddress sender) {
+        String domain = sender == null ? "" : sender.domain();
+        boolean usable = !domain.isEmpty() && domain.indexOf('[') < 0 && MailAddress.isAscii(domain);
+        return "<" + UUID.randomUUID() + "@" + (usable ? domain : LocalHostName.messageIdDomain()) + ">";
+    }
+
     @Override
     public String toString() {
         // Never the body or subject: a reset link must not reach a log through toString().
@@ -189,16 +200,9 @@ public record OutboundMessage(
             return this;
         }
 
-        /** The From's domain, or this host's name as jakarta.mail itself would use, when there is no usable From. */
-        private String messageIdDomain() {
-            String domain = from == null ? "" : from.domain();
-            return !domain.isEmpty() && domain.indexOf('[') < 0 && MailAddress.isAscii(domain) ? domain : LocalHostName.messageIdDomain();
-        }
-
         /** @throws InvalidInputException naming the field that cannot be sent, and how to fix it */
         public OutboundMessage build() {
-            String id = messageId != null ? messageId
-                    : "<" + UUID.randomUUID() + "@" + messageIdDomain() + ">";
+            String id = messageId != null ? messageId : newMessageId(from);
             return new OutboundMessage(id, from, to, cc, bcc, replyTo, subject, text, html, headers);
         }
     }

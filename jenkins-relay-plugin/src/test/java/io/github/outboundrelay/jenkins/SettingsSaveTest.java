@@ -1,0 +1,150 @@
+package io.github.outboundrelay.jenkins;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import hudson.model.Descriptor.FormException;
+import java.io.File;
+import java.lang.reflect.Proxy;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import net.sf.json.JSONObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.kohsuke.stapler.StaplerRequest2;
+
+/**
+ * Saving the page refuses what the queue could not use, naming the field, and changes nothing: a real Jenkins
+ * stored "not-an-address", a 0 s timeout and -5 mails per minute, and the queue then stayed closed.
+ */
+class SettingsSaveTest {
+    @TempDir
+    File home;
+    RecordingJenkinsForTests jenkins;
+    RelayConfiguration configuration;
+
+    @BeforeEach
+    void start() throws Exception {
+        jenkins = RecordingJenkinsForTests.administrator(home, new InMemoryCredentialsForTests(Map.of("relay-login",
+                InMemoryCredentialsForTests.usernamePassword("relay-login", "user", "password"))));
+        configuration = new RelayConfiguration();
+        jenkins.register(configuration);
+        configuration.configure(post(validForm()), new JSONObject());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        configuration.stopQueue();
+        jenkins.close();
+    }
+
+    /** A form as the browser posts it, bound by Stapler's rules. */
+    static StaplerRequest2 post(Map<String, Object> form) {
+        return (StaplerRequest2) Proxy.newProxyInstance(SettingsSaveTest.class.getClassLoader(), new Class<?>[] {StaplerRequest2.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("bindJSON") && args.length == 2) {
+                        StaplerBindingRules.bind(args[0], form);
+                        return null;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    static Map<String, Object> validForm() {
+        Map<String, Object> form = new LinkedHashMap<>();
+        form.put("fromAddress", "jenkins@example.com");
+        form.put("fromName", "Jenkins");
+        form.put("replyTo", "");
+        form.put("connectTimeout", "10");
+        form.put("readTimeout", "30");
+        form.put("trustPem", "");
+        form.put("certificatePins", "");
+        form.put("messagesPerMinute", "30");
+        form.put("messagesPerHour", "0");
+        form.put("retryHours", "24");
+        form.put("maskRecipients", true);
+        form.put("testRecipient", "");
+        form.put("relays", Map.of("host", "smtp.example.com", "port", "587", "tlsMode", "STARTTLS",
+                "authMode", "PASSWORD", "credentialsId", "relay-login"));
+        return form;
+    }
+
+    static Map<String, Object> with(String field, Object value) {
+        Map<String, Object> form = validForm();
+        form.put(field, value);
+        return form;
+    }
+
+    static Map<String, Object> withRelay(String field, String value) {
+        Map<String, Object> form = validForm();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> relay = new LinkedHashMap<>((Map<String, Object>) form.get("relays"));
+        relay.put(field, value);
+        form.put("relays", List.of(Map.of("host", "backup.example.com", "authMode", "NONE"), relay));
+        return form;
+    }
+
+    void assertRefused(Map<String, Object> form, String field, String message) {
+        assertThatThrownBy(() -> configuration.configure(post(form), new JSONObject()))
+                .isInstanceOf(FormException.class)
+                .hasMessageContaining(message)
+                .satisfies(e -> assertThat(((FormException) e).getFormField()).isEqualTo(field));
+        // Nothing changed: the saved settings stay as they were.
+        assertThat(configuration.getFromAddress()).isEqualTo("jenkins@example.com");
+        assertThat(configuration.getConnectTimeout()).isEqualTo(10);
+        assertThat(configuration.getMessagesPerMinute()).isEqualTo(30);
+        assertThat(configuration.getRelays()).singleElement().satisfies(r -> {
+            assertThat(r.getHost()).isEqualTo("smtp.example.com");
+            assertThat(r.getPort()).isEqualTo("587");
+        });
+    }
+
+    @Test
+    void aValidFormIsSaved() throws Exception {
+        Map<String, Object> form = with("messagesPerMinute", "45");
+        configuration.configure(post(form), new JSONObject());
+        assertThat(configuration.getMessagesPerMinute()).isEqualTo(45);
+        assertThat(configuration.relaySettings()).singleElement().satisfies(s -> assertThat(s.port()).isEqualTo(587));
+    }
+
+    @Test
+    void aFromAddressThatIsNotAnAddressIsRefused() {
+        assertRefused(with("fromAddress", "not-an-address"), "fromAddress", "fromAddress");
+    }
+
+    @Test
+    void anEmptyFromAddressIsRefusedWhileRelaysAreConfigured() {
+        assertRefused(with("fromAddress", ""), "fromAddress", "Enter the address every mail is sent as");
+    }
+
+    @Test
+    void aConnectTimeoutOfZeroIsRefused() {
+        assertRefused(with("connectTimeout", "0"), "connectTimeout", "outside 1..600");
+    }
+
+    @Test
+    void aNegativeRateIsRefused() {
+        assertRefused(with("messagesPerMinute", "-5"), "messagesPerMinute", "-5 is outside 0..100000");
+        assertRefused(with("retryHours", "0"), "retryHours", "0 is outside 1..168");
+    }
+
+    @Test
+    void aPortThatIsNotANumberIsRefusedNamingTheRelay() {
+        assertRefused(withRelay("port", "abc"), "port", "Relay 2 (smtp.example.com): port: 'abc' is not a number");
+        assertRefused(withRelay("port", "70000"), "port", "outside 1..65535");
+    }
+
+    @Test
+    void aCredentialThatDoesNotExistIsRefused() {
+        assertRefused(withRelay("credentialsId", "deleted-login"), "credentialsId", "'deleted-login' does not exist");
+    }
+
+    @Test
+    void anEmptyPortMeansTheUsualPortOfTheTlsMode() throws Exception {
+        configuration.configure(post(withRelay("port", "")), new JSONObject());
+        assertThat(configuration.relaySettings().get(1).port()).isEqualTo(587);
+    }
+}
