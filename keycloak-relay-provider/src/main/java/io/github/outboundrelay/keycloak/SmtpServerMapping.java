@@ -53,7 +53,7 @@ final class SmtpServerMapping {
                     .tlsMode(tlsMode(smtp))
                     .authentication(authentication(smtp, secrets))
                     .timeouts(new Timeouts(millis(smtp, "connectionTimeout"), millis(smtp, "timeout"), millis(smtp, "writeTimeout")))
-                    .trust(server.trust().withPins(realm.effectivePins(server)))
+                    .trust(realm.effectiveTrust(server))
                     .from(address(smtp, "from", "fromDisplayName", allowUtf8))
                     .replyTo(optionalAddress(smtp, "replyTo", "replyToDisplayName", allowUtf8))
                     .envelopeFrom(optionalAddress(smtp, "envelopeFrom", null, allowUtf8))
