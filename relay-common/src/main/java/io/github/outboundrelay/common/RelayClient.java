@@ -89,7 +89,8 @@ public final class RelayClient implements AutoCloseable {
      * Sends one message now, on a pooled connection, and waits for the relay's answer.
      *
      * @throws DeliveryException     when the relay did not take it, with category, reply and remedy
-     * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off)
+     * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off,
+     *                               larger than {@code maxMessageBytes})
      */
     public Receipt send(OutboundMessage message) throws DeliveryException {
         return send(message, 1);
@@ -97,6 +98,7 @@ public final class RelayClient implements AutoCloseable {
 
     /** As {@link #send(OutboundMessage)}, logging the attempt number a retrying caller (the queue) passes. */
     public Receipt send(OutboundMessage message, int attempt) throws DeliveryException {
+        settings.checkSize(message);
         long start = nanoTime.getAsLong();
         SMTPMessage mime;
         try {
