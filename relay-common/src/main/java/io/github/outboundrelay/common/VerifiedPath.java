@@ -56,14 +56,10 @@ final class VerifiedPath {
                 continue;
             }
             X509Certificate signer = sentSigner(last, unused);
-            if (signer != null) {
-                path.add(signer);
-                continue;
+            if (signer == null) {
+                break;
             }
-            if (anchored) {
-                return path;
-            }
-            break;
+            path.add(signer);
         }
         if (anchored) {
             return path;
