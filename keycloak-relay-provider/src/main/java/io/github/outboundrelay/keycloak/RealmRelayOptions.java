@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * @param rateLimitPerMinute mails per minute for this realm, 0 for no limit
  * @param fallbackRelay      {@code host:port} tried when the realm's relay fails, with the same credentials
- * @param certificatePin     {@code sha256/BASE64} pin the relay's key must match
+ * @param certificatePin     {@code sha256/BASE64} pin the verified certificate path must also hold, besides the
+ *                           server's pins: it narrows what the server trusts, never widens it
  * @param retryLifetimeHours how long a mail is retried before it becomes a dead letter
  * @param maskRecipients     whether logs and delivery events mask recipient addresses
  */
@@ -90,13 +91,13 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
         return List.copyOf(relays);
     }
 
-    /** The server's pins and the realm's. */
-    List<String> effectivePins(ServerOptions server) {
-        List<String> pins = new ArrayList<>(server.pins());
-        if (certificatePin != null && !pins.contains(certificatePin)) {
-            pins.add(certificatePin);
-        }
-        return List.copyOf(pins);
+    /**
+     * The server's trust with the realm's pin as a further pin set: a relay must match one of the server's pins
+     * <em>and</em> the realm's. Merged into one list, any match would pass, and a realm administrator's pin would
+     * let a certificate through that the server's pins refuse.
+     */
+    TrustSettings effectiveTrust(ServerOptions server) {
+        return server.trust().andPins(certificatePin == null ? List.of() : List.of(certificatePin));
     }
 
     private static String text(Map<String, List<String>> config, String key) {

@@ -103,8 +103,11 @@ final class RealmRelays implements AutoCloseable {
             while (!forRealm(realmId, realmName, configuration).submit(message)) {
                 Thread.onSpinWait();
             }
-        } catch (SpoolException | InvalidInputException e) {
+        } catch (SpoolException e) {
             throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + e.getMessage(), e);
+        } catch (InvalidInputException e) {
+            InvalidInputException named = SmtpServerMapping.renamed(e); // the option an administrator would change
+            throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + named.getMessage(), named);
         }
     }
 

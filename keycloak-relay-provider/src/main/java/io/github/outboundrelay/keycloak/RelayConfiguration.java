@@ -63,7 +63,7 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         map.put("readTimeoutMillis", settings.timeouts().read().toMillis());
         map.put("writeTimeoutMillis", settings.timeouts().write().toMillis());
         map.put("trust", settings.trust().source().name());
-        map.put("certificatePins", settings.trust().pins());
+        map.put("certificatePins", settings.trust().pinSets()); // each set must match
         map.put("maskRecipients", settings.maskRecipients());
         map.put("maxConnections", settings.maxConnections());
         map.put("rateLimitPerMinute", realm.effectiveRateLimitPerMinute(server));

@@ -196,6 +196,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .defaultValue(ServerOptions.DEFAULT_MAX_CONNECTIONS)
                 .helpText("Open connections kept to each realm's relay and reused; also the mails sent to it at once.")
                 .add()
+                .property().name(ServerOptions.MAX_MESSAGE_SIZE_MB).type(ProviderConfigProperty.INTEGER_TYPE)
+                .defaultValue(ServerOptions.DEFAULT_MAX_MESSAGE_SIZE_MB)
+                .helpText("The largest mail accepted, in MiB of subject, headers and bodies (1 to 150); a larger one is "
+                        + "refused before it is queued, and nothing else queued is affected.")
+                .add()
                 .build();
     }
 }

@@ -1,6 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.TrustSettings;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import java.util.function.Function;
  * @param allowCredentialsOverPlaintext whether AUTH may cross an unencrypted connection (only for a relay on this host)
  * @param heloName          the name given in EHLO, or null for this host's name
  * @param maxConnections    open connections kept per realm relay, and the queue's senders for it
+ * @param maxMessageSizeMb  the largest mail accepted, in MiB of content; a larger one is refused before it is queued
  */
 record ServerOptions(
         Path spoolDir,
@@ -37,7 +39,8 @@ record ServerOptions(
         boolean maskRecipients,
         boolean allowCredentialsOverPlaintext,
         String heloName,
-        int maxConnections) {
+        int maxConnections,
+        int maxMessageSizeMb) {
 
     static final String SPOOL_DIR = "spool-dir";
     static final String RATE_LIMIT_PER_MINUTE = "rate-limit-per-minute";
@@ -49,10 +52,12 @@ record ServerOptions(
     static final String ALLOW_CREDENTIALS_OVER_PLAINTEXT = "allow-credentials-over-plaintext";
     static final String HELO_NAME = "helo-name";
     static final String MAX_CONNECTIONS = "max-connections";
+    static final String MAX_MESSAGE_SIZE_MB = "max-message-size-mb";
 
     static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
     static final int DEFAULT_RETRY_LIFETIME_HOURS = 24;
     static final int DEFAULT_MAX_CONNECTIONS = 2;
+    static final int DEFAULT_MAX_MESSAGE_SIZE_MB = (int) (RelaySettings.DEFAULT_MAX_MESSAGE_BYTES >> 20);
 
     ServerOptions {
         fallbackRelays = List.copyOf(fallbackRelays);
@@ -83,7 +88,8 @@ record ServerOptions(
                 bool(lookup, MASK_RECIPIENTS, true),
                 bool(lookup, ALLOW_CREDENTIALS_OVER_PLAINTEXT, false),
                 text(lookup, HELO_NAME),
-                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100));
+                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100),
+                integer(lookup, MAX_MESSAGE_SIZE_MB, DEFAULT_MAX_MESSAGE_SIZE_MB, 1, (int) (RelaySettings.MAX_MAX_MESSAGE_BYTES >> 20)));
     }
 
     private static String readBundle(String file) {
@@ -139,6 +145,11 @@ record ServerOptions(
         }
         throw new InvalidInputException(option(key), "is '" + value + "'",
                 "Use a whole number from " + min + " to " + max + " (default " + defaultValue + ")");
+    }
+
+    /** {@link #maxMessageSizeMb} in bytes, for the engine's settings. */
+    long maxMessageBytes() {
+        return (long) maxMessageSizeMb << 20;
     }
 
     /** The option as an administrator types it, for error messages. */

@@ -53,7 +53,7 @@ final class SmtpServerMapping {
                     .tlsMode(tlsMode(smtp))
                     .authentication(authentication(smtp, secrets))
                     .timeouts(new Timeouts(millis(smtp, "connectionTimeout"), millis(smtp, "timeout"), millis(smtp, "writeTimeout")))
-                    .trust(server.trust().withPins(realm.effectivePins(server)))
+                    .trust(realm.effectiveTrust(server))
                     .from(address(smtp, "from", "fromDisplayName", allowUtf8))
                     .replyTo(optionalAddress(smtp, "replyTo", "replyToDisplayName", allowUtf8))
                     .envelopeFrom(optionalAddress(smtp, "envelopeFrom", null, allowUtf8))
@@ -62,6 +62,7 @@ final class SmtpServerMapping {
                     .maskRecipients(realm.effectiveMaskRecipients(server))
                     .heloName(server.heloName())
                     .maxConnections(server.maxConnections())
+                    .maxMessageBytes(server.maxMessageBytes())
                     .port(port(smtp))
                     .build();
             return new RelayConfiguration(settings, realm, server, flag(smtp, "debug"));
@@ -191,8 +192,11 @@ final class SmtpServerMapping {
         return value == null || value.isBlank() ? null : value.strip();
     }
 
-    /** The engine names fields after its own settings; the administrator sees the Email tab's. */
-    private static InvalidInputException renamed(InvalidInputException e) {
+    /**
+     * The engine names fields after its own settings; the administrator sees the Email tab's, or the provider option
+     * that sets it (a mail larger than {@code max-message-size-mb}, refused when it is queued).
+     */
+    static InvalidInputException renamed(InvalidInputException e) {
         String field = switch (e.field()) {
             case "tlsMode" -> "starttls";
             case "username" -> "user";
@@ -200,12 +204,17 @@ final class SmtpServerMapping {
             case "readTimeout" -> "timeout";
             case "trustPem" -> ServerOptions.option(ServerOptions.TRUST_BUNDLE);
             case "certificatePin" -> RealmRelayOptions.CERTIFICATE_PIN;
+            case "maxMessageBytes" -> ServerOptions.option(ServerOptions.MAX_MESSAGE_SIZE_MB);
             default -> e.field();
         };
-        String fix = e.field().equals("tlsMode")
-                ? "Turn on \"Enable StartTLS\" (port 587) or \"Enable SSL\" (port 465); only for a relay on this host may "
-                        + "AUTH cross plaintext, with " + ServerOptions.option(ServerOptions.ALLOW_CREDENTIALS_OVER_PLAINTEXT) + "=true"
-                : e.fix();
+        String fix = switch (e.field()) {
+            case "tlsMode" -> "Turn on \"Enable StartTLS\" (port 587) or \"Enable SSL\" (port 465); only for a relay on this "
+                    + "host may AUTH cross plaintext, with " + ServerOptions.option(ServerOptions.ALLOW_CREDENTIALS_OVER_PLAINTEXT) + "=true";
+            case "maxMessageBytes" -> "Send large content as a link rather than in the mail, or raise "
+                    + ServerOptions.option(ServerOptions.MAX_MESSAGE_SIZE_MB) + " if the relay accepts larger mail; "
+                    + "nothing was queued or sent";
+            default -> e.fix();
+        };
         return field.equals(e.field()) && fix.equals(e.fix()) ? e : new InvalidInputException(field, e.problem(), fix);
     }
 }

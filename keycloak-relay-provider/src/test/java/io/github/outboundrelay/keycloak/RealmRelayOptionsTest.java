@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 class RealmRelayOptionsTest {
@@ -48,6 +49,35 @@ class RealmRelayOptionsTest {
         InvalidInputException pin = refusal(Map.of("certificatePin", List.of("sha1/abc")));
         assertThat(pin.field()).isEqualTo("certificatePin");
         assertThat(pin.fix()).contains("sha256/");
+    }
+
+    @Test
+    void aRealmPinIsRequiredBesidesTheServersPinsNeverInsteadOfThem() {
+        String serverPin = "sha256/" + "S".repeat(43) + "=";
+        String otherServerPin = "sha256/" + "T".repeat(43) + "=";
+        String realmPin = "sha256/" + "R".repeat(43) + "=";
+        ServerOptions pinned = ServerOptions.parse(Map.of("certificate-pins", serverPin + "," + otherServerPin)::get,
+                Path.of("/opt/keycloak"));
+        RealmRelayOptions realm = new RealmRelayOptions(null, null, realmPin, null, null);
+
+        assertThat(realm.effectiveTrust(pinned).pinSets()).as("one of the server's pins and the realm's pin")
+                .containsExactly(List.of(serverPin, otherServerPin), List.of(realmPin));
+        assertThat(RealmRelayOptions.DEFAULTS.effectiveTrust(pinned).pinSets()).containsExactly(List.of(serverPin, otherServerPin));
+        assertThat(realm.effectiveTrust(SERVER).pinSets()).as("without server pins the realm's still narrows")
+                .containsExactly(List.of(realmPin));
+        assertThat(realm.effectiveTrust(pinned).source()).isEqualTo(pinned.trust().source());
+    }
+
+    @Test
+    void theRealmPinReachesTheSettingsAsAFurtherPinSet() {
+        String serverPin = "sha256/" + "S".repeat(43) + "=";
+        String realmPin = "sha256/" + "R".repeat(43) + "=";
+        ServerOptions pinned = ServerOptions.parse(Map.of("certificate-pins", serverPin)::get, Path.of("/opt/keycloak"));
+        RelayConfiguration configuration = SmtpServerMapping.read(SmtpServerMappingTest.emailTab(),
+                UnaryOperator.identity(), pinned, new RealmRelayOptions(null, null, realmPin, null, null));
+        assertThat(configuration.settings().trust().pinSets()).containsExactly(List.of(serverPin), List.of(realmPin));
+        assertThat(configuration.relays()).as("the fallback relays are held to both sets too")
+                .allSatisfy(relay -> assertThat(relay.trust().pinSets()).containsExactly(List.of(serverPin), List.of(realmPin)));
     }
 
     @Test

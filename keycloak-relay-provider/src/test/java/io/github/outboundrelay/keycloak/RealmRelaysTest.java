@@ -282,6 +282,23 @@ class RealmRelaysTest {
     }
 
     @Test
+    void aMailOverTheSizeCapIsRefusedNamingTheProviderOptionAndTheRealmsOtherMailGoesOut() throws Exception {
+        server = ServerOptions.parse(Map.of("trust-bundle", bundle.toString(), "max-message-size-mb", "1")::get, keycloakHome);
+        RelayConfiguration configuration = configuration(emailTab(relay.port()));
+        OutboundMessage large = OutboundMessage.builder().from(configuration.settings().from()).to("alice@example.com")
+                .subject("large").html("<p>" + "x".repeat(1 << 20) + "</p>").build();
+        assertThatThrownBy(() -> relays.deliver("r12", "mu", configuration, large))
+                .isInstanceOf(MailNotQueuedException.class)
+                .hasMessageContaining("--spi-email-sender--relay--max-message-size-mb: the message is 1.0 MiB")
+                .hasMessageContaining("above the limit of 1.0 MiB")
+                .hasMessageContaining("raise --spi-email-sender--relay--max-message-size-mb");
+        int before = relay.received().size();
+        relays.deliver("r12", "mu", configuration, message(configuration, "small enough"));
+        assertThat(relay.awaitMessages(before + 1, Duration.ofSeconds(15)).get(before).content()).contains("Subject: small enough");
+        assertThat(relays.forRealm("r12", "mu", configuration).metrics().deadLetters()).isZero();
+    }
+
+    @Test
     void afterShutdownMailIsRefusedWithAReasonInsteadOfDropped() {
         RelayConfiguration configuration = configuration(emailTab(relay.port()));
         relays.close();

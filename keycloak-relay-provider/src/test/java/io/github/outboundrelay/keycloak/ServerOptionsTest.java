@@ -26,6 +26,8 @@ class ServerOptionsTest {
         assertThat(options.maskRecipients()).isTrue();
         assertThat(options.allowCredentialsOverPlaintext()).isFalse();
         assertThat(options.fallbackRelays()).isEmpty();
+        assertThat(options.maxMessageSizeMb()).isEqualTo(25);
+        assertThat(options.maxMessageBytes()).isEqualTo(25L << 20);
     }
 
     @Test
@@ -43,7 +45,8 @@ class ServerOptionsTest {
                 Map.entry("mask-recipients", "false"),
                 Map.entry("allow-credentials-over-plaintext", "true"),
                 Map.entry("helo-name", "sso.example.com"),
-                Map.entry("max-connections", "3"))::get, Path.of("/opt/keycloak"));
+                Map.entry("max-connections", "3"),
+                Map.entry("max-message-size-mb", "40"))::get, Path.of("/opt/keycloak"));
         assertThat(options.spoolDir()).isEqualTo(Path.of("/var/spool/kc"));
         assertThat(options.rateLimitPerMinute()).isEqualTo(30);
         assertThat(options.retryLifetime().toHours()).isEqualTo(48);
@@ -54,6 +57,7 @@ class ServerOptionsTest {
         assertThat(options.allowCredentialsOverPlaintext()).isTrue();
         assertThat(options.heloName()).isEqualTo("sso.example.com");
         assertThat(options.maxConnections()).isEqualTo(3);
+        assertThat(options.maxMessageBytes()).isEqualTo(40L << 20);
     }
 
     @Test
@@ -70,5 +74,11 @@ class ServerOptionsTest {
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("host:port");
         assertThatThrownBy(() -> ServerOptions.parse(Map.of("certificate-pins", "sha256/short=")::get, dir))
                 .isInstanceOf(InvalidInputException.class).hasMessageStartingWith("--spi-email-sender--relay--certificate-pins");
+        for (String size : new String[] {"0", "151", "25MB"}) {
+            assertThatThrownBy(() -> ServerOptions.parse(Map.of("max-message-size-mb", size)::get, dir))
+                    .isInstanceOf(InvalidInputException.class)
+                    .hasMessageStartingWith("--spi-email-sender--relay--max-message-size-mb: is '" + size + "'")
+                    .hasMessageContaining("from 1 to 150 (default 25)");
+        }
     }
 }

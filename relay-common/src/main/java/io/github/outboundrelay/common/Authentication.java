@@ -1,6 +1,9 @@
 package io.github.outboundrelay.common;
 
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -73,9 +76,10 @@ public sealed interface Authentication {
             requireText("username", username, "Enter the mailbox the token is allowed to send as");
             Objects.requireNonNull(tokenUrl, "tokenUrl");
             String scheme = tokenUrl.getScheme() == null ? "" : tokenUrl.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("https") && !(scheme.equals("http") && isLoopback(tokenUrl.getHost()))) {
+            if (!scheme.equals("https") && !(scheme.equals("http") && resolvesToLoopback(tokenUrl.getHost()))) {
                 throw new InvalidInputException("authTokenUrl", "'" + tokenUrl + "' is not an https URL",
-                        "Use the identity provider's https token endpoint; plain http is allowed only for a loopback address");
+                        "Use the identity provider's https token endpoint; plain http is allowed only for a host that "
+                                + "resolves to loopback addresses only (127.0.0.1, ::1)");
             }
             requireText("authTokenClientId", clientId, "Enter the OAuth2 client (application) id");
             if (clientSecret == null || clientSecret.isEmpty()) {
@@ -94,8 +98,21 @@ public sealed interface Authentication {
             return "OAuth2[username=" + username + ", tokenUrl=" + tokenUrl + ", clientId=" + clientId + ", scope=" + scope + "]";
         }
 
-        private static boolean isLoopback(String host) {
-            return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"));
+        /**
+         * Whether every address {@code host} resolves to is a loopback one: the client secret may then cross plain
+         * http, as it never leaves this machine. A name is resolved, never judged by its spelling
+         * ({@code 127.evil.example} is a name anyone can point anywhere); a name that does not resolve is not loopback.
+         */
+        static boolean resolvesToLoopback(String host) {
+            if (host == null || host.isEmpty()) {
+                return false;
+            }
+            try {
+                InetAddress[] addresses = InetAddress.getAllByName(host);
+                return addresses.length > 0 && Arrays.stream(addresses).allMatch(InetAddress::isLoopbackAddress);
+            } catch (UnknownHostException e) {
+                return false;
+            }
         }
     }
 

@@ -27,7 +27,8 @@ public final class DeliveryException extends Exception {
     /** @param step the step of the SMTP conversation that failed, or null when unknown */
     public DeliveryException(SmtpStep step, FailureCategory category, boolean transientFailure, SmtpReply reply,
                              String remedy, String relay, String detail, Throwable cause) {
-        super(category + " at " + relay + ": " + detail + (reply == null ? "" : " (server replied " + reply + ")"), cause);
+        // The detail may quote what the server sent: never let its control characters reach a terminal or log.
+        super(category + " at " + relay + ": " + PrintableText.escape(detail) + (reply == null ? "" : " (server replied " + reply + ")"), cause);
         this.step = step;
         this.category = category;
         this.transientFailure = transientFailure;

@@ -74,6 +74,10 @@ final class FailureClassifier {
             // Angus rethrows a connect timeout bare, without its SocketConnectException: the JDK's message tells.
             return new Failure(SmtpStep.TCP, FailureCategory.CONNECT_TIMEOUT, true, null, detail);
         }
+        if (has(failure, TlsRecordReceivedException.class)) {
+            return new Failure(SmtpStep.GREETING, FailureCategory.TLS_MODE_MISMATCH, false, null,
+                    detail + " (port " + port + " speaks implicit TLS, not " + tlsMode + ")");
+        }
         if (has(failure, CertificatePinMismatchException.class)) {
             return new Failure(SmtpStep.TLS, FailureCategory.CERTIFICATE_PIN_MISMATCH, false, null, detail);
         }

@@ -10,8 +10,12 @@ import java.util.Map;
  * could clash with Jenkins's or Keycloak's. Values: Map, List, String, Number (Long or Double), Boolean, null.
  */
 public final class Json {
+    /** Objects and arrays nest at most this deep: deeper input is refused before it can exhaust the stack. */
+    public static final int MAX_DEPTH = 64;
+
     private final String text;
     private int pos;
+    private int depth;
 
     private Json(String text) {
         this.text = text;
@@ -24,7 +28,11 @@ public final class Json {
         return out.toString();
     }
 
-    /** Parses a JSON object. @throws IllegalArgumentException with the position when it is not one */
+    /**
+     * Parses a JSON object nested at most {@value #MAX_DEPTH} deep.
+     *
+     * @throws IllegalArgumentException with the position when it is not one, or nests deeper
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> parseObject(String text) {
         Json parser = new Json(text);
@@ -110,11 +118,13 @@ public final class Json {
     }
 
     private Map<String, Object> object() {
+        enter();
         Map<String, Object> map = new LinkedHashMap<>();
         pos++;
         skipSpace();
         if (peek() == '}') {
             pos++;
+            depth--;
             return map;
         }
         while (true) {
@@ -131,17 +141,20 @@ public final class Json {
                 pos++;
             } else {
                 expect('}');
+                depth--;
                 return map;
             }
         }
     }
 
     private List<Object> array() {
+        enter();
         List<Object> list = new ArrayList<>();
         pos++;
         skipSpace();
         if (peek() == ']') {
             pos++;
+            depth--;
             return list;
         }
         while (true) {
@@ -151,8 +164,15 @@ public final class Json {
                 pos++;
             } else {
                 expect(']');
+                depth--;
                 return list;
             }
+        }
+    }
+
+    private void enter() {
+        if (++depth > MAX_DEPTH) {
+            throw error("nested deeper than " + MAX_DEPTH + " levels");
         }
     }
 
@@ -201,7 +221,14 @@ public final class Json {
             throw error("unexpected character");
         }
         try {
-            return n.contains(".") || n.contains("e") || n.contains("E") ? (Object) Double.parseDouble(n) : (Object) Long.parseLong(n);
+            if (n.contains(".") || n.contains("e") || n.contains("E")) {
+                return Double.parseDouble(n);
+            }
+            try {
+                return Long.parseLong(n);
+            } catch (NumberFormatException tooLong) {
+                return Double.parseDouble(n); // An integer beyond a long is still a number: its caller bounds it.
+            }
         } catch (NumberFormatException e) {
             throw error("bad number");
         }

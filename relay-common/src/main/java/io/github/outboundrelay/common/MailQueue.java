@@ -120,7 +120,8 @@ public final class MailQueue implements AutoCloseable {
      * @return the spool id, which names the mail in dead letters
      * @throws SpoolException        when the spool is full or cannot be written: the mail was NOT queued
      * @throws InvalidInputException when no relay could send this mail (no From anywhere, a UTF-8 address the first
-     *                               relay does not allow): nothing was queued
+     *                               relay does not allow, larger than a relay's {@code maxMessageBytes}): nothing
+     *                               was queued
      * @throws IllegalStateException when the queue is closed
      */
     public String submit(OutboundMessage message) {
@@ -139,6 +140,9 @@ public final class MailQueue implements AutoCloseable {
 
     private void checkSendable(OutboundMessage message) {
         RelaySettings first = lanes.get(0).settings;
+        for (RelayLane lane : lanes) {
+            lane.settings.checkSize(message); // Any relay may carry it: it must fit each of them.
+        }
         if (message.from() == null) {
             for (RelayLane lane : lanes) {
                 if (lane.settings.from() == null) {

@@ -93,6 +93,40 @@ public record OutboundMessage(
         return all;
     }
 
+    /**
+     * The size this message counts against {@link RelaySettings#maxMessageBytes()}: its subject, extra headers, text
+     * and HTML in UTF-8 bytes, before MIME encoding (which adds up to a third for non-ASCII text).
+     */
+    public long contentBytes() {
+        long size = utf8Length(subject) + utf8Length(text) + utf8Length(html);
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            size += utf8Length(header.getKey()) + utf8Length(header.getValue());
+        }
+        return size;
+    }
+
+    /** Counted without encoding: a body of many megabytes is not copied to be measured. */
+    private static long utf8Length(String s) {
+        if (s == null) {
+            return 0;
+        }
+        long length = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                length += 1;
+            } else if (c < 0x800) {
+                length += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                length += 4;
+                i++;
+            } else {
+                length += 3;
+            }
+        }
+        return length;
+    }
+
     /** Whether any address of this message needs the relay's SMTPUTF8 extension. */
     public boolean needsUtf8() {
         return (from != null && from.needsUtf8()) || recipients().stream().anyMatch(MailAddress::needsUtf8);

@@ -24,7 +24,7 @@ public record ProbeReport(String relay, TlsMode tlsMode, List<ProbeStepResult> s
 
     public ProbeReport {
         steps = List.copyOf(steps);
-        transcript = List.copyOf(transcript);
+        transcript = transcript.stream().map(PrintableText::escape).toList();
     }
 
     /** True when no step failed. */

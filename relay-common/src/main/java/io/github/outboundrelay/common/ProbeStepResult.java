@@ -22,8 +22,12 @@ public record ProbeStepResult(SmtpStep step, Outcome outcome, long elapsedMillis
     public enum Outcome { PASSED, FAILED, SKIPPED }
 
     public ProbeStepResult {
-        details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
-        reply = reply == null ? "" : reply;
+        // What the server sent (replies, certificate names) ends up here: printable only, for terminals and pages.
+        Map<String, String> printable = new LinkedHashMap<>();
+        details.forEach((key, value) -> printable.put(key, PrintableText.escape(value)));
+        details = Collections.unmodifiableMap(printable);
+        summary = PrintableText.escape(summary);
+        reply = reply == null ? "" : PrintableText.escape(reply);
         remedy = remedy == null ? "" : remedy;
     }
 

@@ -52,7 +52,7 @@ public final class RelayClient implements AutoCloseable {
         this.tls = TlsContext.create(settings.trust());
         this.session = MailSessionFactory.create(settings, tls);
         this.tokens = settings.authentication() instanceof Authentication.OAuth2 o
-                ? new OAuth2TokenSource(o, settings.timeouts().connect().plus(settings.timeouts().read()), clock) : null;
+                ? new OAuth2TokenSource(o, settings.timeouts(), clock) : null;
         this.pool = new ConnectionPool(settings.maxConnections(), settings.idleTimeout().toNanos());
         long period = Math.max(1000, settings.idleTimeout().toMillis() / 2);
         this.janitorTask = JANITOR.scheduleWithFixedDelay(() -> pool.cleanup(nanoTime.getAsLong()), period, period, TimeUnit.MILLISECONDS);
@@ -76,7 +76,7 @@ public final class RelayClient implements AutoCloseable {
     public static ProbeReport probe(RelaySettings settings, MailAddress testRecipient) {
         TlsContext tls = TlsContext.create(settings.trust());
         OAuth2TokenSource tokens = settings.authentication() instanceof Authentication.OAuth2 o
-                ? new OAuth2TokenSource(o, settings.timeouts().connect().plus(settings.timeouts().read()), Clock.systemUTC()) : null;
+                ? new OAuth2TokenSource(o, settings.timeouts(), Clock.systemUTC()) : null;
         return new RelayProbe(settings, tls, tokens, MailSessionFactory.create(settings, tls), testRecipient).run();
     }
 
@@ -89,7 +89,8 @@ public final class RelayClient implements AutoCloseable {
      * Sends one message now, on a pooled connection, and waits for the relay's answer.
      *
      * @throws DeliveryException     when the relay did not take it, with category, reply and remedy
-     * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off)
+     * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off,
+     *                               larger than {@code maxMessageBytes})
      */
     public Receipt send(OutboundMessage message) throws DeliveryException {
         return send(message, 1);
@@ -97,6 +98,7 @@ public final class RelayClient implements AutoCloseable {
 
     /** As {@link #send(OutboundMessage)}, logging the attempt number a retrying caller (the queue) passes. */
     public Receipt send(OutboundMessage message, int attempt) throws DeliveryException {
+        settings.checkSize(message);
         long start = nanoTime.getAsLong();
         SMTPMessage mime;
         try {

@@ -118,7 +118,8 @@ final class RelayProbe {
 
     private void connect(InetAddress address) {
         long start = System.nanoTime();
-        Socket socket = new Socket();
+        // A conversation that starts in clear text checks that the port does not answer in TLS.
+        Socket socket = settings.tlsMode() == TlsMode.IMPLICIT_TLS ? new Socket() : new SmtpSocket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(address, settings.port()), settings.timeouts().connectMillis());
@@ -161,6 +162,9 @@ final class RelayProbe {
                     FailureClassifier.ofIo(SmtpStep.GREETING, e, settings.tlsMode(), settings.port()), settings, tls);
             throw fail(SmtpStep.GREETING, start, failure, failure.category() == FailureCategory.TLS_MODE_MISMATCH
                     ? failure.detail() : "no greeting within " + settings.timeouts().read().toMillis() + " ms");
+        } catch (TlsRecordReceivedException e) {
+            FailureClassifier.Failure failure = FailureClassifier.ofIo(SmtpStep.GREETING, e, settings.tlsMode(), settings.port());
+            throw fail(SmtpStep.GREETING, start, failure, failure.detail());
         } catch (IOException e) {
             throw failIo(SmtpStep.GREETING, start, e, "the relay sent no greeting");
         }

@@ -30,6 +30,8 @@ import java.util.Optional;
  * @param heloName                 the name given in EHLO, or null for this host's name
  * @param maxConnections           open connections kept to this relay at most
  * @param idleTimeout              how long an unused connection stays open
+ * @param maxMessageBytes          the largest message accepted for sending ({@link OutboundMessage#contentBytes()});
+ *                                 a larger one is refused before it is queued or sent
  */
 public record RelaySettings(
         String host,
@@ -46,10 +48,15 @@ public record RelaySettings(
         boolean maskRecipients,
         String heloName,
         int maxConnections,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        long maxMessageBytes) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    /** 25 MiB: what the common relays accept (Gmail's limit; Microsoft 365 and others allow somewhat more). */
+    public static final long DEFAULT_MAX_MESSAGE_BYTES = 25L << 20;
+    /** The largest cap that can be set: Microsoft 365's own maximum (150 MB), well inside what a spool entry holds. */
+    public static final long MAX_MAX_MESSAGE_BYTES = 150L << 20;
 
     public RelaySettings {
         Objects.requireNonNull(tlsMode, "tlsMode");
@@ -79,6 +86,30 @@ public record RelaySettings(
             throw new InvalidInputException("idleTimeout", "is " + idleTimeout + ", outside 0..10 minutes",
                     "Use a value such as 60 s; relays drop idle connections after a few minutes anyway");
         }
+        if (maxMessageBytes < 1024 || maxMessageBytes > MAX_MAX_MESSAGE_BYTES) {
+            throw new InvalidInputException("maxMessageBytes", "is " + maxMessageBytes + ", outside 1024.." + MAX_MAX_MESSAGE_BYTES
+                    + " bytes (150 MiB)", "Use the largest message the relay accepts, such as " + DEFAULT_MAX_MESSAGE_BYTES
+                    + " (25 MiB, the default)");
+        }
+    }
+
+    /**
+     * Refuses a message larger than {@link #maxMessageBytes}, before it is queued or sent.
+     *
+     * @throws InvalidInputException naming the limit and the {@code maxMessageBytes} setting
+     */
+    void checkSize(OutboundMessage message) {
+        long size = message.contentBytes();
+        if (size > maxMessageBytes) {
+            throw new InvalidInputException("maxMessageBytes", "the message is " + mebibytes(size) + " (" + size
+                    + " bytes), above the limit of " + mebibytes(maxMessageBytes) + " for relay " + relayName(),
+                    "Send large content as a link rather than in the mail, or raise maxMessageBytes if the relay accepts "
+                            + "larger mail; nothing was queued or sent");
+        }
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
     }
 
     public static Builder builder() {
@@ -144,6 +175,7 @@ public record RelaySettings(
         private String heloName;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private long maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
         private Builder() {
         }
@@ -164,6 +196,7 @@ public record RelaySettings(
             heloName = s.heloName;
             maxConnections = s.maxConnections;
             idleTimeout = s.idleTimeout;
+            maxMessageBytes = s.maxMessageBytes;
         }
 
         public Builder host(String host) {
@@ -243,12 +276,18 @@ public record RelaySettings(
             return this;
         }
 
+        /** The largest message accepted, in bytes of content ({@link OutboundMessage#contentBytes()}): 1 KiB to 150 MiB. */
+        public Builder maxMessageBytes(long maxMessageBytes) {
+            this.maxMessageBytes = maxMessageBytes;
+            return this;
+        }
+
         /** @throws InvalidInputException naming the first field that cannot be used, and how to fix it */
         public RelaySettings build() {
             int effectivePort = port == null ? tlsMode.defaultPort() : port;
             return new RelaySettings(host, effectivePort, tlsMode, authentication, timeouts, trust, from, replyTo,
                     envelopeFrom, allowUtf8, allowCredentialsOverPlaintext, maskRecipients, heloName, maxConnections,
-                    idleTimeout);
+                    idleTimeout, maxMessageBytes);
         }
     }
 }

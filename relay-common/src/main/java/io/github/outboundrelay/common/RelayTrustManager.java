@@ -13,16 +13,19 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * The relay's certificate check: the chain (and, through the socket's parameters, the host name) by the JVM's
  * trust manager, then the leaf's validity dates, then the pins. The JVM skips the dates of a certificate that is
  * itself a trust anchor, which is exactly how a self-signed relay certificate is trusted: it is checked here.
+ * Pins are matched on the {@link VerifiedPath}, never on whatever else the server sent; every pin set must match.
  * A pin narrows trust; it never widens it.
  */
 final class RelayTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
-    private final List<String> pins;
+    private final List<List<String>> pinSets;
+    private final VerifiedPath verifiedPath;
     private final Clock clock;
 
-    RelayTrustManager(X509ExtendedTrustManager delegate, List<String> pins, Clock clock) {
+    RelayTrustManager(X509ExtendedTrustManager delegate, List<List<String>> pinSets, Clock clock) {
         this.delegate = delegate;
-        this.pins = List.copyOf(pins);
+        this.pinSets = List.copyOf(pinSets);
+        this.verifiedPath = pinSets.isEmpty() ? null : new VerifiedPath(delegate.getAcceptedIssuers());
         this.clock = clock;
     }
 
@@ -46,16 +49,17 @@ final class RelayTrustManager extends X509ExtendedTrustManager {
 
     private void checkLeafAndPins(X509Certificate[] chain) throws CertificateException {
         chain[0].checkValidity(Date.from(clock.instant()));
-        if (pins.isEmpty()) {
+        if (pinSets.isEmpty()) {
             return;
         }
-        for (X509Certificate certificate : chain) {
-            if (pins.contains(CertificatePins.pinOf(certificate))) {
-                return;
+        List<String> pathPins = verifiedPath.of(chain).stream().map(CertificatePins::pinOf).toList();
+        for (List<String> set : pinSets) {
+            if (set.stream().noneMatch(pathPins::contains)) {
+                throw new CertificatePinMismatchException("certificate pin mismatch: the relay presented "
+                        + CertificatePins.pinOf(chain[0]) + ", expected one of " + set
+                        + (pinSets.size() > 1 ? " (each of the " + pinSets.size() + " pin sets must match)" : ""));
             }
         }
-        throw new CertificatePinMismatchException("certificate pin mismatch: the relay presented "
-                + CertificatePins.pinOf(chain[0]) + ", expected one of " + pins);
     }
 
     @Override

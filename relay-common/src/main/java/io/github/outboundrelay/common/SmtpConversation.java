@@ -69,7 +69,13 @@ final class SmtpConversation implements Closeable {
     SmtpReply read() throws IOException {
         StringBuilder text = new StringBuilder();
         for (int count = 0; count < MAX_LINES; count++) {
-            String line = readLine();
+            String line;
+            try {
+                line = readLine();
+            } catch (TlsRecordReceivedException e) {
+                transcript.add("S: [" + e.getMessage() + "]");
+                throw e;
+            }
             boolean challenge = line.startsWith("334");
             transcript.add("S: " + (challenge ? "334 [redacted]" : printable(line)));
             if (line.length() < 3 || !Character.isDigit(line.charAt(0))) {
@@ -82,7 +88,7 @@ final class SmtpConversation implements Closeable {
             if (line.length() == 3 || line.charAt(3) != '-') {
                 SmtpReply reply = SmtpReply.parse(text.toString());
                 if (reply == null) {
-                    throw new ProtocolException("not an SMTP reply: " + line);
+                    throw new ProtocolException("not an SMTP reply: " + printable(line));
                 }
                 return reply;
             }
@@ -90,14 +96,9 @@ final class SmtpConversation implements Closeable {
         throw new ProtocolException("reply longer than " + MAX_LINES + " lines");
     }
 
-    /** Replaces control characters, so that a TLS record read as text cannot garble a terminal or a page. */
+    /** Escapes control characters, so that binary read as text cannot garble a terminal or a page; 200 at most. */
     private static String printable(String line) {
-        StringBuilder out = new StringBuilder(Math.min(line.length(), 200));
-        for (int i = 0; i < line.length() && out.length() < 200; i++) {
-            char c = line.charAt(i);
-            out.append(c < 32 || c == 127 || c == '\uFFFD' ? '?' : c);
-        }
-        return out.toString();
+        return PrintableText.escape(line.length() > 200 ? line.substring(0, 200) : line);
     }
 
     /** The lines of a multi-line reply after the first code, for EHLO capabilities. */

@@ -9,14 +9,15 @@ import java.util.regex.Pattern;
  *
  * @param code     the basic reply code, such as 250 or 535
  * @param enhanced the RFC 3463 enhanced status code, or empty
- * @param text     the reply text after the codes; the lines of a multi-line reply are separated by {@code \n}
+ * @param text     the reply text after the codes; the lines of a multi-line reply are separated by {@code \n}; control
+ *                 characters the server sent are escaped ({@code \x1b}), as the text ends up in logs and terminals
  */
 public record SmtpReply(int code, String enhanced, String text) {
     private static final Pattern LINE = Pattern.compile("^(\\d{3})[ -]?(?:([245]\\.\\d{1,3}\\.\\d{1,3})\\s+)?(.*)$", Pattern.DOTALL);
 
     public SmtpReply {
         enhanced = enhanced == null ? "" : enhanced;
-        text = text == null ? "" : text.strip();
+        text = text == null ? "" : PrintableText.escapeLines(text.strip());
     }
 
     /** Parses {@code "535 5.7.8 Authentication credentials invalid"}; null when the text holds no reply code. */

@@ -35,7 +35,7 @@ final class TlsContext {
 
     static TlsContext create(TrustSettings trust) {
         try {
-            X509ExtendedTrustManager trustManager = new RelayTrustManager(trustManager(trust), trust.pins(), Clock.systemUTC());
+            X509ExtendedTrustManager trustManager = new RelayTrustManager(trustManager(trust), trust.pinSets(), Clock.systemUTC());
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, new TrustManager[] {trustManager}, null);
             return new TlsContext(context);

@@ -1,27 +1,30 @@
 package io.github.outboundrelay.common;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
  * Which certificates the relay may present. Hostname verification is always on; a pin is checked in addition to,
- * never instead of, the chain.
+ * never instead of, the chain, and only against the verified path from the relay's certificate to a trusted one.
  *
  * <pre>{@code
  * TrustSettings.jvmDefault();                                   // the JVM's CA certificates
  * TrustSettings.pem(Files.readString(caFile));                  // a private CA, pasted or read from a file
- * TrustSettings.jvmDefault().withPins(List.of("sha256/AbC...="));  // and pin the relay's key
+ * TrustSettings.jvmDefault().withPins(List.of("sha256/AbC...="));  // and one of these keys must be in the path
+ * TrustSettings.jvmDefault().withPins(serverPins).andPins(realmPins); // one of each set: narrower, never wider
  * }</pre>
  *
  * @param source          where the trusted CA certificates come from
  * @param pemText         the PEM text when {@code source} is {@link Source#PEM}
  * @param pkcs12File      the keystore when {@code source} is {@link Source#PKCS12}
  * @param pkcs12Password  its password, or null
- * @param pins            {@code sha256/BASE64} hashes of a SubjectPublicKeyInfo in the chain; empty for no pin
+ * @param pinSets         sets of {@code sha256/BASE64} hashes of a SubjectPublicKeyInfo; the verified path must hold
+ *                        a key of every set; empty for no pin
  */
-public record TrustSettings(Source source, String pemText, Path pkcs12File, Secret pkcs12Password, List<String> pins) {
+public record TrustSettings(Source source, String pemText, Path pkcs12File, Secret pkcs12Password, List<List<String>> pinSets) {
 
     public enum Source { JVM_DEFAULT, PEM, PKCS12 }
 
@@ -29,12 +32,15 @@ public record TrustSettings(Source source, String pemText, Path pkcs12File, Secr
 
     public TrustSettings {
         Objects.requireNonNull(source, "source");
-        pins = List.copyOf(pins == null ? List.of() : pins);
-        for (String pin : pins) {
-            if (!PIN.matcher(pin).matches()) {
-                throw new InvalidInputException("certificatePin", "'" + pin + "' is not a sha256/BASE64 pin",
-                        "Give the SHA-256 of the certificate's public key, base64-encoded, as sha256/ followed by 44 characters "
-                                + "(the probe report prints it for the relay's certificate)");
+        pinSets = pinSets == null ? List.of()
+                : pinSets.stream().map(List::copyOf).filter(set -> !set.isEmpty()).toList();
+        for (List<String> set : pinSets) {
+            for (String pin : set) {
+                if (!PIN.matcher(pin).matches()) {
+                    throw new InvalidInputException("certificatePin", "'" + pin + "' is not a sha256/BASE64 pin",
+                            "Give the SHA-256 of the certificate's public key, base64-encoded, as sha256/ followed by 44 characters "
+                                    + "(the probe report prints it for the relay's certificate)");
+                }
             }
         }
         if (source == Source.PEM && (pemText == null || !pemText.contains("-----BEGIN CERTIFICATE-----"))) {
@@ -58,12 +64,28 @@ public record TrustSettings(Source source, String pemText, Path pkcs12File, Secr
         return new TrustSettings(Source.PKCS12, null, file, password, List.of());
     }
 
-    public TrustSettings withPins(List<String> newPins) {
-        return new TrustSettings(source, pemText, pkcs12File, pkcs12Password, newPins);
+    /** These settings with one pin set instead of any before: the verified path must hold one of these keys. */
+    public TrustSettings withPins(List<String> pins) {
+        return new TrustSettings(source, pemText, pkcs12File, pkcs12Password, List.of(pins));
+    }
+
+    /**
+     * These settings with a further pin set: the verified path must also hold one of these keys. Adding a set only
+     * ever narrows what is trusted; an empty list adds nothing.
+     */
+    public TrustSettings andPins(List<String> pins) {
+        List<List<String>> sets = new ArrayList<>(pinSets);
+        sets.add(pins);
+        return new TrustSettings(source, pemText, pkcs12File, pkcs12Password, sets);
+    }
+
+    /** Every pin of every set, for display. */
+    public List<String> pins() {
+        return pinSets.stream().flatMap(List::stream).distinct().toList();
     }
 
     @Override
     public String toString() {
-        return "TrustSettings[source=" + source + (pkcs12File == null ? "" : ", file=" + pkcs12File) + ", pins=" + pins + "]";
+        return "TrustSettings[source=" + source + (pkcs12File == null ? "" : ", file=" + pkcs12File) + ", pins=" + pinSets + "]";
     }
 }

@@ -17,8 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,12 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class FailureCategoriesTest {
     static final Secret PASSWORD = Secret.of("correct-horse-battery");
-    static SelfSignedCertificate loopbackCert;
-
-    @BeforeAll
-    static void certificate() {
-        loopbackCert = SelfSignedCertificate.forLoopback();
-    }
+    /** Made once, when the class loads: the tests of other classes borrow {@link #startTls} too. */
+    static final SelfSignedCertificate loopbackCert = SelfSignedCertificate.forLoopback();
 
     static RelaySettings.Builder plain(int port) {
         return RelaySettings.builder().host("127.0.0.1").port(port).tlsMode(TlsMode.NONE)

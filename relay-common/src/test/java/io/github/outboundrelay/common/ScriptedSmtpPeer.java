@@ -22,10 +22,14 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * A small SMTP server for faults real servers won't produce on demand: no STARTTLS, no AUTH, any reply at any step,
- * no greeting (tarpit), a connection dropped mid-DATA or after a mail, implicit TLS, a client certificate demand.
+ * no greeting (tarpit), TLS bytes instead of a greeting, a connection dropped mid-DATA or after a mail, implicit TLS,
+ * a client certificate demand.
  * Listens on a free loopback port; records every line the client sent.
  */
 final class ScriptedSmtpPeer implements AutoCloseable {
+    /** A whole TLS 1.2 handshake record (ServerHelloDone): {@code 16 03 03}, length 4, no line break anywhere. */
+    static final byte[] TLS_RECORD = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00};
+
     private final Builder script;
     private final ServerSocket server;
     private final Thread acceptor;
@@ -84,6 +88,14 @@ final class ScriptedSmtpPeer implements AutoCloseable {
             Socket s = socket;
             if (script.implicitTls != null) {
                 s = upgrade(s);
+            }
+            if (script.tlsRecordFirst) {
+                s.getOutputStream().write(TLS_RECORD);
+                s.getOutputStream().flush();
+                if (!script.hangUpAfterTlsRecord) {
+                    s.getInputStream().read(); // And nothing more: whoever waits for a line break waits for ever.
+                }
+                return;
             }
             if (script.greeting == null) {
                 s.getInputStream().read(); // Tarpit: say nothing until the client gives up.
@@ -224,6 +236,8 @@ final class ScriptedSmtpPeer implements AutoCloseable {
         private boolean needClientCertificate;
         private boolean dropDuringData;
         private boolean injectAfterStartTls;
+        private boolean tlsRecordFirst;
+        private boolean hangUpAfterTlsRecord;
         private int closeAfterMessages;
         private String ehloReply;
         private final Map<String, List<String>> replies = new HashMap<>();
@@ -273,6 +287,16 @@ final class ScriptedSmtpPeer implements AutoCloseable {
         /** Sends a plaintext line right behind its STARTTLS reply (CVE-2011-0411-style injection). */
         Builder injectAfterStartTls() {
             this.injectAfterStartTls = true;
+            return this;
+        }
+
+        /**
+         * Answers a new connection with {@link #TLS_RECORD} instead of a greeting, a port that speaks TLS, then keeps the
+         * connection open or, with {@code hangUp}, closes it as a TLS endpoint does after a fatal alert.
+         */
+        Builder tlsRecordFirst(boolean hangUp) {
+            this.tlsRecordFirst = true;
+            this.hangUpAfterTlsRecord = hangUp;
             return this;
         }
 

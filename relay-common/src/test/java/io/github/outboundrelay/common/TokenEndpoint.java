@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -8,24 +9,52 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
-/** An OAuth2 token endpoint on loopback that issues a fixed token for the client-credentials grant. */
+/**
+ * An OAuth2 token endpoint on loopback: by default it issues a fixed token for the client-credentials grant; the
+ * attack tests give it an {@link Answer} of their own (slow, huge, deeply nested, odd {@code expires_in}).
+ */
 final class TokenEndpoint implements AutoCloseable {
+    /** What the endpoint does with request number {@code n} (1 for the first), after recording it. */
+    interface Answer {
+        void write(HttpExchange exchange, int n) throws IOException;
+    }
+
     private final HttpServer server;
+    private final ExecutorService threads = Executors.newCachedThreadPool();
     private final List<String> requests = new CopyOnWriteArrayList<>();
 
     TokenEndpoint(String token, long expiresIn) throws IOException {
+        this(grant(token, Long.toString(expiresIn)));
+    }
+
+    TokenEndpoint(Answer answer) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(threads); // A slow answer must not hold up the next request.
         server.createContext("/token", exchange -> {
             requests.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            byte[] body = ("{\"token_type\":\"Bearer\",\"expires_in\":" + expiresIn + ",\"access_token\":\"" + token + "\"}")
-                    .getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
+            try {
+                answer.write(exchange, requests.size());
+            } finally {
+                exchange.close();
+            }
         });
         server.start();
+    }
+
+    /** A successful grant whose {@code expires_in} is written as given: {@code 3600}, {@code "3599"}, {@code 1e30}. */
+    static Answer grant(String token, String expiresInJson) {
+        return (exchange, n) -> json(exchange, 200,
+                "{\"token_type\":\"Bearer\",\"expires_in\":" + expiresInJson + ",\"access_token\":\"" + token + "\"}");
+    }
+
+    static void json(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
     }
 
     URI url() {
@@ -40,5 +69,6 @@ final class TokenEndpoint implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        threads.shutdownNow();
     }
 }
