@@ -3,6 +3,7 @@ package io.github.outboundrelay.keycloak;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -42,5 +43,66 @@ class ProposedSettingsTest {
         Map<String, String> typed = proposed("attacker.example.net");
         typed.put("password", "typed");
         assertThat(ProposedSettings.withSavedSecrets(typed, saved())).containsEntry("password", "typed");
+    }
+
+    static Map<String, String> savedToken() {
+        Map<String, String> smtp = new HashMap<>(Map.of("host", "smtp.office365.com", "port", "587", "starttls", "true",
+                "auth", "true", "authType", "token", "user", "sso@example.com",
+                "authTokenUrl", "https://login.microsoftonline.com/tenant/oauth2/v2.0/token",
+                "authTokenClientId", "keycloak-mailer", "authTokenScope", "https://outlook.office365.com/.default"));
+        smtp.put("authTokenClientSecret", "the-stored-client-secret");
+        return smtp;
+    }
+
+    static Map<String, String> proposedToken(String key, String value) {
+        Map<String, String> smtp = new HashMap<>(savedToken());
+        smtp.put("authTokenClientSecret", ProposedSettings.MASKED);
+        smtp.put(key, value);
+        return smtp;
+    }
+
+    @Test
+    void aMaskedClientSecretForTheSameTokenEndpointClientAndScopeIsTheSavedOne() {
+        assertThat(ProposedSettings.withSavedSecrets(proposedToken("from", "other@example.com"), savedToken()))
+                .containsEntry("authTokenClientSecret", "the-stored-client-secret");
+    }
+
+    @Test
+    void aMaskedClientSecretNeverGoesToAnotherTokenUrlClientOrScope() {
+        for (Map<String, String> elsewhere : List.of(
+                proposedToken("authTokenUrl", "http://attacker.example.net/token"),
+                proposedToken("authTokenUrl", "https://login.microsoftonline.com/tenant/oauth2/v2.0/token?x=1"),
+                proposedToken("authTokenClientId", "someone-else"),
+                proposedToken("authTokenScope", "https://graph.microsoft.com/.default"))) {
+            assertThat(ProposedSettings.withSavedSecrets(elsewhere, savedToken()))
+                    .as("%s", elsewhere).containsEntry("authTokenClientSecret", ProposedSettings.MASKED);
+        }
+    }
+
+    @Test
+    void aMaskedPasswordNeverCrossesAChangedTlsMode() {
+        Map<String, String> saved = new HashMap<>(saved());
+        saved.put("starttls", "true");
+        Map<String, String> plaintext = proposed("smtp.example.com");
+        plaintext.put("starttls", "false");
+        Map<String, String> implicit = proposed("smtp.example.com");
+        implicit.put("ssl", "true");
+        assertThat(ProposedSettings.withSavedSecrets(plaintext, saved)).containsEntry("password", ProposedSettings.MASKED);
+        assertThat(ProposedSettings.withSavedSecrets(implicit, saved)).containsEntry("password", ProposedSettings.MASKED);
+    }
+
+    @Test
+    void anEmptyPortMeansTheTlsModesPortWhenComparing() {
+        Map<String, String> saved = new HashMap<>(saved());
+        saved.put("port", "");
+        saved.put("ssl", "true");
+        Map<String, String> explicit = proposed("smtp.example.com");
+        explicit.put("port", "465");
+        explicit.put("ssl", "true");
+        Map<String, String> starttls = proposed("smtp.example.com");
+        starttls.put("port", "");
+        starttls.put("starttls", "true");
+        assertThat(ProposedSettings.withSavedSecrets(explicit, saved)).containsEntry("password", "the-stored-password");
+        assertThat(ProposedSettings.withSavedSecrets(starttls, saved)).containsEntry("password", ProposedSettings.MASKED);
     }
 }
