@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.common.InvalidInputException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,5 +105,38 @@ class ProposedSettingsTest {
         starttls.put("starttls", "true");
         assertThat(ProposedSettings.withSavedSecrets(explicit, saved)).containsEntry("password", "the-stored-password");
         assertThat(ProposedSettings.withSavedSecrets(starttls, saved)).containsEntry("password", ProposedSettings.MASKED);
+    }
+
+    @Test
+    void aSaveThatMovesAMaskedSecretIsRefusedNamingTheSecretAndWhatChanged() {
+        InvalidInputException refused = ProposedSettings.maskedSecretLeaving(
+                proposedToken("authTokenUrl", "http://attacker.example.net/token"), savedToken()).orElseThrow();
+        assertThat(refused.field()).isEqualTo("authTokenClientSecret");
+        assertThat(refused.problem()).contains("authTokenUrl changed");
+        assertThat(refused.getMessage()).doesNotContain("the-stored-client-secret");
+        assertThat(ProposedSettings.maskedSecretLeaving(proposed("attacker.example.net"), saved()).orElseThrow().field())
+                .isEqualTo("password");
+    }
+
+    @Test
+    void aSaveWithTheSecretTypedOrTheDestinationUnchangedPasses() {
+        Map<String, String> typed = proposedToken("authTokenUrl", "https://login.example.net/token");
+        typed.put("authTokenClientSecret", "a-new-secret");
+        assertThat(ProposedSettings.maskedSecretLeaving(typed, savedToken())).isEmpty();
+        assertThat(ProposedSettings.maskedSecretLeaving(proposedToken("from", "x@example.com"), savedToken())).isEmpty();
+        // A new realm, or an import: no saved secret to carry anywhere.
+        assertThat(ProposedSettings.maskedSecretLeaving(proposed("smtp.example.com"), Map.of())).isEmpty();
+    }
+
+    @Test
+    void aTestConnectionCarryingTheSavedSecretElsewhereIsRefusedEvenAfterKeycloakUnmaskedIt() {
+        // What Keycloak's testSMTPConnection hands the sender: the saved secret, put back because host, port and user match.
+        Map<String, String> unmasked = proposedToken("authTokenUrl", "http://attacker.example.net/token");
+        unmasked.put("authTokenClientSecret", "the-stored-client-secret");
+        assertThat(ProposedSettings.savedSecretLeaving(unmasked, savedToken()).orElseThrow().field()).isEqualTo("authTokenClientSecret");
+        assertThat(ProposedSettings.savedSecretLeaving(savedToken(), savedToken())).isEmpty();
+        Map<String, String> otherSecret = new HashMap<>(unmasked);
+        otherSecret.put("authTokenClientSecret", "typed-for-the-other-endpoint");
+        assertThat(ProposedSettings.savedSecretLeaving(otherSecret, savedToken())).isEmpty();
     }
 }
