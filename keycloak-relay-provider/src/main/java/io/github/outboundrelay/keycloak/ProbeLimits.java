@@ -21,10 +21,14 @@ import java.util.Optional;
  */
 final class ProbeLimits {
     static final int STEP_LIMIT_SECONDS = 15;
-    /** The longest TCP connect; a token request may take this plus {@link #WAIT}, within the step limit. */
-    static final Duration CONNECT = Duration.ofSeconds(5);
-    /** The longest wait for a reply, and for a write. */
-    static final Duration WAIT = Duration.ofSeconds(STEP_LIMIT_SECONDS).minus(CONNECT);
+    /** The longest TCP connect. */
+    static final Duration CONNECT = Duration.ofSeconds(3);
+    /**
+     * The longest wait for a reply, and for a write. The longest steps stay within the limit: a token request (connect,
+     * then the answer: 9 s), and a greeting that never comes, after which the engine checks whether the port speaks
+     * implicit TLS (6 s, then a connect and a handshake of at most 5 s: 14 s).
+     */
+    static final Duration WAIT = Duration.ofSeconds(6);
 
     private ProbeLimits() {
     }

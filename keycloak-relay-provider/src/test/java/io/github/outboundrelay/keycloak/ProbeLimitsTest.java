@@ -79,15 +79,19 @@ class ProbeLimitsTest {
         patient.put("timeout", "600000");
         patient.put("writeTimeout", "600000");
         Timeouts capped = ProbeLimits.capped(settings(patient)).timeouts();
-        assertThat(capped.connect()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(capped.read()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(capped.write()).isEqualTo(Duration.ofSeconds(10));
-        // A token request waits for the connection and then the answer: both within the step limit.
-        assertThat(capped.connect().plus(capped.read())).isLessThanOrEqualTo(Duration.ofSeconds(ProbeLimits.STEP_LIMIT_SECONDS));
+        assertThat(capped.connect()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(capped.read()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(capped.write()).isEqualTo(Duration.ofSeconds(6));
+        Duration limit = Duration.ofSeconds(ProbeLimits.STEP_LIMIT_SECONDS);
+        // A token request waits for the connection and then the answer.
+        assertThat(capped.connect().plus(capped.read())).isLessThanOrEqualTo(limit);
+        // A greeting that never comes, then the implicit-TLS check: a connect and a handshake of at most 5 s.
+        assertThat(capped.read().plus(capped.connect()).plusSeconds(5)).isLessThan(limit);
 
         Map<String, String> brisk = SmtpServerMappingTest.emailTab();
         brisk.put("connectionTimeout", "2000");
         brisk.put("timeout", "3000");
+        brisk.put("writeTimeout", "3000");
         RelaySettings shorter = settings(brisk);
         assertThat(ProbeLimits.capped(shorter)).as("shorter timeouts stay as they are").isSameAs(shorter);
     }

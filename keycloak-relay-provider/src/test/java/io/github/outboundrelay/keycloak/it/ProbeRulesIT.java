@@ -50,7 +50,9 @@ class ProbeRulesIT {
     @Test
     void theConsolesTestConnectionToAHostNotAllowedIsRefusedWithoutConnecting() {
         try (EmbeddedRelay elsewhere = EmbeddedRelay.start(suite.certificate.serverContext(), suite.relayUser, suite.relayPassword)) {
-            AdminApi.Reply reply = suite.admin.post("/admin/realms/" + realm + "/testSMTPConnection", suite.emailTab(elsewhere.port()));
+            Map<String, String> elsewhereTab = suite.emailTab(elsewhere.port());
+            elsewhereTab.put("password", "typed-for-this-relay"); // not the saved one, which would be refused for that alone
+            AdminApi.Reply reply = suite.admin.post("/admin/realms/" + realm + "/testSMTPConnection", elsewhereTab);
 
             assertThat(elsewhere.connections()).as("connections to the host named").isZero();
             assertThat(reply.status()).isEqualTo(500);
@@ -74,6 +76,7 @@ class ProbeRulesIT {
             patient.put("connectionTimeout", "600000");
             patient.put("timeout", "600000");
             patient.put("writeTimeout", "600000");
+            patient.put("password", "typed-for-this-relay"); // not the saved one, which "Test connection" would refuse at once
 
             long start = System.nanoTime();
             Map<String, Object> report = AdminApi.expect(200, suite.admin.post(probe(), patient)).json();
@@ -82,6 +85,8 @@ class ProbeRulesIT {
             AdminApi.Reply test = suite.admin.post("/admin/realms/" + realm + "/testSMTPConnection", patient);
             Duration testTook = Duration.ofNanos(System.nanoTime() - start);
 
+            System.out.printf("Tarpit with 600 s timeouts proposed: the probe answered in %d ms, Test connection in %d ms%n",
+                    probeTook.toMillis(), testTook.toMillis());
             assertThat(report).containsEntry("passed", false).containsEntry("category", "TIMEOUT");
             List<Map<String, Object>> steps = (List<Map<String, Object>>) ((Map<String, Object>) report.get("report")).get("steps");
             assertThat(steps).allSatisfy(step -> assertThat((Long) step.get("elapsedMillis")).isLessThanOrEqualTo(15_000L));
