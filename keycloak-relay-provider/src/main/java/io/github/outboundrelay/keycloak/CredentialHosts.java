@@ -13,8 +13,6 @@ import java.util.List;
  * @param hosts each entry, with port 0 for "any port"
  */
 record CredentialHosts(List<HostAndPort> hosts) {
-    static final CredentialHosts NONE = new CredentialHosts(List.of());
-
     CredentialHosts {
         hosts = List.copyOf(hosts);
     }

@@ -88,8 +88,17 @@ public final class RelayDiagnosticsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response probe(@QueryParam("send") boolean send, @QueryParam("to") String to, String body) {
         auth.realm().requireManageRealm();
-        boolean proposed = body != null && !body.isBlank();
         Map<String, String> event = new LinkedHashMap<>();
+        try {
+            return probe(send, to, body, event);
+        } finally {
+            probeEvent(event);
+        }
+    }
+
+    /** The probe, noting in {@code event} what was probed and how it ended (or why it was refused). */
+    private Response probe(boolean send, String to, String body, Map<String, String> event) {
+        boolean proposed = body != null && !body.isBlank();
         event.put("settings", proposed ? "proposed" : "saved");
         event.put("testMail", Boolean.toString(send));
         RelayConfiguration configuration;
@@ -105,17 +114,14 @@ public final class RelayDiagnosticsResource {
             Optional<InvalidInputException> refused = ProbeLimits.refusal(configuration.settings(), saved, configuration.realm(), server);
             if (refused.isPresent()) {
                 event.put("refused", refused.get().field());
-                probeEvent(event);
                 return invalid(Response.Status.FORBIDDEN, refused.get());
             }
             recipient = send ? callerAddress(configuration.settings().allowUtf8()) : null;
         } catch (InvalidInputException e) {
             event.put("invalid", e.field());
-            probeEvent(event);
             return invalid(e);
         } catch (IllegalArgumentException e) {
             event.put("invalid", "body");
-            probeEvent(event);
             return json(Response.Status.BAD_REQUEST, Map.of("error", "the body is not a JSON object of Email tab settings: " + e.getMessage()));
         }
         // Within the probe's limits, settings in use are probed through the realm's relay (its TLS context and token
@@ -134,7 +140,6 @@ public final class RelayDiagnosticsResource {
             event.put("category", f.category() == null ? "" : f.category().name());
         });
         answer.put("report", Json.parseObject(report.toJson()));
-        probeEvent(event);
         return json(Response.Status.OK, answer);
     }
 
