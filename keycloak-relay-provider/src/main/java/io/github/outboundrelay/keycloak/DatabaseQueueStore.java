@@ -102,6 +102,14 @@ final class DatabaseQueueStore implements QueueStore {
         }
     }
 
+    /**
+     * The LIKE pattern, with escape character {@code !}, of every budget key of the realm ({@link #budgetKey}): the
+     * realm id taken literally, so that deleting realm {@code a_b} leaves the budgets of {@code a-b} alone.
+     */
+    static String budgetKeyPattern(String realmId) {
+        return realmId.replace("!", "!!").replace("%", "!%").replace("_", "!_") + " %";
+    }
+
     @Override
     public boolean shared() {
         return true;
@@ -145,8 +153,8 @@ final class DatabaseQueueStore implements QueueStore {
             database.call(em -> {
                 em.createQuery("delete from OutboundRelayMail m where m.queueKey = :queue").setParameter("queue", realmId)
                         .executeUpdate();
-                return em.createQuery("delete from OutboundRelayThrottle t where t.key like :prefix")
-                        .setParameter("prefix", realmId + " %").executeUpdate();
+                return em.createQuery("delete from OutboundRelayThrottle t where t.key like :prefix escape '!'")
+                        .setParameter("prefix", budgetKeyPattern(realmId)).executeUpdate();
             });
         } catch (RuntimeException e) {
             LOG.warnf("Outbound relay: realm %s was deleted but its rows in %s could not be (%s); delete them by hand "

@@ -58,7 +58,7 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                 .property().name(RealmRelayOptions.FALLBACK_RELAY).label("Fallback relay")
                 .type(ProviderConfigProperty.STRING_TYPE)
                 .helpText("host:port of a second relay, tried with the same credentials (and certificate pins) while the Email "
-                        + "tab's relay is failing.")
+                        + "tab's relay is failing. With credentials, only a relay the server's operator listed in credential-hosts.")
                 .add()
                 .property().name(RealmRelayOptions.CERTIFICATE_PIN).label("Certificate pin")
                 .type(ProviderConfigProperty.STRING_TYPE)
@@ -77,12 +77,20 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                 .build();
     }
 
-    /** Refuses a bad value on save, naming the field; the console shows the message. */
+    /**
+     * Refuses a bad value on save, naming the field; the console shows the message. A fallback relay that would get
+     * the Email tab's credentials must be one the server trusts with them ({@link RealmRelayOptions#fallbackRefusal}).
+     */
     @Override
     public void validateConfiguration(KeycloakSession session, RealmModel realm, ComponentModel model)
             throws ComponentValidationException {
         try {
-            RealmRelayOptions.parse(model.getConfig());
+            RealmRelayOptions options = RealmRelayOptions.parse(model.getConfig());
+            Map<String, String> smtp = realm.getSmtpConfig();
+            ServerOptions server = RelayEmailSenderProviderFactory.of(session.getKeycloakSessionFactory()).serverOptions();
+            options.fallbackRefusal(server, smtp != null && SmtpServerMapping.authenticates(smtp)).ifPresent(refused -> {
+                throw refused;
+            });
         } catch (InvalidInputException e) {
             throw new ComponentValidationException(e.getMessage());
         }

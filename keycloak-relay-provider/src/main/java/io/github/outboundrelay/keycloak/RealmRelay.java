@@ -60,6 +60,8 @@ final class RealmRelay {
         this.realmName = realmName;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
+        configuration.fallbackRefusal().ifPresent(refused ->
+                LOG.warnf("Realm %s: its fallback relay is not used: %s", realmName, refused.getMessage()));
         List<RelaySettings> relays = configuration.relays();
         MailQueue.Builder builder = MailQueue.builder();
         relays.forEach(settings -> builder.relay(settings, configuration.throttle()));

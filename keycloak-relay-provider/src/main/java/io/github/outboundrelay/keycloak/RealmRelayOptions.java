@@ -6,13 +6,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a realm sets on its "Outbound relay" tab, beyond the Email tab. Each value is null when the realm leaves it to
  * the server-wide default ({@link ServerOptions}).
  *
  * @param rateLimitPerMinute mails per minute for this realm, 0 for no limit
- * @param fallbackRelay      {@code host:port} tried when the realm's relay fails, with the same credentials
+ * @param fallbackRelay      {@code host:port} tried when the realm's relay fails, with the same credentials if the server
+ *                           trusts it with them ({@link #fallbackRefusal})
  * @param certificatePin     {@code sha256/BASE64} pin the verified certificate path must also hold, besides the
  *                           server's pins: it narrows what the server trusts, never widens it
  * @param retryLifetimeHours how long a mail is retried before it becomes a dead letter
@@ -40,7 +42,7 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
                     "Give the hours a mail may wait for the relay, such as 24; a reset link expires long before 30 days");
         }
         if (fallbackRelay != null) {
-            HostAndPort.check(fallbackRelay, FALLBACK_RELAY);
+            HostAndPort.parse(fallbackRelay, FALLBACK_RELAY);
         }
         if (certificatePin != null) {
             try {
@@ -81,10 +83,15 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
         return maskRecipients != null ? maskRecipients : server.maskRecipients();
     }
 
-    /** The realm's fallback first, then the server's. */
-    List<String> effectiveFallbackRelays(ServerOptions server) {
+    /**
+     * The fallback relays the queue uses, in order: the realm's own first, unless it is refused
+     * ({@link #fallbackRefusal}), then the server's.
+     *
+     * @param authenticates whether the Email tab sends credentials, which every fallback relay gets too
+     */
+    List<String> effectiveFallbackRelays(ServerOptions server, boolean authenticates) {
         List<String> relays = new ArrayList<>();
-        if (fallbackRelay != null) {
+        if (fallbackRelay != null && fallbackRefusal(server, authenticates).isEmpty()) {
             relays.add(fallbackRelay);
         }
         server.fallbackRelays().stream().filter(r -> !relays.contains(r)).forEach(relays::add);
@@ -98,6 +105,25 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
      */
     TrustSettings effectiveTrust(ServerOptions server) {
         return server.trust().andPins(certificatePin == null ? List.of() : List.of(certificatePin));
+    }
+
+    /**
+     * Why the realm's fallback relay may not be used: it would get the Email tab's credentials, and it is neither one
+     * of the server's fallback relays nor on {@code credential-hosts}. A realm administrator who could name any relay
+     * there would receive the stored password as soon as the realm's relay failed. Empty when it may be used.
+     */
+    Optional<InvalidInputException> fallbackRefusal(ServerOptions server, boolean authenticates) {
+        if (fallbackRelay == null || !authenticates) {
+            return Optional.empty();
+        }
+        HostAndPort relay = HostAndPort.parse(fallbackRelay, FALLBACK_RELAY);
+        if (server.trustsWithCredentials(relay.host(), relay.port())) {
+            return Optional.empty();
+        }
+        return Optional.of(new InvalidInputException(FALLBACK_RELAY, "'" + fallbackRelay + "' would get the Email tab's "
+                + "credentials, and the server does not trust that relay with them",
+                "Leave the fallback relay empty, or ask whoever runs Keycloak to add " + relay.host() + " to "
+                        + ServerOptions.option(ServerOptions.CREDENTIAL_HOSTS)));
     }
 
     private static String text(Map<String, List<String>> config, String key) {

@@ -1,6 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.Authentication;
+import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.Throttle;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything one realm's mail goes out with: the Email tab's settings, the Outbound relay tab's options and the
@@ -21,21 +23,33 @@ import java.util.Map;
 record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug) {
 
     /**
-     * The relays in failover order: the Email tab's first, then the effective fallbacks, each with the Email tab's
-     * TLS mode, credentials, trust (pins included) and addresses; only host and port differ.
+     * The relays in failover order: the Email tab's first, then the fallbacks, each with the Email tab's TLS mode,
+     * credentials, trust (pins included) and addresses; only host and port differ. A realm's fallback relay the
+     * server does not trust with the credentials is left out ({@link RealmRelayOptions#fallbackRefusal}).
      */
     List<RelaySettings> relays() {
         List<RelaySettings> relays = new ArrayList<>();
         relays.add(settings);
-        for (String fallback : realm.effectiveFallbackRelays(server)) {
-            int colon = fallback.lastIndexOf(':');
-            String host = fallback.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1); // RelaySettings takes an IPv6 address bare
-            }
-            relays.add(settings.toBuilder().host(host).port(Integer.parseInt(fallback.substring(colon + 1))).build());
+        for (String fallback : fallbackRelays()) {
+            HostAndPort relay = HostAndPort.parse(fallback, RealmRelayOptions.FALLBACK_RELAY);
+            relays.add(settings.toBuilder().host(relay.host()).port(relay.port()).build());
         }
         return List.copyOf(relays);
+    }
+
+    /** The fallback relays in use, {@code host:port}, in failover order. */
+    List<String> fallbackRelays() {
+        return realm.effectiveFallbackRelays(server, settings.authentication().required());
+    }
+
+    /** Why the realm's own fallback relay is left out, or empty when it is used (or there is none). */
+    Optional<InvalidInputException> fallbackRefusal() {
+        return realm.fallbackRefusal(server, settings.authentication().required());
+    }
+
+    /** The same configuration with other engine settings, such as a probe's shorter timeouts. */
+    RelayConfiguration withSettings(RelaySettings other) {
+        return other.equals(settings) ? this : new RelayConfiguration(other, realm, server, debug);
     }
 
     /** The realm's rate limit as the queue's throttle, applied to each relay. */
@@ -68,8 +82,8 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         map.put("maxConnections", settings.maxConnections());
         map.put("rateLimitPerMinute", realm.effectiveRateLimitPerMinute(server));
         map.put("retryLifetimeHours", realm.effectiveRetryLifetime(server).toHours());
-        map.put("fallbackRelays", realm.effectiveFallbackRelays(server));
-        map.put("spoolDir", server.spoolDir().toString());
+        map.put("fallbackRelays", fallbackRelays());
+        fallbackRefusal().ifPresent(refused -> map.put("fallbackRelayNotUsed", refused.getMessage()));
         map.put("debug", debug);
         return map;
     }

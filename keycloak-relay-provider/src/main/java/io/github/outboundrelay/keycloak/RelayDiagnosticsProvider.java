@@ -20,8 +20,7 @@ public final class RelayDiagnosticsProvider implements AdminRealmResourceProvide
     @Override
     public Object getResource(KeycloakSession session, RealmModel realm, AdminPermissionEvaluator auth,
                               AdminEventBuilder adminEvent) {
-        RelayEmailSenderProviderFactory relay = (RelayEmailSenderProviderFactory) session.getKeycloakSessionFactory()
-                .getProviderFactory(EmailSenderProvider.class, RelayEmailSenderProviderFactory.ID);
+        RelayEmailSenderProviderFactory relay = RelayEmailSenderProviderFactory.of(session.getKeycloakSessionFactory());
         boolean relayActive = session.getProvider(EmailSenderProvider.class) instanceof RelayEmailSenderProvider;
         return new RelayDiagnosticsResource(session, realm, auth, adminEvent, relay.serverOptions(), relay.relays(),
                 relayActive);

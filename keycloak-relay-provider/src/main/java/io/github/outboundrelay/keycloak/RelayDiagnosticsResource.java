@@ -22,9 +22,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.keycloak.Config;
 import org.keycloak.events.admin.OperationType;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
 import org.keycloak.services.resources.admin.AdminEventBuilder;
 import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
 
@@ -35,7 +37,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  * recorded as an admin event. Responses are JSON and never hold a password, token, message body or link.
  *
  * <pre>
- * POST .../outbound-relay/probe[?to=me@example.com]   body: none (the realm's saved Email tab) or a proposed smtpServer map
+ * POST .../outbound-relay/probe[?send=true]          body: none (the realm's saved Email tab) or a proposed smtpServer map
  * GET  .../outbound-relay/status                     saved settings, the live relay's, queue metrics, whether the sender is active
  * GET  .../outbound-relay/metrics                    the queue's metrics snapshot
  * GET  .../outbound-relay/events                     recent delivery events, oldest first
@@ -51,6 +53,8 @@ public final class RelayDiagnosticsResource {
     static final int MAX_DEAD_LETTERS = 1000;
     /** The resource type of the admin events that retries and purges record. */
     static final String ADMIN_EVENT_RESOURCE = "OUTBOUND_RELAY_DEAD_LETTER";
+    /** The resource type of the admin event every probe records. */
+    static final String PROBE_EVENT_RESOURCE = "OUTBOUND_RELAY_PROBE";
 
     private final KeycloakSession session;
     private final RealmModel realm;
@@ -72,42 +76,100 @@ public final class RelayDiagnosticsResource {
     }
 
     /**
-     * Runs the probe (DNS, TCP, TLS, EHLO, AUTH, MAIL FROM, and with {@code to} also RCPT TO and DATA) against the
-     * realm's saved settings, or against a proposed Email tab map given as the JSON body.
+     * Runs the probe (DNS, TCP, TLS, EHLO, AUTH, MAIL FROM, and with {@code send=true} also RCPT TO and DATA to the
+     * calling administrator's own address) against the realm's saved settings, or against a proposed Email tab map
+     * given as the JSON body. Only relays the realm saved or the server lists, within {@link ProbeLimits}; every probe,
+     * refused or run, is an admin event of type {@value #PROBE_EVENT_RESOURCE}.
+     *
+     * @param to no longer accepted: a realm administrator does not choose who receives the test mail
      */
     @POST
     @Path("probe")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response probe(@QueryParam("to") String to, String body) {
+    public Response probe(@QueryParam("send") boolean send, @QueryParam("to") String to, String body) {
         auth.realm().requireManageRealm();
+        Map<String, String> event = new LinkedHashMap<>();
+        try {
+            return probe(send, to, body, event);
+        } finally {
+            probeEvent(event);
+        }
+    }
+
+    /** The probe, noting in {@code event} what was probed and how it ended (or why it was refused). */
+    private Response probe(boolean send, String to, String body, Map<String, String> event) {
         boolean proposed = body != null && !body.isBlank();
+        event.put("settings", proposed ? "proposed" : "saved");
+        event.put("testMail", Boolean.toString(send));
         RelayConfiguration configuration;
         MailAddress recipient;
         try {
-            Map<String, String> smtp = proposed ? proposedSettings(body) : realm.getSmtpConfig();
-            configuration = RealmSettingsReader.read(session, realm, smtp, server);
-            recipient = to == null || to.isBlank() ? null : MailAddress.parse(to, "to");
+            if (to != null) {
+                throw new InvalidInputException("to", "names the test mail's recipient, which the caller does not choose",
+                        "Use send=true: the test mail goes to your own email address, as the console's Test connection does");
+            }
+            Map<String, String> saved = realm.getSmtpConfig();
+            configuration = RealmSettingsReader.read(session, realm, proposed ? proposedSettings(body) : saved, server);
+            event.put("relay", configuration.settings().relayName());
+            Optional<InvalidInputException> refused = ProbeLimits.refusal(configuration.settings(), saved, configuration.realm(), server);
+            if (refused.isPresent()) {
+                event.put("refused", refused.get().field());
+                return invalid(Response.Status.FORBIDDEN, refused.get());
+            }
+            recipient = send ? callerAddress(configuration.settings().allowUtf8()) : null;
         } catch (InvalidInputException e) {
+            event.put("invalid", e.field());
             return invalid(e);
         } catch (IllegalArgumentException e) {
+            event.put("invalid", "body");
             return json(Response.Status.BAD_REQUEST, Map.of("error", "the body is not a JSON object of Email tab settings: " + e.getMessage()));
         }
-        // Settings in use are probed through the realm's relay (its TLS context and token cache); others on their own.
-        Optional<RealmRelay> current = relays.current(realm.getId()).filter(r -> r.configuration().equals(configuration));
-        ProbeReport report = current.isPresent() ? current.get().probe(recipient)
-                : RelayClient.probe(configuration.settings(), recipient);
+        // Within the probe's limits, settings in use are probed through the realm's relay (its TLS context and token
+        // cache); others on their own.
+        RelayConfiguration limited = configuration.withSettings(ProbeLimits.capped(configuration.settings()));
+        Optional<RealmRelay> current = relays.current(realm.getId()).filter(r -> r.configuration().equals(limited));
+        ProbeReport report = current.isPresent() ? current.get().probe(recipient) : RelayClient.probe(limited.settings(), recipient);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("realm", realm.getName());
         answer.put("settings", proposed ? "proposed" : "saved");
         answer.put("passed", report.passed());
+        event.put("passed", Boolean.toString(report.passed()));
         report.failure().ifPresent(f -> {
             answer.put("category", f.category() == null ? null : f.category().name());
             answer.put("remedy", f.remedy());
+            event.put("category", f.category() == null ? "" : f.category().name());
         });
         answer.put("report", Json.parseObject(report.toJson()));
         return json(Response.Status.OK, answer);
     }
 
+    /**
+     * The calling administrator's own address, where the test mail goes, as with the console's Test connection.
+     *
+     * @throws InvalidInputException naming {@code send} when the administrator has none
+     */
+    private MailAddress callerAddress(boolean allowUtf8) {
+        UserModel caller = auth.adminAuth().getUser();
+        String email = caller.getEmail();
+        if (email == null || email.isBlank()) {
+            throw new InvalidInputException("send", "asks for a test mail to your own address, and your account ("
+                    + caller.getUsername() + ") has none",
+                    "Set an email address on your account, or probe without send=true (no mail is sent then)");
+        }
+        return SmtpServerMapping.recipient(email, allowUtf8);
+    }
+
+    /** Who probed what, and the outcome: relay, settings, category; never a secret or the proposed map. */
+    private void probeEvent(Map<String, String> details) {
+        adminEvent.operation(OperationType.ACTION).resource(PROBE_EVENT_RESOURCE).resourcePath(RelayDiagnosticsProvider.ID, "probe");
+        details.forEach(adminEvent::detail);
+        adminEvent.success();
+    }
+
+    /**
+     * The realm's settings and queue. The spool's place on the server's disk is shown only to administrators of the
+     * master realm, who run the server: a realm administrator has no business with its file system.
+     */
     @GET
     @Path("status")
     @Produces(MediaType.APPLICATION_JSON)
@@ -133,8 +195,10 @@ public final class RelayDiagnosticsResource {
         // What the realm's live relay was built with: equal to "configuration" once a mail went out after a change.
         Optional<RealmRelay> current = relays.current(realm.getId());
         answer.put("relayInUse", current.map(r -> r.configuration().describe()).orElse(null));
-        answer.put("spoolDir", RealmSpools.directory(server.spoolDir(), realm.getId()).toString());
-        answer.put("queueStore", current.map(RealmRelay::queueStore).orElse(null));
+        if (callerRunsTheServer()) {
+            answer.put("spoolDir", RealmSpools.directory(server.spoolDir(), realm.getId()).toString());
+        }
+        answer.put("queueStore", current.map(r -> shown(r.queueStore())).orElse(null));
         answer.put("metrics", current.map(r -> r.metrics().toMap()).orElse(null));
         return json(Response.Status.OK, answer);
     }
@@ -244,7 +308,7 @@ public final class RelayDiagnosticsResource {
                 }
                 relay = current.get();
             } catch (SpoolException e) {
-                return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
+                return spoolUnavailable(e);
             } catch (MailNotQueuedException e) {
                 return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage()));
             }
@@ -254,8 +318,22 @@ public final class RelayDiagnosticsResource {
         } catch (InvalidInputException e) {
             return invalid(e); // such as a dead-letter id that is not one
         } catch (SpoolException e) {
-            return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(), "fix", e.fix()));
+            return spoolUnavailable(e);
         }
+    }
+
+    private Response spoolUnavailable(SpoolException e) {
+        return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", shown(e.getMessage()), "fix", shown(e.fix())));
+    }
+
+    /** Whether the caller is an administrator of the master realm: the one who runs this server. */
+    private boolean callerRunsTheServer() {
+        return Config.getAdminRealm().equals(auth.adminAuth().getRealm().getName());
+    }
+
+    /** The text with the server's spool directory replaced by {@code <spool-dir>}, unless the caller runs the server. */
+    private String shown(String text) {
+        return text == null || callerRunsTheServer() ? text : text.replace(server.spoolDir().toString(), "<spool-dir>");
     }
 
     private void adminEvent(OperationType operation, String deadLetter) {

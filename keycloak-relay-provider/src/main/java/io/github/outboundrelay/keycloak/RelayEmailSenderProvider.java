@@ -34,10 +34,11 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
     public void send(Map<String, String> config, String address, String subject, String textBody, String htmlBody)
             throws EmailException {
         RealmModel realm = session.getContext().getRealm();
+        boolean testConnection = isTestConnection(session);
         RelayConfiguration configuration;
         OutboundMessage message;
         try {
-            configuration = RealmSettingsReader.read(session, realm, config, server);
+            configuration = testConnection ? testConnection(realm, config) : RealmSettingsReader.read(session, realm, config, server);
             RelaySettings settings = configuration.settings();
             message = OutboundMessage.builder()
                     .from(settings.from())
@@ -52,7 +53,7 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
         }
         String realmId = realm == null ? "" : realm.getId();
         String realmName = realm == null ? "-" : realm.getName();
-        if (isTestConnection(session)) {
+        if (testConnection) {
             sendNow(realmId, configuration, message);
         } else {
             try {
@@ -61,6 +62,25 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
                 throw new EmailException(e.getMessage(), e);
             }
         }
+    }
+
+    /**
+     * The console's "Test connection" takes unsaved settings, so it follows the probe's rules: the saved secret only
+     * where it was saved ({@link ProposedSettings#savedSecretLeaving}), only relays the realm saved or the server lists,
+     * and the probe's timeouts ({@link ProbeLimits}).
+     *
+     * @throws InvalidInputException naming the field that makes the test refused
+     */
+    private RelayConfiguration testConnection(RealmModel realm, Map<String, String> config) {
+        Map<String, String> saved = realm == null ? Map.of() : realm.getSmtpConfig();
+        ProposedSettings.savedSecretLeaving(config, saved).ifPresent(refused -> {
+            throw refused;
+        });
+        RelayConfiguration configuration = RealmSettingsReader.read(session, realm, ProposedSettings.withSavedSecrets(config, saved), server);
+        ProbeLimits.refusal(configuration.settings(), saved, configuration.realm(), server).ifPresent(refused -> {
+            throw refused;
+        });
+        return configuration.withSettings(ProbeLimits.capped(configuration.settings()));
     }
 
     private void sendNow(String realmId, RelayConfiguration configuration, OutboundMessage message) throws EmailException {
@@ -74,12 +94,18 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
 
     /**
      * Checks the Email tab when a realm is saved: the same reading as a send, without resolving vault secrets or
-     * touching the network. A masked password ({@code **********}) is the stored one and passes.
+     * touching the network. A masked password ({@code **********}) is the stored one and passes, unless a field that
+     * decides where it goes changed ({@link ProposedSettings#maskedSecretLeaving}): Keycloak would keep the stored
+     * secret and send it there.
      */
     @Override
     public void validate(Map<String, String> config) throws EmailException {
+        RealmModel realm = session.getContext().getRealm();
         try {
-            SmtpServerMapping.read(config, UnaryOperator.identity(), server, RealmSettingsReader.tabOptions(session.getContext().getRealm()));
+            SmtpServerMapping.read(config, UnaryOperator.identity(), server, RealmSettingsReader.tabOptions(realm));
+            ProposedSettings.maskedSecretLeaving(config, realm == null ? Map.of() : realm.getSmtpConfig()).ifPresent(refused -> {
+                throw refused;
+            });
         } catch (InvalidInputException e) {
             throw new EmailException(e.getMessage(), e);
         }

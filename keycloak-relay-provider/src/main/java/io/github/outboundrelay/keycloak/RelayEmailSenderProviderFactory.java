@@ -136,6 +136,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         return ID;
     }
 
+    /** This provider's factory in a running Keycloak, whether or not {@value #ID} is the active email sender. */
+    static RelayEmailSenderProviderFactory of(KeycloakSessionFactory factory) {
+        return (RelayEmailSenderProviderFactory) factory.getProviderFactory(EmailSenderProvider.class, ID);
+    }
+
     ServerOptions serverOptions() {
         return server;
     }
@@ -163,6 +168,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .property().name(ServerOptions.FALLBACK_RELAYS).type(ProviderConfigProperty.STRING_TYPE)
                 .helpText("Comma-separated host:port relays tried in order, with the realm's credentials, while its "
                         + "relay is failing.")
+                .add()
+                .property().name(ServerOptions.CREDENTIAL_HOSTS).type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("Comma-separated hosts (or host:port) trusted with a realm's credentials besides its own Email "
+                        + "tab relay and the fallback-relays: a realm's own fallback relay gets its credentials only on "
+                        + "one of them, and realm administrators may probe only them, the saved relay and its fallbacks.")
                 .add()
                 .property().name(ServerOptions.TRUST_BUNDLE).type(ProviderConfigProperty.STRING_TYPE)
                 .helpText("PEM file of the CA certificates relays may present. Default: the JVM's trust store, which "

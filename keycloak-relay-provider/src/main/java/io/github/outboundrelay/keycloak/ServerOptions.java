@@ -28,6 +28,8 @@ import java.util.function.Function;
  * @param heloName          the name given in EHLO, or null for this host's name
  * @param maxConnections    open connections kept per realm relay, and the queue's senders for it
  * @param maxMessageSizeMb  the largest mail accepted, in MiB of content; a larger one is refused before it is queued
+ * @param credentialHosts   relays besides a realm's own and the server's fallbacks that may receive a realm's
+ *                          credentials (as its fallback relay) and that its administrators may probe
  */
 record ServerOptions(
         Path spoolDir,
@@ -40,7 +42,8 @@ record ServerOptions(
         boolean allowCredentialsOverPlaintext,
         String heloName,
         int maxConnections,
-        int maxMessageSizeMb) {
+        int maxMessageSizeMb,
+        CredentialHosts credentialHosts) {
 
     static final String SPOOL_DIR = "spool-dir";
     static final String RATE_LIMIT_PER_MINUTE = "rate-limit-per-minute";
@@ -53,6 +56,7 @@ record ServerOptions(
     static final String HELO_NAME = "helo-name";
     static final String MAX_CONNECTIONS = "max-connections";
     static final String MAX_MESSAGE_SIZE_MB = "max-message-size-mb";
+    static final String CREDENTIAL_HOSTS = "credential-hosts";
 
     static final int DEFAULT_RATE_LIMIT_PER_MINUTE = 60;
     static final int DEFAULT_RETRY_LIFETIME_HOURS = 24;
@@ -89,7 +93,17 @@ record ServerOptions(
                 bool(lookup, ALLOW_CREDENTIALS_OVER_PLAINTEXT, false),
                 text(lookup, HELO_NAME),
                 integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100),
-                integer(lookup, MAX_MESSAGE_SIZE_MB, DEFAULT_MAX_MESSAGE_SIZE_MB, 1, (int) (RelaySettings.MAX_MAX_MESSAGE_BYTES >> 20)));
+                integer(lookup, MAX_MESSAGE_SIZE_MB, DEFAULT_MAX_MESSAGE_SIZE_MB, 1, (int) (RelaySettings.MAX_MAX_MESSAGE_BYTES >> 20)),
+                CredentialHosts.parse(list(lookup, CREDENTIAL_HOSTS), option(CREDENTIAL_HOSTS)));
+    }
+
+    /**
+     * Whether a relay the realm did not save as its Email tab relay may receive the realm's credentials: one of the
+     * server's fallback relays, or a host on {@code credential-hosts}. Both are set by whoever runs Keycloak.
+     */
+    boolean trustsWithCredentials(String host, int port) {
+        return credentialHosts.allows(host, port)
+                || fallbackRelays.stream().anyMatch(r -> HostAndPort.parse(r, option(FALLBACK_RELAYS)).sameAs(host, port));
     }
 
     private static String readBundle(String file) {
@@ -103,7 +117,7 @@ record ServerOptions(
 
     private static List<String> relays(Function<String, String> lookup) {
         List<String> relays = list(lookup, FALLBACK_RELAYS);
-        relays.forEach(r -> HostAndPort.check(r, option(FALLBACK_RELAYS)));
+        relays.forEach(r -> HostAndPort.parse(r, option(FALLBACK_RELAYS)));
         return relays;
     }
 

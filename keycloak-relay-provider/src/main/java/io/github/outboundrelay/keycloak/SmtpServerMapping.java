@@ -80,15 +80,20 @@ final class SmtpServerMapping {
         return MailAddress.of(ascii(address, allowUtf8, "to"), "", "to");
     }
 
-    private static TlsMode tlsMode(Map<String, String> smtp) {
+    /** {@code ssl} wins over {@code starttls}, as in Keycloak's own sender; neither is plaintext. */
+    static TlsMode tlsMode(Map<String, String> smtp) {
         if (flag(smtp, "ssl")) {
             return TlsMode.IMPLICIT_TLS;
         }
         return flag(smtp, "starttls") ? TlsMode.STARTTLS : TlsMode.NONE;
     }
 
-    /** Without a port, the TLS mode's usual one (the builder's default). */
-    private static int port(Map<String, String> smtp) {
+    /**
+     * Without a port, the TLS mode's usual one (the builder's default).
+     *
+     * @throws InvalidInputException naming {@code port} when it is not a number
+     */
+    static int port(Map<String, String> smtp) {
         String port = text(smtp, "port");
         if (port == null) {
             return tlsMode(smtp).defaultPort();
@@ -102,12 +107,12 @@ final class SmtpServerMapping {
     }
 
     private static Authentication authentication(Map<String, String> smtp, UnaryOperator<String> secrets) {
-        if (!flag(smtp, "auth")) {
+        if (!authenticates(smtp)) {
             return Authentication.NONE;
         }
         String type = text(smtp, "authType");
         String user = text(smtp, "user");
-        switch (type == null ? "basic" : type.toLowerCase(Locale.ROOT)) {
+        switch (authType(smtp)) {
             case "basic" -> {
                 return Authentication.password(user, Secret.of(secret(smtp, "password", secrets)));
             }
@@ -183,14 +188,27 @@ final class SmtpServerMapping {
         return local + "@" + domain;
     }
 
+    /** Whether the Email tab sends credentials: {@code auth} is on. */
+    static boolean authenticates(Map<String, String> smtp) {
+        return flag(smtp, "auth");
+    }
+
+    /** The Email tab's {@code authType}, lower-case: {@code basic} when empty. */
+    static String authType(Map<String, String> smtp) {
+        String type = text(smtp, "authType");
+        return type == null ? "basic" : type.toLowerCase(Locale.ROOT);
+    }
+
+    /** A value as the mapping reads it: stripped, and null when blank. */
+    static String text(Map<String, String> smtp, String key) {
+        String value = smtp.get(key);
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
     private static boolean flag(Map<String, String> smtp, String key) {
         return "true".equalsIgnoreCase(text(smtp, key));
     }
 
-    private static String text(Map<String, String> smtp, String key) {
-        String value = smtp.get(key);
-        return value == null || value.isBlank() ? null : value.strip();
-    }
 
     /**
      * The engine names fields after its own settings; the administrator sees the Email tab's, or the provider option

@@ -231,7 +231,8 @@ class RealmRelaysTest {
     }
 
     @Test
-    void theFallbackRelayTakesTheMailWhileTheEmailTabsRelayIsDown() throws Exception {
+    void aFallbackRelayTheServerTrustsWithTheCredentialsTakesTheMailWhileTheEmailTabsRelayIsDown() throws Exception {
+        server = ServerOptions.parse(Map.of("trust-bundle", bundle.toString(), "credential-hosts", "127.0.0.1")::get, keycloakHome);
         RelayConfiguration withFallback = configuration(emailTab(downPort()),
                 new RealmRelayOptions(null, "127.0.0.1:" + relay.port(), null, null, null));
         assertThat(withFallback.relays()).extracting(s -> s.port()).hasSize(2).element(1).isEqualTo(relay.port());

@@ -46,7 +46,8 @@ class ServerOptionsTest {
                 Map.entry("allow-credentials-over-plaintext", "true"),
                 Map.entry("helo-name", "sso.example.com"),
                 Map.entry("max-connections", "3"),
-                Map.entry("max-message-size-mb", "40"))::get, Path.of("/opt/keycloak"));
+                Map.entry("max-message-size-mb", "40"),
+                Map.entry("credential-hosts", "smtp2.example.com, relay.example.net:587, [2001:db8::25]"))::get, Path.of("/opt/keycloak"));
         assertThat(options.spoolDir()).isEqualTo(Path.of("/var/spool/kc"));
         assertThat(options.rateLimitPerMinute()).isEqualTo(30);
         assertThat(options.retryLifetime().toHours()).isEqualTo(48);
@@ -58,6 +59,22 @@ class ServerOptionsTest {
         assertThat(options.heloName()).isEqualTo("sso.example.com");
         assertThat(options.maxConnections()).isEqualTo(3);
         assertThat(options.maxMessageBytes()).isEqualTo(40L << 20);
+        assertThat(options.credentialHosts().hosts()).containsExactly(new HostAndPort("smtp2.example.com", 0),
+                new HostAndPort("relay.example.net", 587), new HostAndPort("2001:db8::25", 0));
+    }
+
+    @Test
+    void credentialHostsTrustAHostOnAnyPortOrOnTheListedOneAsWrittenWithoutDns() {
+        ServerOptions options = ServerOptions.parse(Map.of("credential-hosts", "SMTP2.example.com, relay.example.net:587",
+                "fallback-relays", "backup.example.com:465")::get, Path.of("/opt/keycloak"));
+        assertThat(options.trustsWithCredentials("smtp2.example.com", 2525)).isTrue();
+        assertThat(options.trustsWithCredentials("relay.example.net", 587)).isTrue();
+        assertThat(options.trustsWithCredentials("relay.example.net", 465)).isFalse();
+        assertThat(options.trustsWithCredentials("backup.example.com", 465)).as("the server's own fallback").isTrue();
+        assertThat(options.trustsWithCredentials("backup.example.com", 587)).isFalse();
+        assertThat(options.trustsWithCredentials("smtp2.example.com.attacker.net", 587)).isFalse();
+        assertThat(ServerOptions.parse(key -> null, Path.of("/opt/keycloak")).trustsWithCredentials("localhost", 25))
+                .as("nothing by default").isFalse();
     }
 
     @Test
@@ -70,6 +87,10 @@ class ServerOptionsTest {
                 .hasMessageStartingWith("--spi-email-sender--relay--trust-bundle: cannot read");
         assertThatThrownBy(() -> ServerOptions.parse(Map.of("mask-recipients", "yes please")::get, dir))
                 .isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> ServerOptions.parse(Map.of("credential-hosts", "smtp://relay.example.com")::get, dir))
+                .hasMessageContaining("--spi-email-sender--relay--credential-hosts").hasMessageContaining("neither a host nor host:port");
+        assertThatThrownBy(() -> ServerOptions.parse(Map.of("credential-hosts", "fe80::1")::get, dir))
+                .hasMessageContaining("IPv6 address in brackets");
         assertThatThrownBy(() -> ServerOptions.parse(Map.of("fallback-relays", "nohost")::get, dir))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("host:port");
         assertThatThrownBy(() -> ServerOptions.parse(Map.of("certificate-pins", "sha256/short=")::get, dir))

@@ -82,14 +82,26 @@ final class AdminApi {
         expect(204, put("/admin/realms/" + realmName, Map.of("smtpServer", smtpServer)));
     }
 
-    /** Creates a user with a verified-or-not email and a password; returns its id. */
+    /** Creates a user with an unverified email (none if null) and a password; returns its id. */
     String createUser(String realmName, String username, String email, String userPassword) {
-        Reply reply = post("/admin/realms/" + realmName + "/users", Map.of(
-                "username", username, "email", email, "enabled", true, "emailVerified", false,
+        Map<String, Object> user = new java.util.HashMap<>(Map.of(
+                "username", username, "enabled", true, "emailVerified", false,
                 "firstName", username, "lastName", "Tester",
                 "credentials", List.of(Map.of("type", "password", "value", userPassword, "temporary", false))));
-        expect(201, reply);
+        if (email != null) {
+            user.put("email", email);
+        }
+        expect(201, post("/admin/realms/" + realmName + "/users", user));
         return userId(realmName, username);
+    }
+
+    /** Gives a user of the realm one of its realm-management roles, such as manage-realm or view-realm. */
+    void grantRealmManagementRole(String realmName, String username, String role) {
+        String clients = "/admin/realms/" + realmName + "/clients";
+        String clientId = (String) expect(200, get(clients + "?clientId=realm-management")).jsonArray().get(0).get("id");
+        Map<String, Object> roleRep = expect(200, get(clients + "/" + clientId + "/roles/" + role)).json();
+        expect(204, post("/admin/realms/" + realmName + "/users/" + userId(realmName, username)
+                + "/role-mappings/clients/" + clientId, List.of(roleRep)));
     }
 
     /**
@@ -98,19 +110,28 @@ final class AdminApi {
      */
     void saveOutboundRelayTab(String realmName, Map<String, String> values) {
         String components = "/admin/realms/" + realmName + "/components";
-        String realmId = (String) expect(200, get("/admin/realms/" + realmName)).json().get("id");
-        Map<String, Object> config = new java.util.HashMap<>();
-        values.forEach((k, v) -> config.put(k, List.of(v)));
-        Map<String, Object> tab = new java.util.HashMap<>(Map.of("name", "Outbound relay", "providerId", "Outbound relay",
-                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId, "config", config));
+        Map<String, Object> tab = outboundRelayTab(realmName, values);
         List<Map<String, Object>> existing = expect(200, get(components + "?type=org.keycloak.services.ui.extend.UiTabProvider"))
                 .jsonArray().stream().filter(c -> "Outbound relay".equals(c.get("providerId"))).toList();
         if (existing.isEmpty()) {
-            expect(201, post(components, tab));
+            expect(201, createOutboundRelayTab(realmName, values));
         } else {
             tab.put("id", existing.get(0).get("id"));
             expect(204, put(components + "/" + existing.get(0).get("id"), tab));
         }
+    }
+
+    /** The console's first Save of the Outbound relay tab; the reply, for a test that expects a refusal. */
+    Reply createOutboundRelayTab(String realmName, Map<String, String> values) {
+        return post("/admin/realms/" + realmName + "/components", outboundRelayTab(realmName, values));
+    }
+
+    private Map<String, Object> outboundRelayTab(String realmName, Map<String, String> values) {
+        String realmId = (String) expect(200, get("/admin/realms/" + realmName)).json().get("id");
+        Map<String, Object> config = new java.util.HashMap<>();
+        values.forEach((k, v) -> config.put(k, List.of(v)));
+        return new java.util.HashMap<>(Map.of("name", "Outbound relay", "providerId", "Outbound relay",
+                "providerType", "org.keycloak.services.ui.extend.UiTabProvider", "parentId", realmId, "config", config));
     }
 
     String userId(String realmName, String username) {

@@ -22,20 +22,10 @@ class DiagnosticsAccessIT {
         realm = suite.newRealm("access");
         suite.admin.createUser(realm, "viewer", "viewer@example.org", "Viewer-pw-1");
         suite.admin.createUser(realm, "manager", "manager@example.org", "Manager-pw-1");
-        grantRealmManagementRole("viewer", "view-realm");
-        grantRealmManagementRole("manager", "manage-realm");
+        suite.admin.grantRealmManagementRole(realm, "viewer", "view-realm");
+        suite.admin.grantRealmManagementRole(realm, "manager", "manage-realm");
         viewer = new AdminApi(suite.keycloak.baseUri(), realm, "viewer", "Viewer-pw-1");
         manager = new AdminApi(suite.keycloak.baseUri(), realm, "manager", "Manager-pw-1");
-    }
-
-    static void grantRealmManagementRole(String username, String role) {
-        String clients = "/admin/realms/" + realm + "/clients";
-        String clientId = (String) AdminApi.expect(200, suite.admin.get(clients + "?clientId=realm-management"))
-                .jsonArray().get(0).get("id");
-        Map<String, Object> roleRep = AdminApi.expect(200, suite.admin.get(clients + "/" + clientId + "/roles/" + role)).json();
-        String userId = suite.admin.userId(realm, username);
-        AdminApi.expect(204, suite.admin.post("/admin/realms/" + realm + "/users/" + userId + "/role-mappings/clients/" + clientId,
-                List.of(roleRep)));
     }
 
     String path(String endpoint) {
@@ -94,5 +84,19 @@ class DiagnosticsAccessIT {
         AdminApi.Reply notAnId = manager.post(path("dead-letters/not-an-id/purge"), null);
         assertThat(notAnId.status()).isEqualTo(400);
         assertThat(notAnId.body()).contains("not a spool id");
+    }
+
+    @Test
+    void aRealmAdministratorIsNotShownWhereTheServerKeepsItsSpool() {
+        AdminApi.Reply status = AdminApi.expect(200, manager.get(path("status")));
+        assertThat(status.json()).doesNotContainKey("spoolDir").containsKey("queueStore");
+        assertThat(status.body()).doesNotContain("outbound-relay/spool").doesNotContain(System.getProperty("keycloak.home"));
+    }
+
+    @Test
+    void theMasterRealmsAdministratorIsShownTheSpoolDirectory() {
+        Map<String, Object> status = AdminApi.expect(200, suite.admin.get(path("status"))).json();
+        assertThat((String) status.get("spoolDir")).startsWith(System.getProperty("keycloak.home"))
+                .contains("outbound-relay/spool");
     }
 }

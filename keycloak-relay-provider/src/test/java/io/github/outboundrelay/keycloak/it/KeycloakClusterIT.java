@@ -216,6 +216,47 @@ class KeycloakClusterIT {
         assertThat(metricsB).containsEntry("queueDepth", 0L).containsEntry("deadLetters", 1L);
     }
 
+    @Test
+    @Order(3)
+    void deletingRealmABLeavesTheRateBudgetOfRealmAHyphenBAlone() throws Exception {
+        SwitchableRelay relay = relay();
+        relay.up();
+        String suffix = suffix();
+        // In SQL's LIKE, "_" matches any one character: "a_b..." also matches "a-b...".
+        String underscore = "a_b-" + suffix;
+        String hyphen = "a-b-" + suffix;
+        for (String id : List.of(underscore, hyphen)) {
+            AdminApi.expect(201, adminB.post("/admin/realms", Map.of("id", id, "realm", id, "enabled", true,
+                    "smtpServer", emailTab(relay.port()))));
+            sendResetMails(adminB, id, adminB.createUser(id, "uma", "uma@example.org", "Uma-pw-1"), 1);
+        }
+        relay.awaitArrivals(2, Duration.ofSeconds(60));
+        RealKeycloak.await("both realms have a rate budget row", Duration.ofSeconds(30),
+                () -> !budgetKeys(underscore).isEmpty() && !budgetKeys(hyphen).isEmpty());
+
+        AdminApi.expect(204, adminB.delete("/admin/realms/" + underscore));
+
+        assertThat(budgetKeys(underscore)).as("the deleted realm's budgets").isEmpty();
+        assertThat(budgetKeys(hyphen)).as("the other realm's budgets").isNotEmpty();
+        AdminApi.expect(204, adminB.delete("/admin/realms/" + hyphen));
+    }
+
+    /** The realm's rows of OUTBOUND_RELAY_THROTTLE, matched in Java: keys are "<realm id> <period>s <relay>". */
+    private static Set<String> budgetKeys(String realmId) {
+        try (Connection c = postgres.connect(); PreparedStatement s = c.prepareStatement("select budget_key from outbound_relay_throttle");
+             ResultSet rs = s.executeQuery()) {
+            Set<String> keys = new TreeSet<>();
+            while (rs.next()) {
+                if (rs.getString(1).startsWith(realmId + " ")) {
+                    keys.add(rs.getString(1));
+                }
+            }
+            return keys;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static SwitchableRelay relay() throws Exception {
         SwitchableRelay relay = SwitchableRelay.down(certificate.serverContext(), RELAY_USER, RELAY_PASSWORD);
         relays.add(relay);

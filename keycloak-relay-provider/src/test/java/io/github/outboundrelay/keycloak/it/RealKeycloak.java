@@ -40,6 +40,9 @@ final class RealKeycloak implements ParameterResolver {
             keycloak = KeycloakServer.start(Path.of(property("keycloak.home")), Path.of(property("provider.jar")), workDir,
                     List.of("--spi-email-sender--provider=relay",
                             "--spi-email-sender--relay--trust-bundle=" + bundle,
+                            // Fallback relays and probes named "localhost" may get a realm's credentials; 127.0.0.1
+                            // may not. The browser test saves smtp-backup.example.com as a realm's fallback.
+                            "--spi-email-sender--relay--credential-hosts=localhost,smtp-backup.example.com",
                             "--features=declarative-ui"),
                     "admin-" + UUID.randomUUID());
             admin = new AdminApi(keycloak.baseUri(), "master", KeycloakServer.ADMIN_USER, keycloak.adminPassword());
