@@ -69,6 +69,9 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         map.put("rateLimitPerMinute", realm.effectiveRateLimitPerMinute(server));
         map.put("retryLifetimeHours", realm.effectiveRetryLifetime(server).toHours());
         map.put("fallbackRelays", realm.effectiveFallbackRelays(server));
+        map.put("maxQueuedPerRealm", server.limits().maxQueuedPerRealm());
+        map.put("serverAllowedRecipientDomains", server.limits().allowedRecipientDomains().entries());
+        map.put("realmAllowedRecipientDomains", realm.allowedRecipientDomains().entries());
         map.put("spoolDir", server.spoolDir().toString());
         map.put("debug", debug);
         return map;

@@ -26,6 +26,7 @@ import java.util.function.Function;
  * @param allowCredentialsOverPlaintext whether AUTH may cross an unencrypted connection (only for a relay on this host)
  * @param heloName          the name given in EHLO, or null for this host's name
  * @param maxConnections    open connections kept per realm relay, and the queue's senders for it
+ * @param limits            what no realm may exceed: mail queued per realm, recipient domains
  */
 record ServerOptions(
         Path spoolDir,
@@ -37,7 +38,8 @@ record ServerOptions(
         boolean maskRecipients,
         boolean allowCredentialsOverPlaintext,
         String heloName,
-        int maxConnections) {
+        int maxConnections,
+        ServerMailLimits limits) {
 
     static final String SPOOL_DIR = "spool-dir";
     static final String RATE_LIMIT_PER_MINUTE = "rate-limit-per-minute";
@@ -83,7 +85,8 @@ record ServerOptions(
                 bool(lookup, MASK_RECIPIENTS, true),
                 bool(lookup, ALLOW_CREDENTIALS_OVER_PLAINTEXT, false),
                 text(lookup, HELO_NAME),
-                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100));
+                integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100),
+                ServerMailLimits.parse(lookup));
     }
 
     private static String readBundle(String file) {
@@ -101,7 +104,7 @@ record ServerOptions(
         return relays;
     }
 
-    private static String text(Function<String, String> lookup, String key) {
+    static String text(Function<String, String> lookup, String key) {
         String value = lookup.apply(key);
         return value == null || value.isBlank() ? null : value.strip();
     }
@@ -124,7 +127,7 @@ record ServerOptions(
         };
     }
 
-    private static int integer(Function<String, String> lookup, String key, int defaultValue, int min, int max) {
+    static int integer(Function<String, String> lookup, String key, int defaultValue, int min, int max) {
         String value = text(lookup, key);
         if (value == null) {
             return defaultValue;
