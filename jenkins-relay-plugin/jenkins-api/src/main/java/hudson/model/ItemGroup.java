@@ -1,6 +1,7 @@
 // Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/model/ItemGroup.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
 package hudson.model;
 
-/** Only a parameter type here (the credentials look-up context): Jenkins itself is the root ItemGroup. */
+/** The credentials look-up context, and the folder a job's full name starts with: Jenkins itself is the root. */
 public interface ItemGroup<T extends Item> {
+    String getFullName();
 }

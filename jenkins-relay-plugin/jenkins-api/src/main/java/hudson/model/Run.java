@@ -5,7 +5,14 @@ package hudson.model;
 import java.io.IOException;
 
 public abstract class Run<JobT extends Job<JobT, RunT>, RunT extends Run<JobT, RunT>> {
+    private final JobT project;
+
     protected Run(JobT job) throws IOException {
+        this.project = job;
+    }
+
+    public JobT getParent() {
+        return project;
     }
 
     public Result getResult() {

@@ -50,6 +50,11 @@ public class Jenkins implements ItemGroup<TopLevelItem>, AccessControlled {
         return root;
     }
 
+    @Override
+    public String getFullName() {
+        return "";
+    }
+
     public String getRootUrl() throws IllegalStateException {
         return rootUrl;
     }

@@ -6,6 +6,7 @@ import io.github.outboundrelay.common.OutboundMessage;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Turns what a job gives (a recipient list as typed, a body and its MIME type) into a validated message. */
 final class MailComposer {
@@ -26,9 +27,12 @@ final class MailComposer {
      * @param from           the job's own From, or blank for the page's
      * @param configuredFrom the page's From address: the relay settings put it on mail without a From at send time,
      *                       and the Message-ID takes its domain now (never the build machine's host name)
+     * @param headers        extra headers, such as the job's {@link JobOrigin}
      */
-    static OutboundMessage compose(String to, String subject, String body, String mimeType, String from, String configuredFrom) {
+    static OutboundMessage compose(String to, String subject, String body, String mimeType, String from, String configuredFrom,
+                                   Map<String, String> headers) {
         OutboundMessage.Builder b = OutboundMessage.builder().subject(subject == null ? "" : subject);
+        headers.forEach(b::header);
         recipients(to, "to").forEach(b::to);
         if (from != null && !from.isBlank()) {
             b.from(MailAddress.parse(from, "from"));

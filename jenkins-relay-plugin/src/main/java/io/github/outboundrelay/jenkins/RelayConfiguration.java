@@ -4,7 +4,9 @@ import hudson.Extension;
 import hudson.ExtensionList;
 import hudson.util.FormValidation;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.DomainAllowList;
 import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.Throttle;
@@ -33,6 +35,9 @@ public class RelayConfiguration extends GlobalConfiguration {
     static final WholeNumber MESSAGES_PER_MINUTE = new WholeNumber("messagesPerMinute", 0, 100_000, "messages per minute, 0 for no limit");
     static final WholeNumber MESSAGES_PER_HOUR = new WholeNumber("messagesPerHour", 0, 1_000_000, "messages per hour, 0 for no limit");
     static final WholeNumber RETRY_HOURS = new WholeNumber("retryHours", 1, 168, "hours a message is retried before it becomes a dead letter");
+    static final WholeNumber MAX_RECIPIENTS_PER_MAIL = new WholeNumber("maxRecipientsPerMail", 1, 10_000, "the most recipients one job mail may have");
+    static final WholeNumber RECIPIENTS_PER_MINUTE = new WholeNumber("recipientsPerMinute", 0, 1_000_000, "recipients per minute, 0 for no limit");
+    static final WholeNumber RECIPIENTS_PER_HOUR = new WholeNumber("recipientsPerHour", 0, 10_000_000, "recipients per hour, 0 for no limit");
 
     private List<RelayEndpoint> relays = new ArrayList<>();
     private String fromAddress = "";
@@ -47,6 +52,13 @@ public class RelayConfiguration extends GlobalConfiguration {
     private int retryHours = 24;
     private boolean maskRecipients = true;
     private String testRecipient = "";
+    // What jobs may send (JobMailPolicy): off by default, a job sends as the page's From to at most 50 recipients.
+    private boolean jobsMayChooseFrom = false;
+    private String allowedSenderDomains = "";
+    private String allowedRecipientDomains = "";
+    private int maxRecipientsPerMail = 50;
+    private int recipientsPerMinute = 0;
+    private int recipientsPerHour = 0;
 
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
@@ -237,6 +249,72 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
+    /** Whether a job's {@code from:} is honoured; off: every job mail goes out as {@link #getFromAddress()}. */
+    public boolean isJobsMayChooseFrom() {
+        return jobsMayChooseFrom;
+    }
+
+    @DataBoundSetter
+    public void setJobsMayChooseFrom(boolean jobsMayChooseFrom) {
+        this.jobsMayChooseFrom = jobsMayChooseFrom;
+        changed();
+    }
+
+    /** Domains a job's From may be at when jobs may choose it; empty: the From address's domain only. */
+    public String getAllowedSenderDomains() {
+        return allowedSenderDomains;
+    }
+
+    @DataBoundSetter
+    public void setAllowedSenderDomains(String allowedSenderDomains) {
+        this.allowedSenderDomains = trim(allowedSenderDomains);
+        changed();
+    }
+
+    /** Domains a job's mail may go to; empty: any. */
+    public String getAllowedRecipientDomains() {
+        return allowedRecipientDomains;
+    }
+
+    @DataBoundSetter
+    public void setAllowedRecipientDomains(String allowedRecipientDomains) {
+        this.allowedRecipientDomains = trim(allowedRecipientDomains);
+        changed();
+    }
+
+    /** Recipients (to, cc and bcc) one job mail may have. */
+    public int getMaxRecipientsPerMail() {
+        return maxRecipientsPerMail;
+    }
+
+    @DataBoundSetter
+    public void setMaxRecipientsPerMail(int maxRecipientsPerMail) {
+        this.maxRecipientsPerMail = maxRecipientsPerMail;
+        changed();
+    }
+
+    /** Recipients handed to each relay per minute at most, across all mail; 0 = no limit. */
+    public int getRecipientsPerMinute() {
+        return recipientsPerMinute;
+    }
+
+    @DataBoundSetter
+    public void setRecipientsPerMinute(int recipientsPerMinute) {
+        this.recipientsPerMinute = recipientsPerMinute;
+        changed();
+    }
+
+    /** Recipients handed to each relay per hour at most; 0 = no limit. */
+    public int getRecipientsPerHour() {
+        return recipientsPerHour;
+    }
+
+    @DataBoundSetter
+    public void setRecipientsPerHour(int recipientsPerHour) {
+        this.recipientsPerHour = recipientsPerHour;
+        changed();
+    }
+
     // --- use ---
 
     /**
@@ -255,6 +333,9 @@ public class RelayConfiguration extends GlobalConfiguration {
             MESSAGES_PER_MINUTE.check(messagesPerMinute);
             MESSAGES_PER_HOUR.check(messagesPerHour);
             RETRY_HOURS.check(retryHours);
+            jobMailPolicy();
+            RECIPIENTS_PER_MINUTE.check(recipientsPerMinute);
+            RECIPIENTS_PER_HOUR.check(recipientsPerHour);
             if (!relays.isEmpty() && RelayForm.blank(fromAddress)) {
                 throw new InvalidInputException("fromAddress", "is empty", "Enter the address every mail is sent as, such as jenkins@example.com");
             }
@@ -286,7 +367,21 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     /** Each relay's rate limits. @throws io.github.outboundrelay.common.InvalidInputException when negative */
     Throttle throttle() {
-        return new Throttle(messagesPerMinute, messagesPerHour);
+        return new Throttle(messagesPerMinute, messagesPerHour, recipientsPerMinute, recipientsPerHour);
+    }
+
+    /**
+     * What a job's mail may do under these settings.
+     *
+     * @throws InvalidInputException naming the field when a domain list or the recipient cap cannot be used
+     */
+    JobMailPolicy jobMailPolicy() {
+        MAX_RECIPIENTS_PER_MAIL.check(maxRecipientsPerMail);
+        return new JobMailPolicy(jobsMayChooseFrom,
+                DomainAllowList.parse(allowedSenderDomains, "allowedSenderDomains"),
+                DomainAllowList.parse(allowedRecipientDomains, "allowedRecipientDomains"),
+                maxRecipientsPerMail,
+                RelayForm.blank(fromAddress) ? null : MailAddress.parse(fromAddress, "fromAddress"));
     }
 
     /** Retries with the queue's backoff, given up after the page's retry lifetime. */
@@ -416,5 +511,35 @@ public class RelayConfiguration extends GlobalConfiguration {
     public FormValidation doCheckRetryHours(@QueryParameter String retryHours) {
         Checks.requireAdminister();
         return Checks.wholeNumber(retryHours, RETRY_HOURS);
+    }
+
+    @POST
+    public FormValidation doCheckAllowedSenderDomains(@QueryParameter String allowedSenderDomains) {
+        Checks.requireAdminister();
+        return Checks.of(() -> DomainAllowList.parse(allowedSenderDomains, "allowedSenderDomains"));
+    }
+
+    @POST
+    public FormValidation doCheckAllowedRecipientDomains(@QueryParameter String allowedRecipientDomains) {
+        Checks.requireAdminister();
+        return Checks.of(() -> DomainAllowList.parse(allowedRecipientDomains, "allowedRecipientDomains"));
+    }
+
+    @POST
+    public FormValidation doCheckMaxRecipientsPerMail(@QueryParameter String maxRecipientsPerMail) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(maxRecipientsPerMail, MAX_RECIPIENTS_PER_MAIL);
+    }
+
+    @POST
+    public FormValidation doCheckRecipientsPerMinute(@QueryParameter String recipientsPerMinute) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(recipientsPerMinute, RECIPIENTS_PER_MINUTE);
+    }
+
+    @POST
+    public FormValidation doCheckRecipientsPerHour(@QueryParameter String recipientsPerHour) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(recipientsPerHour, RECIPIENTS_PER_HOUR);
     }
 }

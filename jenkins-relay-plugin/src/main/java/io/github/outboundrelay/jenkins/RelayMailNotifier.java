@@ -11,7 +11,6 @@ import hudson.tasks.BuildStepMonitor;
 import hudson.tasks.Notifier;
 import hudson.tasks.Publisher;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.SpoolException;
 import jenkins.model.Jenkins;
 import org.jenkinsci.Symbol;
@@ -20,7 +19,8 @@ import org.kohsuke.stapler.DataBoundSetter;
 
 /**
  * Post-build action "Send email through the relay": mails the recipients when a build fails, becomes unstable, or
- * is back to normal after either. A mail that cannot be submitted is reported in the log and never fails the build.
+ * is back to normal after either. A mail that cannot be submitted (or that the page's recipient limits refuse,
+ * {@link JobMailPolicy}) is reported in the log and never fails the build.
  */
 public final class RelayMailNotifier extends Notifier {
     private final String recipients;
@@ -99,11 +99,9 @@ public final class RelayMailNotifier extends Notifier {
         String body = subject + "\n\nResult: " + build.getResult()
                 + (root == null ? "" : "\nDetails: " + root + build.getUrl()) + "\n";
         try {
-            OutboundMessage message = MailComposer.compose(recipients, subject, body, "text/plain", null,
-                    RelayConfiguration.get().getFromAddress());
-            String id = RelayConfiguration.get().mailer().submit(message);
-            listener.getLogger().println("Outbound relay: queued " + id + " (" + headline.toLowerCase(java.util.Locale.ROOT)
-                    + ") for " + message.recipients().size() + " recipient(s)");
+            JobMail.Queued queued = JobMail.submit(build, recipients, "recipients", subject, body, "text/plain", null);
+            listener.getLogger().println("Outbound relay: queued " + queued.id() + " (" + headline.toLowerCase(java.util.Locale.ROOT)
+                    + ") for " + queued.recipients() + " recipient(s)");
         } catch (InvalidInputException | IllegalStateException | SpoolException e) {
             listener.getLogger().println("Outbound relay: mail not sent: " + e.getMessage());
         }

@@ -2,9 +2,9 @@ package io.github.outboundrelay.jenkins;
 
 import hudson.AbortException;
 import hudson.Extension;
+import hudson.model.Run;
 import hudson.model.TaskListener;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.SpoolException;
 import java.util.Set;
 import org.jenkinsci.Symbol;
@@ -19,7 +19,8 @@ import org.kohsuke.stapler.DataBoundSetter;
 /**
  * {@code relayMail to: 'team@example.com', subject: 'Build ${BUILD_NUMBER}', body: '...', mimeType: 'text/html'}:
  * queues one mail durably (it survives a restart) and prints its Message-ID to the build log; returns the Message-ID
- * at once, before the relay has seen the mail. Delivery, retries and dead letters are the queue's.
+ * at once, before the relay has seen the mail. Delivery, retries and dead letters are the queue's. {@code from:} is
+ * honoured only where the administrator allows it, and the page's recipient limits apply ({@link JobMailPolicy}).
  */
 public final class RelayMailStep extends Step {
     private final String to;
@@ -83,19 +84,17 @@ public final class RelayMailStep extends Step {
         @Override
         protected String run() throws Exception {
             TaskListener listener = getContext().get(TaskListener.class);
-            OutboundMessage message;
-            String id;
+            Run<?, ?> run = getContext().get(Run.class);
+            JobMail.Queued queued;
             try {
-                message = MailComposer.compose(step.to, step.subject, step.body, step.mimeType, step.from,
-                        RelayConfiguration.get().getFromAddress());
-                id = RelayConfiguration.get().mailer().submit(message);
+                queued = JobMail.submit(run, step.to, "to", step.subject, step.body, step.mimeType, step.from);
             } catch (InvalidInputException | IllegalStateException | SpoolException e) {
-                // A bad address, no relay, a full disk, Jenkins stopping: one clean line, the mail was not queued.
+                // A bad address, a refused From, no relay, a full disk, Jenkins stopping: one clean line, not queued.
                 throw new AbortException("relayMail: " + e.getMessage());
             }
-            listener.getLogger().println("relayMail: queued " + id + " for " + message.recipients().size()
+            listener.getLogger().println("relayMail: queued " + queued.id() + " for " + queued.recipients()
                     + " recipient(s) through the outbound relay");
-            return id;
+            return queued.id();
         }
     }
 
@@ -104,7 +103,7 @@ public final class RelayMailStep extends Step {
     public static final class DescriptorImpl extends StepDescriptor {
         @Override
         public Set<? extends Class<?>> getRequiredContext() {
-            return Set.of(TaskListener.class);
+            return Set.of(TaskListener.class, Run.class);
         }
 
         @Override

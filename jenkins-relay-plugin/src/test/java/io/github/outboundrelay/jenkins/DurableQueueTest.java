@@ -8,7 +8,7 @@ import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
-import io.github.outboundrelay.jenkins.JobDeliveryTest.BuildLogForTests;
+import io.github.outboundrelay.jenkins.JobsForTests.BuildLogForTests;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +79,7 @@ class DurableQueueTest {
     String relayMail(String to, String subject) throws Exception {
         BuildLogForTests log = new BuildLogForTests();
         String id = ((RelayMailStep.Execution) new RelayMailStep(to, subject, "body of " + subject)
-                .start(JobDeliveryTest.contextWith(log))).run();
+                .start(JobsForTests.contextWith(log))).run();
         assertThat(log.text()).contains("relayMail: queued " + id);
         return id;
     }

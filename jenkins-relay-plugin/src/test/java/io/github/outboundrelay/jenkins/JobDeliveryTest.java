@@ -5,20 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import hudson.AbortException;
 import hudson.Launcher;
-import hudson.model.AbstractBuild;
-import hudson.model.AbstractProject;
-import hudson.model.BuildListener;
 import hudson.model.Result;
-import hudson.model.TaskListener;
-import java.io.ByteArrayOutputStream;
+import io.github.outboundrelay.jenkins.JobsForTests.BuildLogForTests;
+import io.github.outboundrelay.jenkins.JobsForTests.FreestyleBuildForTests;
 import java.io.File;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.jenkinsci.plugins.workflow.steps.StepContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,36 +55,13 @@ class JobDeliveryTest {
         loopback.close();
     }
 
-    static final class BuildLogForTests implements BuildListener {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-
-        @Override
-        public PrintStream getLogger() {
-            return out;
-        }
-
-        String text() {
-            return bytes.toString(StandardCharsets.UTF_8);
-        }
-    }
-
-    static StepContext contextWith(TaskListener listener) {
-        return new StepContext() {
-            @Override
-            public <T> T get(Class<T> key) {
-                return key.cast(key == TaskListener.class ? listener : null);
-            }
-        };
-    }
-
     @Test
     void relayMailStepQueuesPrintsTheIdAndTheMailArrives() throws Exception {
         int before = loopback.relay.received().size();
         RelayMailStep step = new RelayMailStep("dev@example.com, ops@example.com", "Deployed #7", "<p>All green</p>");
         step.setMimeType("text/html");
         BuildLogForTests log = new BuildLogForTests();
-        String id = ((RelayMailStep.Execution) step.start(contextWith(log))).run();
+        String id = ((RelayMailStep.Execution) step.start(JobsForTests.contextWith(log))).run();
         assertThat(log.text()).contains("relayMail: queued " + id + " for 2 recipient(s)");
         var mails = loopback.relay.awaitMessages(before + 1, Duration.ofSeconds(20));
         var mail = mails.get(before);
@@ -105,45 +75,8 @@ class JobDeliveryTest {
     @Test
     void relayMailStepRefusesABadAddressWithOneCleanLine() {
         RelayMailStep step = new RelayMailStep("not an address", "x", "y");
-        assertThatThrownBy(() -> ((RelayMailStep.Execution) step.start(contextWith(new BuildLogForTests()))).run())
+        assertThatThrownBy(() -> ((RelayMailStep.Execution) step.start(JobsForTests.contextWith(new BuildLogForTests()))).run())
                 .isInstanceOf(AbortException.class).hasMessageStartingWith("relayMail: to: 'not an address' is not a valid address");
-    }
-
-    static final class FreestyleProjectForTests extends AbstractProject<FreestyleProjectForTests, FreestyleBuildForTests> {
-        FreestyleProjectForTests() {
-            super(null, "app");
-        }
-    }
-
-    static final class FreestyleBuildForTests extends AbstractBuild<FreestyleProjectForTests, FreestyleBuildForTests> {
-        final Result result;
-        final FreestyleBuildForTests previous;
-
-        FreestyleBuildForTests(Result result, FreestyleBuildForTests previous) throws IOException {
-            super(new FreestyleProjectForTests());
-            this.result = result;
-            this.previous = previous;
-        }
-
-        @Override
-        public Result getResult() {
-            return result;
-        }
-
-        @Override
-        public FreestyleBuildForTests getPreviousBuild() {
-            return previous;
-        }
-
-        @Override
-        public String getFullDisplayName() {
-            return "app #" + (previous == null ? 1 : 2);
-        }
-
-        @Override
-        public String getUrl() {
-            return "job/app/2/";
-        }
     }
 
     @Test
@@ -156,7 +89,7 @@ class JobDeliveryTest {
         assertThat(log.text()).contains("Outbound relay: queued <", "(build failed) for 1 recipient(s)");
         var mail = loopback.relay.awaitMessages(before + 1, Duration.ofSeconds(20)).get(before);
         assertThat(mail.recipients()).containsExactly("team@example.com");
-        assertThat(mail.content()).contains("Subject: Build failed: app #2", "http://jenkins.example.com/job/app/2/");
+        assertThat(mail.content()).contains("Subject: Build failed: app #2", "http://jenkins.example.com/job/team/job/app/2/");
         assertThat(RelayMailer.spoolDirectory(home).resolve("queue")).isDirectory();
 
         BuildLogForTests quiet = new BuildLogForTests();

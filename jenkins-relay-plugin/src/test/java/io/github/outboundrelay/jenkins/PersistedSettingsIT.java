@@ -84,6 +84,12 @@ class PersistedSettingsIT {
         c.setRetryHours(48);
         c.setMaskRecipients(false);
         c.setTestRecipient("admin@example.com");
+        c.setJobsMayChooseFrom(true);
+        c.setAllowedSenderDomains("example.com, *.example.org");
+        c.setAllowedRecipientDomains("example.com");
+        c.setMaxRecipientsPerMail(20);
+        c.setRecipientsPerMinute(100);
+        c.setRecipientsPerHour(400);
         RelayEndpoint primary = new RelayEndpoint("smtp.office365.com");
         primary.setPort("587");
         primary.setAuthMode(AuthMode.OAUTH2.name());
@@ -129,7 +135,9 @@ class PersistedSettingsIT {
         String xml = xstream.toXML(everyFieldSet());
         assertThat(elementNames(xml, "io.github.outboundrelay.jenkins.RelayConfiguration")).containsExactlyInAnyOrder(
                 "relays", "fromAddress", "fromName", "replyTo", "connectTimeout", "readTimeout", "trustPem",
-                "certificatePins", "messagesPerMinute", "messagesPerHour", "retryHours", "maskRecipients", "testRecipient");
+                "certificatePins", "messagesPerMinute", "messagesPerHour", "retryHours", "maskRecipients", "testRecipient",
+                "jobsMayChooseFrom", "allowedSenderDomains", "allowedRecipientDomains", "maxRecipientsPerMail",
+                "recipientsPerMinute", "recipientsPerHour");
         // No queue state, no Descriptor internals, and no secret: credentials are referred to by id.
         assertThat(xml).doesNotContain("deliveryLog", "mailer", "clazz", "password", "secret");
     }
@@ -172,6 +180,22 @@ class PersistedSettingsIT {
         RelayConfiguration loaded = new RelayConfiguration();
         xstream.fromXML(old, loaded);
         assertThat(loaded.getRelays()).extracting(RelayEndpoint::getPort).containsExactly("", "2525");
+    }
+
+    @Test
+    void settingsSavedBeforeTheJobMailLimitsExistedLoadWithTheirDefaults() {
+        String old = """
+                <io.github.outboundrelay.jenkins.RelayConfiguration plugin="outbound-relay@0.1.0">
+                  <fromAddress>jenkins@example.com</fromAddress>
+                  <messagesPerMinute>30</messagesPerMinute>
+                </io.github.outboundrelay.jenkins.RelayConfiguration>""";
+        xstream.ignoreUnknownElements();
+        RelayConfiguration loaded = new RelayConfiguration();
+        xstream.fromXML(old, loaded);
+        assertThat(loaded.isJobsMayChooseFrom()).isFalse();
+        assertThat(loaded.getMaxRecipientsPerMail()).isEqualTo(50);
+        assertThat(loaded.getAllowedRecipientDomains()).isEmpty();
+        assertThat(loaded.getRecipientsPerMinute()).isZero();
     }
 
     @Test

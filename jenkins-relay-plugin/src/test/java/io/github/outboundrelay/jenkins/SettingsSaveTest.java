@@ -67,6 +67,12 @@ class SettingsSaveTest {
         form.put("retryHours", "24");
         form.put("maskRecipients", true);
         form.put("testRecipient", "");
+        form.put("recipientsPerMinute", "0");
+        form.put("recipientsPerHour", "0");
+        form.put("jobsMayChooseFrom", false);
+        form.put("allowedSenderDomains", "");
+        form.put("maxRecipientsPerMail", "50");
+        form.put("allowedRecipientDomains", "");
         form.put("relays", Map.of("host", "smtp.example.com", "port", "587", "tlsMode", "STARTTLS",
                 "authMode", "PASSWORD", "credentialsId", "relay-login"));
         return form;
@@ -129,6 +135,37 @@ class SettingsSaveTest {
     void aNegativeRateIsRefused() {
         assertRefused(with("messagesPerMinute", "-5"), "messagesPerMinute", "-5 is outside 0..100000");
         assertRefused(with("retryHours", "0"), "retryHours", "0 is outside 1..168");
+    }
+
+    @Test
+    void theJobMailLimitsAreSaved() throws Exception {
+        Map<String, Object> form = validForm();
+        form.put("jobsMayChooseFrom", true);
+        form.put("allowedSenderDomains", "example.com, *.example.org");
+        form.put("maxRecipientsPerMail", "10");
+        form.put("allowedRecipientDomains", "example.com");
+        form.put("recipientsPerMinute", "100");
+        form.put("recipientsPerHour", "400");
+        configuration.configure(post(form), new JSONObject());
+        assertThat(configuration.jobMailPolicy()).isEqualTo(new JobMailPolicy(true,
+                io.github.outboundrelay.common.DomainAllowList.parse("example.com *.example.org", "x"),
+                io.github.outboundrelay.common.DomainAllowList.parse("example.com", "x"), 10,
+                io.github.outboundrelay.common.MailAddress.parse("jenkins@example.com", "x")));
+        assertThat(configuration.throttle()).isEqualTo(new io.github.outboundrelay.common.Throttle(30, 0, 100, 400));
+    }
+
+    @Test
+    void aDomainListWithSomethingThatIsNotADomainIsRefused() {
+        assertRefused(with("allowedSenderDomains", "example.com, @example.org"), "allowedSenderDomains",
+                "'@example.org' is not a domain");
+        assertRefused(with("allowedRecipientDomains", "example.com:25"), "allowedRecipientDomains", "is not a domain");
+    }
+
+    @Test
+    void aRecipientCapOrRecipientRateOutOfRangeIsRefused() {
+        assertRefused(with("maxRecipientsPerMail", "0"), "maxRecipientsPerMail", "0 is outside 1..10000");
+        assertRefused(with("recipientsPerMinute", "-1"), "recipientsPerMinute", "-1 is outside 0..1000000");
+        assertRefused(with("recipientsPerHour", "-1"), "recipientsPerHour", "-1 is outside 0..10000000");
     }
 
     @Test

@@ -13,7 +13,9 @@ import java.util.function.Function;
  * A rate limit whose budget every node shares through one row of {@code OUTBOUND_RELAY_THROTTLE}, so that "30 per
  * minute" means 30 for the cluster, not 30 per node. The row holds one number, the time at which the token bucket
  * is full again (the generic cell rate algorithm): a permit moves it one interval ({@code period / limit}) later, and
- * is refused while that would put it more than a burst of intervals ahead of now. Each take or give-back is one
+ * is refused while that would put it more than a burst of intervals ahead of now; a take of n permits (a mail's
+ * recipients) moves it n intervals, and one of more permits than the burst needs a full bucket and leaves the row
+ * ahead of the burst (a debt the next takes wait out), so that it goes at all. Each take or give-back is one
  * short transaction that locks the row ({@code SELECT ... FOR UPDATE}); between refusals the node waits out the
  * answer it got instead of asking again. Time is the wall clock, which every node shares (as Keycloak's tokens
  * already require).
@@ -41,29 +43,33 @@ final class DatabaseThrottleBudget implements ThrottleBudget {
         this.clock = clock;
     }
 
-    /** The bucket's arithmetic, on the stored value: full again at {@code fullAt}, asked for a permit at {@code now}. */
-    static Take take(long fullAtMicros, long nowMicros, long intervalMicros, long burstMicros) {
-        long after = Math.max(fullAtMicros, nowMicros) + intervalMicros;
-        if (after - nowMicros <= burstMicros) {
-            return new Take(true, after, 0);
+    /**
+     * The bucket's arithmetic, on the stored value: full again at {@code fullAt}, asked for {@code permits} at
+     * {@code now}. A take larger than the burst asks only for a full bucket.
+     */
+    static Take take(long fullAtMicros, long nowMicros, long intervalMicros, long burstMicros, int permits) {
+        long start = Math.max(fullAtMicros, nowMicros);
+        long needed = Math.min(permits * intervalMicros, burstMicros);
+        if (start + needed - nowMicros <= burstMicros) {
+            return new Take(true, start + permits * intervalMicros, 0);
         }
-        return new Take(false, fullAtMicros, after - burstMicros - nowMicros);
+        return new Take(false, fullAtMicros, start + needed - burstMicros - nowMicros);
     }
 
-    /** A permit not used: the bucket is full again one interval sooner, but never earlier than now. */
-    static long giveBack(long fullAtMicros, long nowMicros, long intervalMicros) {
-        return Math.max(nowMicros, fullAtMicros - intervalMicros);
+    /** Permits not used: the bucket is full again that many intervals sooner, but never earlier than now. */
+    static long giveBack(long fullAtMicros, long nowMicros, long intervalMicros, int permits) {
+        return Math.max(nowMicros, fullAtMicros - permits * intervalMicros);
     }
 
     @Override
-    public long tryTake(long nowNanos) {
+    public long tryTake(long nowNanos, int permits) {
         if (nowNanos - notBeforeNanos < 0) {
             return notBeforeNanos - nowNanos; // the last answer still holds: no need to ask the database
         }
         long now = micros(clock.instant());
         Take take = update("take a permit", em -> {
             ThrottleBudgetEntity row = lockedRow(em, now);
-            Take t = take(row.fullAtMicros, now, intervalMicros, burstMicros);
+            Take t = take(row.fullAtMicros, now, intervalMicros, burstMicros, permits);
             row.fullAtMicros = t.fullAtMicros();
             return t;
         });
@@ -76,11 +82,11 @@ final class DatabaseThrottleBudget implements ThrottleBudget {
     }
 
     @Override
-    public void giveBack(long nowNanos) {
+    public void giveBack(long nowNanos, int permits) {
         long now = micros(clock.instant());
-        update("give a permit back", em -> {
+        update("give permits back", em -> {
             ThrottleBudgetEntity row = lockedRow(em, now);
-            row.fullAtMicros = giveBack(row.fullAtMicros, now, intervalMicros);
+            row.fullAtMicros = giveBack(row.fullAtMicros, now, intervalMicros, permits);
             return null;
         });
     }

@@ -32,7 +32,8 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
 
     @Override
     public String getHelpText() {
-        return "Rate limit, fallback relay, certificate pin, retry lifetime and recipient masking for this realm's mail. "
+        return "Rate limit, fallback relay, certificate pin, retry lifetime, recipient masking and allowed recipient domains "
+                + "for this realm's mail. "
                 + "Diagnostics: POST /admin/realms/{realm}/outbound-relay/probe, GET .../status, .../metrics, .../events and "
                 + ".../dead-letters.";
     }
@@ -73,6 +74,12 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                 .property().name(RealmRelayOptions.MASK_RECIPIENTS).label("Mask recipients in logs")
                 .type(ProviderConfigProperty.BOOLEAN_TYPE).defaultValue("true")
                 .helpText("Show recipient addresses as a***@example.com in Keycloak's log and the delivery events.")
+                .add()
+                .property().name(RealmRelayOptions.ALLOWED_RECIPIENT_DOMAINS).label("Allowed recipient domains")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("Comma-separated domains this realm's mail may go to, such as example.com or *.example.com for "
+                        + "its subdomains; mail to any other address is refused and not queued. Empty: wherever the server "
+                        + "allows. Only narrows the server's own list, never widens it.")
                 .add()
                 .build();
     }

@@ -18,6 +18,7 @@ import io.github.outboundrelay.common.Spool;
 import io.github.outboundrelay.common.SpoolException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -33,7 +34,9 @@ import org.jboss.logging.Logger;
  *
  * <p>The queue gets the realm's effective options: the rate limit as each relay's throttle, the retry lifetime as the
  * retry schedule's give-up age, the fallback relays after the Email tab's relay (failover order), and recipient
- * masking through the relay settings.
+ * masking through the relay settings. The realm's {@link ActionMailGate} stops action mail whose link expired or that
+ * a newer one replaces, and the server's cap on queued mail ({@link ServerMailLimits#maxQueuedPerRealm()}) refuses
+ * new mail once the realm's queue holds that much.
  */
 final class RealmRelay {
     private static final Logger LOG = Logger.getLogger(RealmRelay.class);
@@ -45,10 +48,11 @@ final class RealmRelay {
     private final String queueStore;
     private final MailQueue queue;
     private final RelayClient client;
+    private final ActionMailGate gate;
     private final AtomicBoolean probing = new AtomicBoolean();
     /** Submits share it; {@link #retire} takes it alone, so no submit reaches a queue that is shutting down. */
-    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
-    private boolean retired; // guarded by gate
+    private final ReentrantReadWriteLock retiring = new ReentrantReadWriteLock();
+    private boolean retired; // guarded by retiring
 
     /**
      * Opens the realm's spool (recovering what a previous relay or Keycloak run left in it) and starts delivering.
@@ -56,8 +60,10 @@ final class RealmRelay {
      * @throws SpoolException        when the spool directory cannot be used
      * @throws InvalidInputException when a fallback relay cannot be used with these settings
      */
-    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log, QueueStore store) {
+    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log, QueueStore store,
+               ActionMailGate gate) {
         this.realmName = realmName;
+        this.gate = gate;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
         configuration.fallbackRefusal().ifPresent(refused ->
@@ -72,6 +78,7 @@ final class RealmRelay {
             this.queue = builder
                     .spool(spool)
                     .throttleBudgets(store.throttleBudgets(realmId))
+                    .sendGate(gate)
                     .retrySchedule(RetrySchedule.builder()
                             .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
                     .deliveryLog(log)
@@ -100,19 +107,30 @@ final class RealmRelay {
      * Queues a login-flow mail durably and returns; the queue's senders talk to the relay.
      *
      * @return false when this relay was retired meanwhile (settings changed): ask {@link RealmRelays} again
-     * @throws SpoolException        when the spool is full or cannot be written: the mail was not queued
+     * @throws SpoolException        when the spool is full, holds the server's cap of queued mail, or cannot be
+     *                               written: the mail was not queued, and nothing queued was touched
      * @throws InvalidInputException when no relay of this configuration could send it: the mail was not queued
      */
     boolean submit(OutboundMessage message) {
-        gate.readLock().lock();
+        retiring.readLock().lock();
         try {
             if (retired) {
                 return false;
             }
+            int cap = configuration.server().limits().maxQueuedPerRealm();
+            long queued = queue.queued();
+            if (queued >= cap) {
+                throw new SpoolException("realm " + realmName + "'s queue (" + queueStore + ")", "holds " + queued
+                        + " mails, the most a realm may queue (" + ServerOptions.option(ServerMailLimits.MAX_QUEUED_PER_REALM)
+                        + "=" + cap + ")", "The mail already queued is kept and delivered; new mail is refused until it "
+                        + "drains. Check why the relay is not keeping up (GET .../outbound-relay/metrics), or raise the cap", null);
+            }
+            Instant before = Instant.now();
             queue.submit(message);
+            gate.queued(message, before);
             return true;
         } finally {
-            gate.readLock().unlock();
+            retiring.readLock().unlock();
         }
     }
 
@@ -153,14 +171,14 @@ final class RealmRelay {
      * @return true when every send in flight finished in time (otherwise one may be delivered again: at-least-once)
      */
     boolean retire(Duration drain) {
-        gate.writeLock().lock();
+        retiring.writeLock().lock();
         try {
             if (retired) {
                 return true;
             }
             retired = true;
         } finally {
-            gate.writeLock().unlock();
+            retiring.writeLock().unlock();
         }
         try {
             boolean drained = queue.shutdown(drain);

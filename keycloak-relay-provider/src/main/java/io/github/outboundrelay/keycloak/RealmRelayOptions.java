@@ -1,6 +1,8 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.DomainAllowList;
 import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.TrustSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,20 +21,30 @@ import java.util.Optional;
  *                           server's pins: it narrows what the server trusts, never widens it
  * @param retryLifetimeHours how long a mail is retried before it becomes a dead letter
  * @param maskRecipients     whether logs and delivery events mask recipient addresses
+ * @param allowedRecipientDomains where this realm's mail may go, within the server's
+ *                           ({@link ServerMailLimits#allowedRecipientDomains()}); empty: wherever the server allows
  */
 record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, String certificatePin,
-                         Integer retryLifetimeHours, Boolean maskRecipients) {
+                         Integer retryLifetimeHours, Boolean maskRecipients, DomainAllowList allowedRecipientDomains) {
 
     static final String RATE_LIMIT_PER_MINUTE = "rateLimitPerMinute";
     static final String FALLBACK_RELAY = "fallbackRelay";
     static final String CERTIFICATE_PIN = "certificatePin";
     static final String RETRY_LIFETIME_HOURS = "retryLifetimeHours";
     static final String MASK_RECIPIENTS = "maskRecipients";
+    static final String ALLOWED_RECIPIENT_DOMAINS = "allowedRecipientDomains";
 
     /** A realm that has not saved its tab. */
     static final RealmRelayOptions DEFAULTS = new RealmRelayOptions(null, null, null, null, null);
 
+    /** A tab that restricts no recipient domain. */
+    RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, String certificatePin, Integer retryLifetimeHours,
+                      Boolean maskRecipients) {
+        this(rateLimitPerMinute, fallbackRelay, certificatePin, retryLifetimeHours, maskRecipients, DomainAllowList.ANY);
+    }
+
     RealmRelayOptions {
+        allowedRecipientDomains = allowedRecipientDomains == null ? DomainAllowList.ANY : allowedRecipientDomains;
         if (rateLimitPerMinute != null && (rateLimitPerMinute < 0 || rateLimitPerMinute > 100_000)) {
             throw new InvalidInputException(RATE_LIMIT_PER_MINUTE, "is " + rateLimitPerMinute + ", outside 0..100000",
                     "Give the relay's per-minute limit for this account (Microsoft 365 allows 30), or 0 for none");
@@ -68,7 +80,8 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
                 text(config, FALLBACK_RELAY),
                 text(config, CERTIFICATE_PIN),
                 integer(config, RETRY_LIFETIME_HOURS),
-                bool(config, MASK_RECIPIENTS));
+                bool(config, MASK_RECIPIENTS),
+                DomainAllowList.parse(text(config, ALLOWED_RECIPIENT_DOMAINS), ALLOWED_RECIPIENT_DOMAINS));
     }
 
     int effectiveRateLimitPerMinute(ServerOptions server) {
@@ -81,6 +94,18 @@ record RealmRelayOptions(Integer rateLimitPerMinute, String fallbackRelay, Strin
 
     boolean effectiveMaskRecipients(ServerOptions server) {
         return maskRecipients != null ? maskRecipients : server.maskRecipients();
+    }
+
+    /**
+     * Refuses a recipient outside the server's allowed domains or outside the realm's: both lists apply, so a realm
+     * can narrow what the server allows and never widen it.
+     *
+     * @throws InvalidInputException naming {@code to}, the list that refused and who can change it
+     */
+    void checkRecipient(MailAddress recipient, ServerOptions server) {
+        server.limits().allowedRecipientDomains().check(recipient, "to", "the server option "
+                + ServerOptions.option(ServerMailLimits.ALLOWED_RECIPIENT_DOMAINS) + " (set by whoever runs Keycloak)");
+        allowedRecipientDomains.check(recipient, "to", "the realm's Outbound relay tab, 'Allowed recipient domains'");
     }
 
     /**

@@ -44,6 +44,7 @@ final class RealmRelays implements AutoCloseable {
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
     private final Function<RelayConfiguration, QueueStore> stores;
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ActionMailGate> gates = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /** Queues in files under each configuration's spool directory. */
@@ -84,7 +85,8 @@ final class RealmRelays implements AutoCloseable {
                 slot.relay = null;
                 current.retire(DRAIN); // releases the spool the next relay opens
             }
-            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId), stores.apply(configuration));
+            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId), stores.apply(configuration),
+                    gates.computeIfAbsent(realmId, id -> new ActionMailGate())); // outlives rebuilds, as the log does
             slot.relay = next;
             return next;
         }
@@ -147,6 +149,7 @@ final class RealmRelays implements AutoCloseable {
             }
         }
         logs.remove(realmId);
+        gates.remove(realmId);
         try {
             RealmSpools.delete(spoolDirectory);
         } catch (IOException | RuntimeException e) {

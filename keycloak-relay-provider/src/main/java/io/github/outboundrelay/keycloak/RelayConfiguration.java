@@ -84,6 +84,9 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         map.put("retryLifetimeHours", realm.effectiveRetryLifetime(server).toHours());
         map.put("fallbackRelays", fallbackRelays());
         fallbackRefusal().ifPresent(refused -> map.put("fallbackRelayNotUsed", refused.getMessage()));
+        map.put("maxQueuedPerRealm", server.limits().maxQueuedPerRealm());
+        map.put("serverAllowedRecipientDomains", server.limits().allowedRecipientDomains().entries());
+        map.put("realmAllowedRecipientDomains", realm.allowedRecipientDomains().entries());
         map.put("debug", debug);
         return map;
     }

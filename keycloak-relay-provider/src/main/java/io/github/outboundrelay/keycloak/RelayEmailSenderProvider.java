@@ -3,9 +3,11 @@ package io.github.outboundrelay.keycloak;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.RelaySettings;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.jboss.logging.Logger;
 import org.keycloak.email.EmailException;
 import org.keycloak.email.EmailSenderProvider;
 import org.keycloak.models.KeycloakContext;
@@ -17,9 +19,11 @@ import org.keycloak.models.RealmModel;
  * notifications) arrives here with the realm's Email tab settings. Login-flow mail is queued durably (on disk when
  * this method returns) and delivered by the realm's queue, so a slow or down relay never holds up the user's request
  * and never loses the mail; the admin console's "Test connection" waits for the relay's answer so that its result is
- * real. One instance per Keycloak session.
+ * real. One instance per Keycloak session. A recipient outside the allowed domains (the server's and the realm's) is
+ * refused before anything is queued or sent.
  */
 final class RelayEmailSenderProvider implements EmailSenderProvider {
+    private static final Logger LOG = Logger.getLogger(RelayEmailSenderProvider.class);
     private final KeycloakSession session;
     private final ServerOptions server;
     private final RealmRelays relays;
@@ -53,6 +57,13 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
         }
         String realmId = realm == null ? "" : realm.getId();
         String realmName = realm == null ? "-" : realm.getName();
+        try {
+            configuration.realm().checkRecipient(message.to().get(0), server);
+        } catch (InvalidInputException e) {
+            String said = configuration.settings().maskRecipients() ? RecipientMask.maskWithin(e.getMessage()) : e.getMessage();
+            LOG.warnf("Realm %s: mail not sent and not queued: %s", realmName, said);
+            throw new EmailException(said); // not e as the cause: its message holds the address unmasked
+        }
         if (testConnection) {
             sendNow(realmId, configuration, message);
         } else {

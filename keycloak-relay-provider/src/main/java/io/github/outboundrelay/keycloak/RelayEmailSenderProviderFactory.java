@@ -45,9 +45,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         cluster = ClusterOptions.parse(config::get);
         relays = new RealmRelays(configuration -> queueStore());
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
-                        + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s)",
+                        + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s), at most %d mail(s) queued "
+                        + "per realm, recipient domains %s",
                 server.trust().source(), server.pins().size(), server.spoolDir(), server.rateLimitPerMinute(),
-                server.retryLifetime().toHours(), server.fallbackRelays().size());
+                server.retryLifetime().toHours(), server.fallbackRelays().size(), server.limits().maxQueuedPerRealm(),
+                server.limits().allowedRecipientDomains().isEmpty() ? "any" : server.limits().allowedRecipientDomains());
     }
 
     @Override
@@ -210,6 +212,15 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .defaultValue(ServerOptions.DEFAULT_MAX_MESSAGE_SIZE_MB)
                 .helpText("The largest mail accepted, in MiB of subject, headers and bodies (1 to 150); a larger one is "
                         + "refused before it is queued, and nothing else queued is affected.")
+                .add()
+                .property().name(ServerMailLimits.MAX_QUEUED_PER_REALM).type(ProviderConfigProperty.INTEGER_TYPE)
+                .defaultValue(ServerMailLimits.DEFAULT_MAX_QUEUED_PER_REALM)
+                .helpText("Mails a realm's queue may hold; beyond it new mail is refused (the user sees Keycloak's "
+                        + "email error) and the mail already queued is kept and delivered.")
+                .add()
+                .property().name(ServerMailLimits.ALLOWED_RECIPIENT_DOMAINS).type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("Comma-separated domains any realm may mail, such as example.com or *.example.com for its "
+                        + "subdomains; mail to others is refused and not queued. Empty: anywhere. A realm can narrow it.")
                 .add()
                 .build();
     }

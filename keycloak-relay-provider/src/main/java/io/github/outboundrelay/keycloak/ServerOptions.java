@@ -30,6 +30,7 @@ import java.util.function.Function;
  * @param maxMessageSizeMb  the largest mail accepted, in MiB of content; a larger one is refused before it is queued
  * @param credentialHosts   relays besides a realm's own and the server's fallbacks that may receive a realm's
  *                          credentials (as its fallback relay) and that its administrators may probe
+ * @param limits            what no realm may exceed: mail queued per realm, recipient domains
  */
 record ServerOptions(
         Path spoolDir,
@@ -43,7 +44,8 @@ record ServerOptions(
         String heloName,
         int maxConnections,
         int maxMessageSizeMb,
-        CredentialHosts credentialHosts) {
+        CredentialHosts credentialHosts,
+        ServerMailLimits limits) {
 
     static final String SPOOL_DIR = "spool-dir";
     static final String RATE_LIMIT_PER_MINUTE = "rate-limit-per-minute";
@@ -94,7 +96,8 @@ record ServerOptions(
                 text(lookup, HELO_NAME),
                 integer(lookup, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 100),
                 integer(lookup, MAX_MESSAGE_SIZE_MB, DEFAULT_MAX_MESSAGE_SIZE_MB, 1, (int) (RelaySettings.MAX_MAX_MESSAGE_BYTES >> 20)),
-                CredentialHosts.parse(list(lookup, CREDENTIAL_HOSTS), option(CREDENTIAL_HOSTS)));
+                CredentialHosts.parse(list(lookup, CREDENTIAL_HOSTS), option(CREDENTIAL_HOSTS)),
+                ServerMailLimits.parse(lookup));
     }
 
     /**
@@ -121,7 +124,7 @@ record ServerOptions(
         return relays;
     }
 
-    private static String text(Function<String, String> lookup, String key) {
+    static String text(Function<String, String> lookup, String key) {
         String value = lookup.apply(key);
         return value == null || value.isBlank() ? null : value.strip();
     }
@@ -144,7 +147,7 @@ record ServerOptions(
         };
     }
 
-    private static int integer(Function<String, String> lookup, String key, int defaultValue, int min, int max) {
+    static int integer(Function<String, String> lookup, String key, int defaultValue, int min, int max) {
         String value = text(lookup, key);
         if (value == null) {
             return defaultValue;

@@ -16,7 +16,7 @@ class DatabaseThrottleBudgetTest {
         long now = from;
         long taken = 0;
         while (now < to) {
-            DatabaseThrottleBudget.Take t = DatabaseThrottleBudget.take(fullAt, now, interval, burst);
+            DatabaseThrottleBudget.Take t = DatabaseThrottleBudget.take(fullAt, now, interval, burst, 1);
             if (t.taken()) {
                 fullAt = t.fullAtMicros();
                 taken++;
@@ -44,10 +44,29 @@ class DatabaseThrottleBudgetTest {
         long[] burst = drain(0, hourLater, hourLater + 1, 120, 60 * SECOND);
         assertThat(burst[1]).isEqualTo(6);
         long fullAt = burst[0];
-        assertThat(DatabaseThrottleBudget.take(fullAt, hourLater + 1, SECOND / 2, 3 * SECOND).taken()).isFalse();
-        long returned = DatabaseThrottleBudget.giveBack(fullAt, hourLater + 1, SECOND / 2);
-        assertThat(DatabaseThrottleBudget.take(returned, hourLater + 1, SECOND / 2, 3 * SECOND).taken()).isTrue();
+        assertThat(DatabaseThrottleBudget.take(fullAt, hourLater + 1, SECOND / 2, 3 * SECOND, 1).taken()).isFalse();
+        long returned = DatabaseThrottleBudget.giveBack(fullAt, hourLater + 1, SECOND / 2, 1);
+        assertThat(DatabaseThrottleBudget.take(returned, hourLater + 1, SECOND / 2, 3 * SECOND, 1).taken()).isTrue();
         // Giving back never banks more than a full bucket.
-        assertThat(DatabaseThrottleBudget.giveBack(0, hourLater, SECOND / 2)).isEqualTo(hourLater);
+        assertThat(DatabaseThrottleBudget.giveBack(0, hourLater, SECOND / 2, 1)).isEqualTo(hourLater);
+    }
+
+    @Test
+    void aMailsRecipientsTakeOnePermitEachAndAMailLargerThanTheBurstGoesOnceTheBudgetIsFull() {
+        long interval = SECOND;          // 60 a minute
+        long burst = 3 * SECOND;         // ThrottleBudget.burst(60)
+        DatabaseThrottleBudget.Take two = DatabaseThrottleBudget.take(0, 100 * SECOND, interval, burst, 2);
+        assertThat(two.taken()).isTrue();
+        assertThat(two.fullAtMicros()).isEqualTo(102 * SECOND);
+
+        DatabaseThrottleBudget.Take fifty = DatabaseThrottleBudget.take(two.fullAtMicros(), 100 * SECOND, interval, burst, 50);
+        assertThat(fifty.taken()).as("one permit left of three: waits for a full budget, not for fifty").isFalse();
+        assertThat(fifty.waitMicros()).isEqualTo(2 * SECOND);
+        fifty = DatabaseThrottleBudget.take(two.fullAtMicros(), 102 * SECOND, interval, burst, 50);
+        assertThat(fifty.taken()).isTrue();
+        assertThat(fifty.fullAtMicros()).as("47 permits of debt beyond the burst").isEqualTo(152 * SECOND);
+        assertThat(DatabaseThrottleBudget.take(fifty.fullAtMicros(), 102 * SECOND, interval, burst, 1).waitMicros())
+                .isEqualTo(48 * SECOND);
+        assertThat(DatabaseThrottleBudget.giveBack(fifty.fullAtMicros(), 102 * SECOND, interval, 50)).isEqualTo(102 * SECOND);
     }
 }

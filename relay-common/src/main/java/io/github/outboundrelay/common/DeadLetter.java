@@ -36,7 +36,10 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
     public enum Reason {
         /** The relay refused the mail with a permanent (5xx) reply: sending it again unchanged would fail again. */
         REJECTED,
-        /** Transient failures lasted longer than the retry schedule's lifetime. */
+        /**
+         * Transient failures lasted longer than the retry schedule's lifetime, or (category
+         * {@link FailureCategory#EXPIRED}) the link the mail carried expired before it could be sent.
+         */
         EXPIRED
     }
 

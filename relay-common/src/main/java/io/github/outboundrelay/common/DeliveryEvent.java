@@ -34,8 +34,13 @@ public record DeliveryEvent(Instant time, Outcome outcome, String messageId, Str
         DEFERRED,
         /** Refused permanently (5xx): moved to the dead letters, never retried on its own. */
         DEAD_LETTERED,
-        /** Still failing when its lifetime ran out: given up and moved to the dead letters. */
+        /**
+         * Given up and moved to the dead letters without another attempt: still failing when its lifetime ran out, or
+         * (category {@link FailureCategory#EXPIRED}) the link it carried expired first.
+         */
         EXPIRED,
+        /** Not sent and not kept: a newer mail to the same recipient replaces it ({@link SendGate}). */
+        SUPERSEDED,
         /** A spool entry that could not be read was moved aside to the spool's quarantine directory. */
         QUARANTINED,
         /** An administrator put a dead letter back in the queue. */

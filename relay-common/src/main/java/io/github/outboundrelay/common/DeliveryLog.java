@@ -53,8 +53,12 @@ public final class DeliveryLog {
                 }
                 recent.addLast(event);
             }
-            System.Logger.Level level = event.outcome() == DeliveryEvent.Outcome.SENT ? System.Logger.Level.INFO
-                    : System.Logger.Level.WARNING;
+            System.Logger.Level level = switch (event.outcome()) {
+                case SENT -> System.Logger.Level.INFO;
+                // Nothing went wrong, and a flood of "forgot password" makes one per request: not a line each.
+                case SUPERSEDED -> System.Logger.Level.DEBUG;
+                default -> System.Logger.Level.WARNING;
+            };
             if (LOGGER.isLoggable(level)) { // The line costs more than the check; a busy queue logs thousands a second.
                 LOGGER.log(level, event.toLogLine());
             }

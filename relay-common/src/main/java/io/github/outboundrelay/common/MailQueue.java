@@ -98,7 +98,7 @@ public final class MailQueue implements AutoCloseable {
         });
         ((ThreadPoolExecutor) senders).allowCoreThreadTimeOut(true);
         this.dispatcher = new QueueDispatcher(spool, new FailoverRelays(lanes), b.retrySchedule, counters, log, senders,
-                clock, ticker, b.jitter);
+                clock, ticker, b.jitter, b.sendGate);
         if (b.manualDispatch) {
             this.loop = null;
         } else {
@@ -155,6 +155,11 @@ public final class MailQueue implements AutoCloseable {
             throw new InvalidInputException("allowUtf8", "is off but the message has a non-ASCII address",
                     "Turn on UTF-8 addresses (the relay must offer SMTPUTF8) or use ASCII addresses");
         }
+    }
+
+    /** How many mails wait or are being delivered: what {@link #metrics()} calls the queue depth, alone. */
+    public long queued() {
+        return spool.depth().queued();
     }
 
     /** A snapshot of totals, depth, age of the oldest mail, bounce rate and each relay's health. */
@@ -332,6 +337,7 @@ public final class MailQueue implements AutoCloseable {
         private Path spoolDirectory;
         private ThrottleBudget.Source throttleBudgets = ThrottleBudget.Source.LOCAL;
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
+        private SendGate sendGate = SendGate.OPEN;
         private Duration relayCooldown = DEFAULT_RELAY_COOLDOWN;
         private Duration maxRelayCooldown = DEFAULT_MAX_RELAY_COOLDOWN;
         private Duration authFailurePause = DEFAULT_AUTH_FAILURE_PAUSE;
@@ -381,6 +387,15 @@ public final class MailQueue implements AutoCloseable {
 
         public Builder retrySchedule(RetrySchedule retrySchedule) {
             this.retrySchedule = Objects.requireNonNull(retrySchedule, "retrySchedule");
+            return this;
+        }
+
+        /**
+         * What decides, before each attempt, whether a mail is still worth sending (an expired link, a newer mail to
+         * the same person). Default {@link SendGate#OPEN}: everything is sent.
+         */
+        public Builder sendGate(SendGate gate) {
+            this.sendGate = Objects.requireNonNull(gate, "sendGate");
             return this;
         }
 

@@ -15,11 +15,16 @@ import java.util.function.LongSupplier;
  * mail that is due to a relay that may take it and returns how long until the next one could be; the thread that
  * calls it is a trivial loop, and tests call it with their own clock. The sends run on the sender executor; a sender
  * that finishes takes the next due mail itself, so under load a mail costs no hand-off between threads. Outcomes go
- * through {@link FailureScope} to a completion, a retry, a failover or a dead letter.
+ * through {@link FailureScope} to a completion, a retry, a failover or a dead letter. Before each attempt the
+ * {@link SendGate} may stop a mail that lost its point (an expired link, a newer mail to the same person).
  *
- * <p>Locks: every dispatch decision (pick a relay, claim an entry, take its token and connection slot) is made
- * under {@code dispatchLock}, which also guards the relays' token buckets; no send and no wait happens under it.
- * {@code idle} guards the in-flight count.
+ * <p>A relay that counts recipients needs a claimed mail's recipient count before it can say yes; a mail it cannot
+ * take yet stays claimed here ({@code waiting}) and goes first when the budget allows, so a large mail is never
+ * overtaken forever by small ones.
+ *
+ * <p>Locks: every dispatch decision (pick a relay, claim an entry, take its tokens and connection slot) is made
+ * under {@code dispatchLock}, which also guards the relays' token buckets and {@code waiting}; no send and no wait
+ * happens under it. {@code idle} guards the in-flight count.
  */
 final class QueueDispatcher {
     /** Dispatches at most this many mails per call, so a large backlog does not starve the loop's other checks. */
@@ -35,17 +40,19 @@ final class QueueDispatcher {
     private final Clock clock;
     private final LongSupplier ticker;
     private final DoubleSupplier jitter;
+    private final SendGate gate;
     private final int senderThreads;
     private final AtomicInteger activeChains = new AtomicInteger();
     private final Object dispatchLock = new Object();
     private final Object idle = new Object();
+    private Spool.Entry waiting;             // guarded by dispatchLock: claimed, waiting for recipient permits
     private int inFlight;                    // guarded by idle
     private long dispatchedTotal;            // guarded by idle
     private volatile boolean stopping;
     private volatile Runnable wake = () -> { };
 
     QueueDispatcher(Spool spool, FailoverRelays relays, RetrySchedule schedule, QueueCounters counters, DeliveryLog log,
-                    Executor senders, Clock clock, LongSupplier ticker, DoubleSupplier jitter) {
+                    Executor senders, Clock clock, LongSupplier ticker, DoubleSupplier jitter, SendGate gate) {
         this.spool = spool;
         this.relays = relays;
         this.schedule = schedule;
@@ -55,6 +62,7 @@ final class QueueDispatcher {
         this.clock = clock;
         this.ticker = ticker;
         this.jitter = jitter;
+        this.gate = gate;
         this.senderThreads = relays.lanes().stream().mapToInt(l -> l.settings.maxConnections()).sum();
     }
 
@@ -105,25 +113,42 @@ final class QueueDispatcher {
                 if (pick.lane() == null) {
                     return new Next(null, null, pick.waitNanos());
                 }
-                List<Spool.Entry> claimed;
+                Spool.Entry entry = waiting;
+                if (entry == null) {
+                    List<Spool.Entry> claimed;
+                    try {
+                        claimed = spool.claimDue(now, 1);
+                    } catch (RuntimeException e) {
+                        pick.lane().release(nowNanos);
+                        throw e;
+                    }
+                    if (claimed.isEmpty()) {
+                        pick.lane().release(nowNanos); // a shared budget's permit goes back to the other processes
+                        Instant due = spool.nextDue().orElse(null);
+                        if (due == null) {
+                            return new Next(null, null, Long.MAX_VALUE);
+                        }
+                        if (due.isAfter(now)) {
+                            return new Next(null, null, Math.max(1, Duration.between(now, due).toNanos()));
+                        }
+                        continue; // The due entry was unreadable and quarantined: look at the next one.
+                    }
+                    entry = claimed.get(0);
+                }
+                long recipientWait;
                 try {
-                    claimed = spool.claimDue(now, 1);
+                    recipientWait = pick.lane().takeRecipients(entry.message().recipients().size(), nowNanos);
                 } catch (RuntimeException e) {
+                    waiting = entry; // still claimed: it goes first next time
                     pick.lane().release(nowNanos);
                     throw e;
                 }
-                if (claimed.isEmpty()) {
-                    pick.lane().release(nowNanos); // a shared budget's permit goes back to the other processes
-                    Instant due = spool.nextDue().orElse(null);
-                    if (due == null) {
-                        return new Next(null, null, Long.MAX_VALUE);
-                    }
-                    if (due.isAfter(now)) {
-                        return new Next(null, null, Math.max(1, Duration.between(now, due).toNanos()));
-                    }
-                    continue; // The due entry was unreadable and quarantined: look at the next one.
+                if (recipientWait > 0) {
+                    waiting = entry;
+                    pick.lane().release(nowNanos);
+                    return new Next(null, null, recipientWait);
                 }
-                Spool.Entry entry = claimed.get(0);
+                waiting = null;
                 pick.lane().dispatched(nowNanos);
                 if (entry.attempts() > 0) {
                     counters.retried.increment();
@@ -183,6 +208,9 @@ final class QueueDispatcher {
     void deliver(Spool.Entry entry, RelayLane lane) {
         int attempt = entry.attempts() + 1;
         try {
+            if (!passesGate(entry, lane)) {
+                return;
+            }
             Receipt receipt;
             try {
                 receipt = lane.client.send(entry.message(), attempt);
@@ -222,6 +250,38 @@ final class QueueDispatcher {
                 LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
             }
         }
+    }
+
+    /**
+     * Asks the {@link SendGate}; for a mail it stops, gives the relay's permits back (the relay never saw the mail)
+     * and ends the mail: a dead letter for an expired one, nothing for a superseded one.
+     */
+    private boolean passesGate(Spool.Entry entry, RelayLane lane) {
+        Instant now = clock.instant();
+        SendGate.Verdict verdict;
+        try {
+            verdict = gate.check(entry.message(), entry.firstSubmitted(), now);
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "The send gate failed on " + entry.message().messageId()
+                    + "; the mail is sent", e);
+            return true;
+        }
+        if (verdict.decision() == SendGate.Decision.SEND) {
+            return true;
+        }
+        lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
+        synchronized (dispatchLock) {
+            lane.release(ticker.getAsLong(), entry.message().recipients().size());
+        }
+        if (verdict.decision() == SendGate.Decision.EXPIRED) {
+            giveUp(entry, lane, entry.attempts(), FailureCategory.EXPIRED, "",
+                    verdict.reason() + ". " + FailureCategory.EXPIRED.remedy(), DeadLetter.Reason.EXPIRED);
+        } else {
+            spool.complete(entry.id());
+            record(DeliveryEvent.Outcome.SUPERSEDED, entry, lane, entry.attempts(), recipients(entry), null, "",
+                    verdict.reason());
+        }
+        return false;
     }
 
     private void afterFailure(Spool.Entry entry, RelayLane lane, int attempt, DeliveryException e) {

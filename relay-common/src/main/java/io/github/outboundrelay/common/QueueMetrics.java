@@ -106,6 +106,8 @@ public record QueueMetrics(Instant time, long submitted, long sent, long deferre
             relay.put("failed", r.failed());
             relay.put("messagesPerMinute", (long) r.throttle().perMinute());
             relay.put("messagesPerHour", (long) r.throttle().perHour());
+            relay.put("recipientsPerMinute", (long) r.throttle().recipientsPerMinute());
+            relay.put("recipientsPerHour", (long) r.throttle().recipientsPerHour());
             return relay;
         }).toList());
         return m;

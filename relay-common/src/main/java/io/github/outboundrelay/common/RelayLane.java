@@ -5,9 +5,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One relay as the queue sees it: its pooled client, its health (circuit breaker), its throttle (per minute, per
- * hour, in budgets of this process or shared with others) and its share of connections. A mail is handed to it only
- * when all three allow. The budgets belong to the dispatch lock; the rest is thread-safe.
+ * One relay as the queue sees it: its pooled client, its health (circuit breaker), its throttle (messages and
+ * recipients, per minute and per hour, in budgets of this process or shared with others) and its share of
+ * connections. A mail is handed to it only when all three allow. The budgets belong to the dispatch lock; the rest
+ * is thread-safe.
  */
 final class RelayLane {
     final RelaySettings settings;
@@ -18,6 +19,8 @@ final class RelayLane {
     final LongAdder failed = new LongAdder();
     private final ThrottleBudget perMinute;
     private final ThrottleBudget perHour;
+    private final ThrottleBudget recipientsPerMinute;
+    private final ThrottleBudget recipientsPerHour;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     RelayLane(RelaySettings settings, RelayClient client, RelayCircuitBreaker breaker, Throttle throttle, long nowNanos) {
@@ -34,6 +37,11 @@ final class RelayLane {
                 ? budgets.budget(settings.relayName(), throttle.perMinute(), Duration.ofMinutes(1), nowNanos) : null;
         this.perHour = throttle.perHour() > 0
                 ? budgets.budget(settings.relayName(), throttle.perHour(), Duration.ofHours(1), nowNanos) : null;
+        String recipients = settings.relayName() + ThrottleBudget.Source.RECIPIENTS_SUFFIX;
+        this.recipientsPerMinute = throttle.recipientsPerMinute() > 0
+                ? budgets.budget(recipients, throttle.recipientsPerMinute(), Duration.ofMinutes(1), nowNanos) : null;
+        this.recipientsPerHour = throttle.recipientsPerHour() > 0
+                ? budgets.budget(recipients, throttle.recipientsPerHour(), Duration.ofHours(1), nowNanos) : null;
     }
 
     String name() {
@@ -75,6 +83,41 @@ final class RelayLane {
         }
         if (perHour != null) {
             perHour.giveBack(nowNanos);
+        }
+    }
+
+    /**
+     * Takes the recipient permits of a mail to {@code recipients} addresses, after {@link #reserve} and before
+     * {@link #dispatched}: 0 when taken (or this lane counts no recipients), else nanos until they may be and
+     * nothing taken. A mail with more recipients than a limit's burst waits for a full budget, then goes.
+     */
+    long takeRecipients(int recipients, long nowNanos) {
+        if (recipientsPerMinute != null) {
+            long wait = recipientsPerMinute.tryTake(nowNanos, recipients);
+            if (wait > 0) {
+                return wait;
+            }
+        }
+        if (recipientsPerHour != null) {
+            long wait = recipientsPerHour.tryTake(nowNanos, recipients);
+            if (wait > 0) {
+                if (recipientsPerMinute != null) {
+                    recipientsPerMinute.giveBack(nowNanos, recipients);
+                }
+                return wait;
+            }
+        }
+        return 0;
+    }
+
+    /** Gives back what {@link #reserve} and {@link #takeRecipients} took for a mail that was not sent after all. */
+    void release(long nowNanos, int recipients) {
+        release(nowNanos);
+        if (recipientsPerMinute != null) {
+            recipientsPerMinute.giveBack(nowNanos, recipients);
+        }
+        if (recipientsPerHour != null) {
+            recipientsPerHour.giveBack(nowNanos, recipients);
         }
     }
 

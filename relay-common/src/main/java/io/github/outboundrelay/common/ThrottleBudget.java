@@ -22,16 +22,30 @@ import java.time.Duration;
 public interface ThrottleBudget {
 
     /**
-     * Takes one mail's permit if the budget has one now.
+     * Takes {@code permits} permits if the budget can give them now: when it holds them, or, for more permits than
+     * its burst, when it is full. The second case lets a mail with more recipients than the burst go at all (it
+     * would otherwise wait forever); the budget then runs into debt, and what comes after waits until it is paid
+     * back, so the rate holds over time.
      *
      * @param nowNanos this process's monotonic clock ({@link System#nanoTime()} unless a test drives it); a budget
      *                 shared between processes keeps time by a clock they share instead
-     * @return 0 when a permit was taken; otherwise how many nanoseconds until one may be free (nothing was taken)
+     * @param permits  at least 1: one mail, or one mail's recipients
+     * @return 0 when the permits were taken; otherwise how many nanoseconds until they may be (nothing was taken)
      */
-    long tryTake(long nowNanos);
+    long tryTake(long nowNanos, int permits);
 
-    /** Returns a permit that {@link #tryTake} gave but no mail used. */
-    void giveBack(long nowNanos);
+    /** Returns permits that {@link #tryTake} gave but no mail used. */
+    void giveBack(long nowNanos, int permits);
+
+    /** Takes one mail's permit: {@code tryTake(nowNanos, 1)}. */
+    default long tryTake(long nowNanos) {
+        return tryTake(nowNanos, 1);
+    }
+
+    /** Returns one permit: {@code giveBack(nowNanos, 1)}. */
+    default void giveBack(long nowNanos) {
+        giveBack(nowNanos, 1);
+    }
 
     /**
      * The burst every budget allows after a quiet spell: a twentieth of the limit, at least one mail. With it, any
@@ -47,10 +61,14 @@ public interface ThrottleBudget {
         /** A token bucket per relay and limit in this process's memory: right for a queue that sends alone. */
         Source LOCAL = (relayName, limit, period, nowNanos) -> new TokenBucket(limit, period, nowNanos);
 
+        /** Appended to the relay's name for its budgets of recipients, so they never share a message budget's name. */
+        String RECIPIENTS_SUFFIX = " recipients";
+
         /**
-         * The budget for {@code limit} mails per {@code period} through one relay.
+         * The budget for {@code limit} mails (or recipients) per {@code period} through one relay.
          *
-         * @param relayName {@link RelaySettings#relayName()}, which with the period names the budget
+         * @param relayName {@link RelaySettings#relayName()}, which with the period names the budget; a budget of
+         *                  recipients gets the relay's name followed by {@value #RECIPIENTS_SUFFIX}
          */
         ThrottleBudget budget(String relayName, int limit, Duration period, long nowNanos);
     }

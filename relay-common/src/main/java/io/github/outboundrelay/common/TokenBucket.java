@@ -4,8 +4,10 @@ import java.time.Duration;
 
 /**
  * A rate limit: tokens refill continuously at {@code limit} per {@code period}, up to a small burst
- * ({@link ThrottleBudget#burst}), and each mail takes one. Any window of one period admits at most
- * {@code limit * 1.05 + 1} mails: the rate holds within 10 % over the period however the mail arrives.
+ * ({@link ThrottleBudget#burst}), and each mail takes one (or one per recipient). Any window of one period admits
+ * at most {@code limit * 1.05 + 1} tokens: the rate holds within 10 % over the period however the mail arrives. A
+ * take of more tokens than the burst waits for a full bucket and leaves it in debt (negative), which the next takes
+ * wait out: such a mail is the only way past the bound, by its own size, once.
  * Not thread-safe: the queue's dispatch lock guards it. Time is an argument, so tests drive it without sleeping.
  */
 final class TokenBucket implements ThrottleBudget {
@@ -40,18 +42,28 @@ final class TokenBucket implements ThrottleBudget {
     }
 
     @Override
-    public long tryTake(long nowNanos) {
-        long wait = nanosUntilAvailable(nowNanos);
-        if (wait == 0) {
-            tokens -= 1.0;
+    public long tryTake(long nowNanos, int permits) {
+        requirePositive(permits);
+        refill(nowNanos);
+        double needed = Math.min(permits, capacity); // more than a burst: a full bucket lets it go, into debt
+        if (tokens >= needed) {
+            tokens -= permits;
+            return 0;
         }
-        return wait;
+        return Math.max(1, (long) Math.ceil((needed - tokens) / tokensPerNano));
     }
 
     @Override
-    public void giveBack(long nowNanos) {
+    public void giveBack(long nowNanos, int permits) {
+        requirePositive(permits);
         refill(nowNanos);
-        tokens = Math.min(capacity, tokens + 1.0);
+        tokens = Math.min(capacity, tokens + permits);
+    }
+
+    private static void requirePositive(int permits) {
+        if (permits < 1) {
+            throw new IllegalArgumentException("permits must be positive, was " + permits);
+        }
     }
 
     private void refill(long nowNanos) {

@@ -49,18 +49,18 @@ class SharedThrottleBudgetTest {
         }
 
         @Override
-        public synchronized long tryTake(long nowNanos) {
-            long wait = bucket.tryTake(nowNanos);
+        public synchronized long tryTake(long nowNanos, int permits) {
+            long wait = bucket.tryTake(nowNanos, permits);
             if (wait == 0) {
-                taken.incrementAndGet();
+                taken.addAndGet(permits);
             }
             return wait;
         }
 
         @Override
-        public synchronized void giveBack(long nowNanos) {
-            givenBack.incrementAndGet();
-            bucket.giveBack(nowNanos);
+        public synchronized void giveBack(long nowNanos, int permits) {
+            givenBack.addAndGet(permits);
+            bucket.giveBack(nowNanos, permits);
         }
     }
 

@@ -48,4 +48,34 @@ class TokenBucketTest {
         assertThat(drain(bucket, 3600 * SECOND, 3600 * SECOND + 1)).isEqualTo(6);
         assertThat(bucket.nanosUntilAvailable(3600 * SECOND + 1)).isBetween(499_000_000L, 500_000_000L);
     }
+
+    @Test
+    void aTakeOfSeveralPermitsWaitsUntilTheBucketHoldsThemAll() {
+        TokenBucket bucket = new TokenBucket(600, Duration.ofMinutes(1), 0); // 10 a second, burst 30
+        assertThat(bucket.tryTake(0, 25)).isZero();
+        long wait = bucket.tryTake(0, 10);
+        assertThat(wait).as("5 left, 10 asked: 5 more at 10 a second").isBetween(499_000_000L, 500_000_000L);
+        assertThat(bucket.tryTake(wait, 10)).isZero();
+    }
+
+    @Test
+    void aTakeLargerThanTheBurstWaitsForAFullBucketAndLeavesADebtTheNextTakePays() {
+        TokenBucket bucket = new TokenBucket(60, Duration.ofMinutes(1), 0); // 1 a second, burst 3
+        assertThat(bucket.tryTake(0, 2)).isZero();
+        assertThat(bucket.tryTake(0, 50)).as("waits for the bucket to be full, not for 50 tokens")
+                .isBetween(1_999_999_999L, 2 * SECOND);
+        assertThat(bucket.tryTake(2 * SECOND, 50)).isZero();
+        // 3 - 50 = -47: one more token is 48 s away.
+        assertThat(bucket.tryTake(2 * SECOND, 1)).isBetween(48 * SECOND - 1, 48 * SECOND);
+    }
+
+    @Test
+    void permitsGivenBackAreAvailableAgainButNeverBeyondTheBurst() {
+        TokenBucket bucket = new TokenBucket(60, Duration.ofMinutes(1), 0);
+        assertThat(bucket.tryTake(0, 3)).isZero();
+        bucket.giveBack(0, 3);
+        bucket.giveBack(0, 3);
+        assertThat(bucket.tryTake(0, 3)).isZero();
+        assertThat(bucket.tryTake(0, 1)).isPositive();
+    }
 }
