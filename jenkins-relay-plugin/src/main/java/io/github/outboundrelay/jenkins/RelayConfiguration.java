@@ -3,7 +3,9 @@ package io.github.outboundrelay.jenkins;
 import hudson.Extension;
 import hudson.ExtensionList;
 import hudson.util.FormValidation;
+import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.Throttle;
@@ -40,11 +42,13 @@ public class RelayConfiguration extends GlobalConfiguration {
     private int messagesPerMinute = 0;
     private int messagesPerHour = 0;
     private int retryHours = 24;
+    private int deadLetterBodyHours = 24;
     private boolean maskRecipients = true;
     private String testRecipient = "";
 
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
+    private transient final SpoolKey spoolKey = new SpoolKey();
     private transient final ReopeningRelayMailer mailer = new ReopeningRelayMailer(this::openQueue);
     private transient volatile QueuedRelayMailer.Timings timings = QueuedRelayMailer.Timings.DEFAULT;
     private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
@@ -197,6 +201,17 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
+    /** How long dead letters keep their message body (and the links in it); 0 deletes it at once. */
+    public int getDeadLetterBodyHours() {
+        return deadLetterBodyHours;
+    }
+
+    @DataBoundSetter
+    public void setDeadLetterBodyHours(int deadLetterBodyHours) {
+        this.deadLetterBodyHours = deadLetterBodyHours;
+        changed();
+    }
+
     public boolean isMaskRecipients() {
         return maskRecipients;
     }
@@ -284,7 +299,16 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     private RelayMailer openQueue() {
         return QueuedRelayMailer.open(relaySettings(), throttle(), retrySchedule(),
-                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), deliveryLog, timings);
+                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings);
+    }
+
+    /** Bodies sealed with the key in JENKINS_HOME/secrets; dead letters keep them for the page's hours. */
+    QueuedRelayMailer.AtRest atRest() {
+        if (deadLetterBodyHours < 0 || deadLetterBodyHours > 720) {
+            throw new InvalidInputException("deadLetterBodyHours", "is " + deadLetterBodyHours,
+                    "Keep dead-letter bodies for 0 to 720 hours (default 24)");
+        }
+        return new QueuedRelayMailer.AtRest(BodyCipher.aesGcm(spoolKey), Duration.ofHours(deadLetterBodyHours));
     }
 
     private void changed() {
@@ -359,5 +383,11 @@ public class RelayConfiguration extends GlobalConfiguration {
     public FormValidation doCheckRetryHours(@QueryParameter String retryHours) {
         Checks.requireAdminister();
         return Checks.wholeNumber(retryHours, 1, 168, "hours a message is retried before it becomes a dead letter");
+    }
+
+    @POST
+    public FormValidation doCheckDeadLetterBodyHours(@QueryParameter String deadLetterBodyHours) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(deadLetterBodyHours, 0, 720, "hours a dead letter keeps its message body, 0 to delete it at once");
     }
 }
