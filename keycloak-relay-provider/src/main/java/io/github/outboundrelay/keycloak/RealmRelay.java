@@ -72,6 +72,7 @@ final class RealmRelay {
                     .throttleBudgets(store.throttleBudgets(realmId))
                     .retrySchedule(RetrySchedule.builder()
                             .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
+                    .deadLetterBodyRetention(store.atRest().deadLetterBodyRetention())
                     .deliveryLog(log)
                     .build();
         } catch (RuntimeException e) {
