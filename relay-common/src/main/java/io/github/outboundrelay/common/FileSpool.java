@@ -855,15 +855,22 @@ public final class FileSpool implements Spool {
         try {
             long size = Files.size(file);
             if (!closed && size <= MAX_SPARE_BYTES && spareCount() < MAX_SPARES) {
-                zero(file, size);
+                // Moved first: a crash before the zeros leaves a spare, which recovery deletes, never a zeroed batch.
+                Path spare = tmpDir.resolve("spare-" + name + ".tmp");
+                Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    zero(spare, size); // before it is offered: a writer may take it the moment it is
+                } catch (IOException e) {
+                    deleteQuietly(spare);
+                    throw e;
+                }
                 synchronized (spares) {
                     if (spares.size() < MAX_SPARES && !closed) {
-                        Path spare = tmpDir.resolve("spare-" + name + ".tmp");
-                        Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
                         spares.add(spare);
                         return;
                     }
                 }
+                file = spare;
             }
             Files.deleteIfExists(file);
         } catch (IOException e) {
@@ -871,10 +878,6 @@ public final class FileSpool implements Spool {
         }
     }
 
-    /**
-     * Reads and checks a queued entry; with {@code openBody} false the body's checksum is checked but it is not
-     * opened (no key needed): enough to write the entry again with a new meta.
-     */
     private int spareCount() {
         synchronized (spares) {
             return spares.size();
@@ -892,6 +895,10 @@ public final class FileSpool implements Spool {
         }
     }
 
+    /**
+     * Reads and checks a queued entry; with {@code openBody} false the body's checksum is checked but it is not
+     * opened (no key needed): enough to write the entry again with a new meta.
+     */
     private SpoolEntryCodec.Decoded readEntry(Item item, boolean openBody) throws IOException, SpoolEntryCodec.CorruptEntryException {
         Path file;
         long offset;
