@@ -149,11 +149,11 @@ final class DatabaseSpool implements Spool {
     private void moveAside(String id, String reason, long nowMillis) {
         held.remove(id);
         try {
-            inTransaction("quarantine an unreadable mail", em -> em.createQuery("update OutboundRelayMail m set m.state = :quarantined,"
-                        + " m.lastFailure = :reason, m.deadLettered = :now, m.leaseOwner = null, m.leaseUntil = 0"
-                        + " where m.id = :id and m.leaseOwner = :owner")
-                .setParameter("quarantined", QueuedMailEntity.QUARANTINED).setParameter("reason", reason)
-                .setParameter("now", nowMillis).setParameter("id", id).setParameter("owner", owner).executeUpdate());
+            inTransaction("quarantine an unreadable mail", em -> em.createQuery("update OutboundRelayMail m"
+                            + " set m.state = :quarantined, m.lastFailure = :reason, m.deadLettered = :now,"
+                            + " m.leaseOwner = null, m.leaseUntil = 0 where m.id = :id and m.leaseOwner = :owner")
+                    .setParameter("quarantined", QueuedMailEntity.QUARANTINED).setParameter("reason", reason)
+                    .setParameter("now", nowMillis).setParameter("id", id).setParameter("owner", owner).executeUpdate());
         } catch (SpoolException e) {
             // Claimed again when the lease runs out, and moved aside then.
             LOG.warnf("Outbound relay: unreadable mail %s of realm %s could not be moved aside now: %s", id, queueKey, e.getMessage());
