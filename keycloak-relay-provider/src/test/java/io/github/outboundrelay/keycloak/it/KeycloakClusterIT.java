@@ -223,12 +223,13 @@ class KeycloakClusterIT {
     @Order(3)
     @SuppressWarnings("unchecked")
     void theDatabaseHoldsNoReadableLinkAndADeadLetterLosesItsBodyAfterTheRetention() throws Exception {
+        // Node B: node A was killed by the test before.
         SwitchableRelay relay = relay(); // down: the mail waits in the table
-        String realm = adminA.createRealm("at-rest-" + suffix(), emailTab(relay.port()));
-        String realmId = (String) AdminApi.expect(200, adminA.get("/admin/realms/" + realm)).json().get("id");
-        String wanda = adminA.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
-        String bounce = adminA.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
-        sendResetMails(adminA, realm, wanda, 1);
+        String realm = adminB.createRealm("at-rest-" + suffix(), emailTab(relay.port()));
+        String realmId = (String) AdminApi.expect(200, adminB.get("/admin/realms/" + realm)).json().get("id");
+        String wanda = adminB.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
+        String bounce = adminB.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
+        sendResetMails(adminB, realm, wanda, 1);
         RealKeycloak.await("the mail is queued in the table", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").size() == 1);
 
@@ -246,7 +247,7 @@ class KeycloakClusterIT {
         assertThat(databaseRowsContaining(link.substring(link.indexOf("key=")))).isEmpty();
 
         // A refused mail: a dead letter, whose body goes after the retention (0 h here); its record stays.
-        sendResetMails(adminA, realm, bounce, 1);
+        sendResetMails(adminB, realm, bounce, 1);
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
         RealKeycloak.await("a dead letter whose body was deleted", Duration.ofSeconds(60),
                 () -> column(realmId, "id", "state = 'DEAD' and message is null").size() == 1);
