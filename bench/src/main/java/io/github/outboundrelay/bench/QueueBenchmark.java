@@ -1,6 +1,8 @@
 package io.github.outboundrelay.bench;
 
 import io.github.outboundrelay.common.Authentication;
+import io.github.outboundrelay.common.BodyCipher;
+import io.github.outboundrelay.common.BodyKeys;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.FileSpool;
 import io.github.outboundrelay.common.SpoolStatistics;
@@ -63,12 +65,15 @@ public final class QueueBenchmark {
     private final RelaySettings settings;
     private final AtomicInteger sequence = new AtomicInteger();
     private final Path endToEndSpool;
+    /** {@code --sealed true}: bodies encrypted in the spool, as Jenkins and Keycloak store them. */
+    private final BodyCipher cipher;
 
-    private QueueBenchmark(int messages, int submitters, int connections, int transportMessages) {
+    private QueueBenchmark(int messages, int submitters, int connections, int transportMessages, BodyCipher cipher) {
         this.messages = messages;
         this.submitters = submitters;
         this.connections = connections;
         this.transportMessages = transportMessages;
+        this.cipher = cipher;
         this.relay = EmbeddedRelay.start(certificate.serverContext(), "bench", "bench-pw");
         try {
             this.endToEndSpool = Files.createTempDirectory("relay-bench-spool");
@@ -94,7 +99,8 @@ public final class QueueBenchmark {
         LogManager.getLogManager().reset();
         Logger.getLogger("").setLevel(Level.SEVERE);
 
-        QueueBenchmark bench = new QueueBenchmark(messages, submitters, connections, transportMessages);
+        QueueBenchmark bench = new QueueBenchmark(messages, submitters, connections, transportMessages,
+                Boolean.parseBoolean(stringArg(args, "--sealed", "false")) ? benchCipher() : BodyCipher.NONE);
         String phase = stringArg(args, "--phase", "all");
         try {
             switch (phase) {
@@ -235,7 +241,7 @@ public final class QueueBenchmark {
         try {
             long[] latencies = new long[count];
             long start;
-            try (FileSpool files = FileSpool.open(spool);
+            try (FileSpool files = FileSpool.open(spool, cipher);
                  MailQueue queue = MailQueue.builder().relay(settings, Throttle.perHour(1)).spool(files)
                     .deliveryLog(new DeliveryLog(100)).shutdownTimeout(Duration.ofSeconds(5)).build()) {
                 List<OutboundMessage> prepared = prepare(count);
@@ -270,7 +276,7 @@ public final class QueueBenchmark {
             long[] latencies = new long[count];
             long start;
             double throughput;
-            try (FileSpool files = FileSpool.open(spool);
+            try (FileSpool files = FileSpool.open(spool, cipher);
                  MailQueue queue = MailQueue.builder().relay(settings).spool(files)
                     .deliveryLog(new DeliveryLog(100)).build()) {
                 List<OutboundMessage> prepared = prepare(count);
@@ -379,6 +385,24 @@ public final class QueueBenchmark {
     @FunctionalInterface
     interface Phase {
         void run() throws Exception;
+    }
+
+    /** An AES-256 key made for the run: what a platform's {@link BodyKeys} gives the spool. */
+    private static BodyCipher benchCipher() {
+        byte[] material = new byte[32];
+        new java.security.SecureRandom().nextBytes(material);
+        BodyKeys.Key key = new BodyKeys.Key("bench", new javax.crypto.spec.SecretKeySpec(material, "AES"));
+        return BodyCipher.aesGcm(new BodyKeys() {
+            @Override
+            public java.util.Optional<Key> current() {
+                return java.util.Optional.of(key);
+            }
+
+            @Override
+            public java.util.Optional<Key> find(String id) {
+                return current().filter(k -> k.id().equals(id));
+            }
+        });
     }
 
     private static void repeat(Phase phase) throws Exception {

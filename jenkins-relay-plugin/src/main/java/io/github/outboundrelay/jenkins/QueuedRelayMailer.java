@@ -1,5 +1,6 @@
 package io.github.outboundrelay.jenkins;
 
+import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.InvalidInputException;
@@ -42,6 +43,14 @@ final class QueuedRelayMailer implements RelayMailer {
         }
     }
 
+    /** Mail at rest in the spool: bodies sealed with {@code cipher}, kept by dead letters for the retention. */
+    record AtRest(BodyCipher cipher, Duration deadLetterBodyRetention) {
+        AtRest {
+            Objects.requireNonNull(cipher, "cipher");
+            Objects.requireNonNull(deadLetterBodyRetention, "deadLetterBodyRetention");
+        }
+    }
+
     private final MailQueue queue;
     private final DeliveryLog log;
     private final Path spool;
@@ -56,16 +65,19 @@ final class QueuedRelayMailer implements RelayMailer {
      * Opens the spool, recovers what it holds and starts delivering it.
      *
      * @param relays   in failover order; each gets {@code throttle} of its own (relays limit per account)
+     * @param atRest   how bodies are sealed in the spool and how long dead letters keep them
      * @throws IllegalStateException when {@code relays} is empty
      * @throws io.github.outboundrelay.common.SpoolException when the spool cannot be opened (locked, not writable)
      */
     static QueuedRelayMailer open(List<RelaySettings> relays, Throttle throttle, RetrySchedule retrySchedule, Path spool,
-                                  DeliveryLog log, Timings timings) {
+                                  AtRest atRest, DeliveryLog log, Timings timings) {
         if (relays.isEmpty()) {
             throw new IllegalStateException("No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
         }
         MailQueue.Builder b = MailQueue.builder()
                 .spoolDirectory(spool)
+                .bodyCipher(atRest.cipher())
+                .deadLetterBodyRetention(atRest.deadLetterBodyRetention())
                 .retrySchedule(retrySchedule)
                 .deliveryLog(log)
                 .relayCooldown(timings.relayCooldown(), timings.maxRelayCooldown())
@@ -92,11 +104,8 @@ final class QueuedRelayMailer implements RelayMailer {
 
     @Override
     public boolean retryDeadLetter(String id) {
-        try {
-            return queue.retryDeadLetter(id);
-        } catch (InvalidInputException e) {
-            return false; // Not the shape of a spool id (the spool refuses it before touching a file): no such letter.
-        }
+        // Not a spool id, or a dead letter whose body is gone: InvalidInputException says which (the page logs it).
+        return queue.retryDeadLetter(id);
     }
 
     @Override

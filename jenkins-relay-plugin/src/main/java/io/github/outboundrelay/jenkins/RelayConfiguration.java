@@ -3,6 +3,7 @@ package io.github.outboundrelay.jenkins;
 import hudson.Extension;
 import hudson.ExtensionList;
 import hudson.util.FormValidation;
+import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.DomainAllowList;
 import io.github.outboundrelay.common.InvalidInputException;
@@ -38,6 +39,10 @@ public class RelayConfiguration extends GlobalConfiguration {
     static final WholeNumber MAX_RECIPIENTS_PER_MAIL = new WholeNumber("maxRecipientsPerMail", 1, 10_000, "the most recipients one job mail may have");
     static final WholeNumber RECIPIENTS_PER_MINUTE = new WholeNumber("recipientsPerMinute", 0, 1_000_000, "recipients per minute, 0 for no limit");
     static final WholeNumber RECIPIENTS_PER_HOUR = new WholeNumber("recipientsPerHour", 0, 10_000_000, "recipients per hour, 0 for no limit");
+    static final WholeNumber DEAD_LETTER_BODY_HOURS = new WholeNumber("deadLetterBodyHours", 0, 720,
+            "hours a dead letter keeps its message body, 0 to delete it at once");
+    static final WholeNumber MAX_MESSAGE_MEGABYTES = new WholeNumber("maxMessageMegabytes", 1,
+            (int) (RelaySettings.MAX_MAX_MESSAGE_BYTES >> 20), "the largest mail in MiB the relays accept, such as 25");
 
     private List<RelayEndpoint> relays = new ArrayList<>();
     private String fromAddress = "";
@@ -50,6 +55,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     private int messagesPerMinute = 0;
     private int messagesPerHour = 0;
     private int retryHours = 24;
+    private int deadLetterBodyHours = 24;
+    private int maxMessageMegabytes = (int) (RelaySettings.DEFAULT_MAX_MESSAGE_BYTES >> 20);
     private boolean maskRecipients = true;
     private String testRecipient = "";
     // What jobs may send (JobMailPolicy): off by default, a job sends as the page's From to at most 50 recipients.
@@ -62,6 +69,7 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
+    private transient final SpoolKey spoolKey = new SpoolKey();
     private transient final ReopeningRelayMailer mailer = new ReopeningRelayMailer(this::openQueue);
     private transient volatile QueuedRelayMailer.Timings timings = QueuedRelayMailer.Timings.DEFAULT;
     private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
@@ -229,6 +237,28 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
+    /** How long dead letters keep their message body (and the links in it); 0 deletes it at once. */
+    public int getDeadLetterBodyHours() {
+        return deadLetterBodyHours;
+    }
+
+    @DataBoundSetter
+    public void setDeadLetterBodyHours(int deadLetterBodyHours) {
+        this.deadLetterBodyHours = deadLetterBodyHours;
+        changed();
+    }
+
+    /** The largest mail accepted, in MiB of subject, headers and bodies; a larger one is refused when a job submits it. */
+    public int getMaxMessageMegabytes() {
+        return maxMessageMegabytes;
+    }
+
+    @DataBoundSetter
+    public void setMaxMessageMegabytes(int maxMessageMegabytes) {
+        this.maxMessageMegabytes = maxMessageMegabytes;
+        changed();
+    }
+
     public boolean isMaskRecipients() {
         return maskRecipients;
     }
@@ -336,6 +366,8 @@ public class RelayConfiguration extends GlobalConfiguration {
             jobMailPolicy();
             RECIPIENTS_PER_MINUTE.check(recipientsPerMinute);
             RECIPIENTS_PER_HOUR.check(recipientsPerHour);
+            DEAD_LETTER_BODY_HOURS.check(deadLetterBodyHours);
+            MAX_MESSAGE_MEGABYTES.check(maxMessageMegabytes);
             if (!relays.isEmpty() && RelayForm.blank(fromAddress)) {
                 throw new InvalidInputException("fromAddress", "is empty", "Enter the address every mail is sent as, such as jenkins@example.com");
             }
@@ -362,7 +394,8 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     private RelayForm.Shared shared() {
         return new RelayForm.Shared(fromAddress, fromName, replyTo, Integer.toString(connectTimeout),
-                Integer.toString(readTimeout), trustPem, certificatePins, maskRecipients);
+                Integer.toString(readTimeout), trustPem, certificatePins, maskRecipients,
+                (long) maxMessageMegabytes << 20);
     }
 
     /** Each relay's rate limits. @throws io.github.outboundrelay.common.InvalidInputException when negative */
@@ -436,7 +469,13 @@ public class RelayConfiguration extends GlobalConfiguration {
 
     private RelayMailer openQueue() {
         return QueuedRelayMailer.open(relaySettings(), throttle(), retrySchedule(),
-                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), deliveryLog, timings);
+                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings);
+    }
+
+    /** Bodies sealed with the key in JENKINS_HOME/secrets; dead letters keep them for the page's hours. */
+    QueuedRelayMailer.AtRest atRest() {
+        DEAD_LETTER_BODY_HOURS.check(deadLetterBodyHours);
+        return new QueuedRelayMailer.AtRest(BodyCipher.aesGcm(spoolKey), Duration.ofHours(deadLetterBodyHours));
     }
 
     private void changed() {
@@ -541,5 +580,17 @@ public class RelayConfiguration extends GlobalConfiguration {
     public FormValidation doCheckRecipientsPerHour(@QueryParameter String recipientsPerHour) {
         Checks.requireAdminister();
         return Checks.wholeNumber(recipientsPerHour, RECIPIENTS_PER_HOUR);
+    }
+
+    @POST
+    public FormValidation doCheckDeadLetterBodyHours(@QueryParameter String deadLetterBodyHours) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(deadLetterBodyHours, DEAD_LETTER_BODY_HOURS);
+    }
+
+    @POST
+    public FormValidation doCheckMaxMessageMegabytes(@QueryParameter String maxMessageMegabytes) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(maxMessageMegabytes, MAX_MESSAGE_MEGABYTES);
     }
 }

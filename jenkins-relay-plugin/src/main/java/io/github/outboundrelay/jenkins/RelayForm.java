@@ -28,7 +28,14 @@ final class RelayForm {
 
     /** The page's fields shared by every relay row. */
     record Shared(String fromAddress, String fromName, String replyTo, String connectTimeout, String readTimeout,
-                  String trustPem, String certificatePins, boolean maskRecipients) {
+                  String trustPem, String certificatePins, boolean maskRecipients, long maxMessageBytes) {
+
+        /** The form behind the test buttons: the test mail is small, so the default size cap. */
+        Shared(String fromAddress, String fromName, String replyTo, String connectTimeout, String readTimeout,
+               String trustPem, String certificatePins, boolean maskRecipients) {
+            this(fromAddress, fromName, replyTo, connectTimeout, readTimeout, trustPem, certificatePins, maskRecipients,
+                    RelaySettings.DEFAULT_MAX_MESSAGE_BYTES);
+        }
     }
 
     /** One relay row. */
@@ -44,7 +51,8 @@ final class RelayForm {
                 .authentication(authentication(relay, shared, credentials))
                 .timeouts(timeouts(shared))
                 .trust(trust(shared))
-                .maskRecipients(shared.maskRecipients());
+                .maskRecipients(shared.maskRecipients())
+                .maxMessageBytes(shared.maxMessageBytes());
         if (!blank(relay.port())) {
             b.port(port(relay.port()));
         }

@@ -33,7 +33,12 @@ public interface RelayMailer extends AutoCloseable {
     /** Metrics, recent delivery events and dead letters, for the status page. */
     Status status();
 
-    /** Queues a dead letter again with a fresh lifetime; false when there is no such spool id. */
+    /**
+     * Queues a dead letter again with a fresh lifetime; false when there is no such dead letter.
+     *
+     * @throws InvalidInputException when {@code id} is not a spool id, or the dead letter's body was deleted after
+     *                               the retention the page sets (it can only be purged)
+     */
     boolean retryDeadLetter(String id);
 
     /** Deletes a dead letter for good; false when there is no such spool id. */

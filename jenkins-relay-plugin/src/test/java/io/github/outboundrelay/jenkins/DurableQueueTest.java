@@ -77,8 +77,12 @@ class DurableQueueTest {
     }
 
     String relayMail(String to, String subject) throws Exception {
+        return relayMail(to, subject, "body of " + subject);
+    }
+
+    String relayMail(String to, String subject, String body) throws Exception {
         BuildLogForTests log = new BuildLogForTests();
-        String id = ((RelayMailStep.Execution) new RelayMailStep(to, subject, "body of " + subject)
+        String id = ((RelayMailStep.Execution) new RelayMailStep(to, subject, body)
                 .start(JobsForTests.contextWith(log))).run();
         assertThat(log.text()).contains("relayMail: queued " + id);
         return id;
@@ -231,6 +235,84 @@ class DurableQueueTest {
         assertThat(status().metrics().deadLetters()).isZero();
         try (Stream<Path> dead = Files.list(RelayMailer.spoolDirectory(home).resolve("dead"))) {
             assertThat(dead).isEmpty();
+        }
+    }
+
+    @Test
+    void queuedMailIsEncryptedUnderJenkinsHomeWithAKeyKeptBesideJenkinsSecrets() throws Exception {
+        String link = "https://ci.example.com/approve?token=" + java.util.UUID.randomUUID();
+        String id = relayMail("dev@example.com", "Approve deployment", "Approve here: " + link);
+        await("the mail was tried and deferred", () -> !events(DeliveryEvent.Outcome.DEFERRED).isEmpty());
+
+        Path spool = RelayMailer.spoolDirectory(home);
+        assertThat(filesContaining(spool, link)).as("no file of the spool holds the link").isEmpty();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(spool)))
+                .isEqualTo("rwx------");
+        Path key = home.toPath().resolve("secrets").resolve("io.github.outboundrelay.jenkins.SpoolKey");
+        assertThat(key).exists();
+        assertThat(Files.size(key)).isEqualTo(32);
+
+        relay.start();
+        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        assertThat(mail.content()).contains("Message-ID: " + id, link);
+    }
+
+    @Test
+    void aDeadLetterKeepsItsBodyOnlyForTheHoursThePageSaysThenCannotBeRetried() throws Exception {
+        configuration.setDeadLetterBodyHours(0);
+        relay.start();
+        relay.refuse("nobody@example.com");
+        String link = "https://ci.example.com/approve?token=" + java.util.UUID.randomUUID();
+        String id = relayMail("nobody@example.com", "Approve deployment", "Approve here: " + link);
+        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        DeadLetter letter = status().deadLetters().get(0);
+
+        Path dead = RelayMailer.spoolDirectory(home).resolve("dead").resolve(letter.id() + ".msg");
+        await("its body is deleted", () -> storedBodyLength(dead) == 0); // docs: SpoolEntryCodec, bytes 8-11
+        assertThat(status().deadLetters()).singleElement().satisfies(d -> {
+            assertThat(d.messageId()).isEqualTo(id);
+            assertThat(d.category()).isEqualTo(FailureCategory.RECIPIENT_REJECTED);
+            assertThat(d.remedy()).isNotBlank();
+        });
+
+        relay.accept("nobody@example.com");
+        assertThatThrownBy(() -> configuration.mailer().retryDeadLetter(letter.id()))
+                .isInstanceOf(io.github.outboundrelay.common.InvalidInputException.class)
+                .hasMessageContaining("cannot be sent again: its body was deleted after the retention");
+        new RelayManagementLink().doRetryDeadLetter(letter.id()); // The page logs that line; nothing is sent.
+        assertThat(status().deadLetters()).extracting(DeadLetter::id).containsExactly(letter.id());
+        assertThat(events(DeliveryEvent.Outcome.REQUEUED)).isEmpty();
+        assertThat(relay.received()).isEmpty();
+        assertThat(configuration.getDeadLetterBodyHours()).isZero();
+    }
+
+    static int storedBodyLength(Path entryFile) {
+        try {
+            return java.nio.ByteBuffer.wrap(Files.readAllBytes(entryFile)).getInt(8);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    /** The spool's files whose bytes contain {@code text}: every byte of every file, spare and temporary ones too. */
+    static List<Path> filesContaining(Path dir, String text) {
+        byte[] needle = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).filter(p -> {
+                try {
+                    byte[] bytes = Files.readAllBytes(p);
+                    for (int i = 0; i + needle.length <= bytes.length; i++) {
+                        if (java.util.Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
+                            return true;
+                        }
+                    }
+                    return false;
+                } catch (java.io.IOException e) {
+                    return false; // renamed or deleted while we looked
+                }
+            }).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -84,6 +84,8 @@ class PersistedSettingsIT {
         c.setRetryHours(48);
         c.setMaskRecipients(false);
         c.setTestRecipient("admin@example.com");
+        c.setDeadLetterBodyHours(6);
+        c.setMaxMessageMegabytes(40);
         c.setJobsMayChooseFrom(true);
         c.setAllowedSenderDomains("example.com, *.example.org");
         c.setAllowedRecipientDomains("example.com");
@@ -124,7 +126,7 @@ class PersistedSettingsIT {
         xstream.fromXML(xml, loaded);
 
         assertThat(loaded).usingRecursiveComparison()
-                .ignoringFields("deliveryLog", "mailer", "timings", "binding", "detached", "clazz").isEqualTo(saved);
+                .ignoringFields("deliveryLog", "mailer", "timings", "binding", "detached", "clazz", "spoolKey").isEqualTo(saved);
         assertThat(loaded.getRelays().get(1).getPort()).isEqualTo("");
         assertThat(typesAsked).contains(RelayConfiguration.class, RelayEndpoint.class);
         assertEveryTypeAskedIsAllowed();
@@ -137,7 +139,7 @@ class PersistedSettingsIT {
                 "relays", "fromAddress", "fromName", "replyTo", "connectTimeout", "readTimeout", "trustPem",
                 "certificatePins", "messagesPerMinute", "messagesPerHour", "retryHours", "maskRecipients", "testRecipient",
                 "jobsMayChooseFrom", "allowedSenderDomains", "allowedRecipientDomains", "maxRecipientsPerMail",
-                "recipientsPerMinute", "recipientsPerHour");
+                "recipientsPerMinute", "recipientsPerHour", "deadLetterBodyHours", "maxMessageMegabytes");
         // No queue state, no Descriptor internals, and no secret: credentials are referred to by id.
         assertThat(xml).doesNotContain("deliveryLog", "mailer", "clazz", "password", "secret");
     }

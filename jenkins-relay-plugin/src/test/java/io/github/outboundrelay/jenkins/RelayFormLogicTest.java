@@ -75,6 +75,8 @@ class RelayFormLogicTest {
         assertError(page.doCheckCertificatePins("sha256/too-short"), "is not a sha256/BASE64 pin");
         assertError(page.doCheckMessagesPerMinute("-1"), "outside 0..100000");
         assertError(page.doCheckRetryHours("0"), "outside 1..168");
+        assertError(page.doCheckDeadLetterBodyHours("-1"), "outside 0..720");
+        assertThat(page.doCheckDeadLetterBodyHours("0").kind).isEqualTo(FormValidation.Kind.OK);
         assertThat(page.doCheckTrustPem(loopback.certificate.pem()).kind).isEqualTo(FormValidation.Kind.OK);
     }
 

@@ -65,6 +65,8 @@ class SettingsSaveTest {
         form.put("messagesPerMinute", "30");
         form.put("messagesPerHour", "0");
         form.put("retryHours", "24");
+        form.put("deadLetterBodyHours", "24");
+        form.put("maxMessageMegabytes", "25");
         form.put("maskRecipients", true);
         form.put("testRecipient", "");
         form.put("recipientsPerMinute", "0");
@@ -135,6 +137,15 @@ class SettingsSaveTest {
     void aNegativeRateIsRefused() {
         assertRefused(with("messagesPerMinute", "-5"), "messagesPerMinute", "-5 is outside 0..100000");
         assertRefused(with("retryHours", "0"), "retryHours", "0 is outside 1..168");
+        assertRefused(with("deadLetterBodyHours", "721"), "deadLetterBodyHours", "721 is outside 0..720");
+    }
+
+    @Test
+    void theLargestMailIsSavedAndReachesTheRelaySettings() throws Exception {
+        assertRefused(with("maxMessageMegabytes", "0"), "maxMessageMegabytes", "0 is outside 1..150");
+        configuration.configure(post(with("maxMessageMegabytes", "40")), new JSONObject());
+        assertThat(configuration.relaySettings()).singleElement()
+                .satisfies(s -> assertThat(s.maxMessageBytes()).isEqualTo(40L << 20));
     }
 
     @Test

@@ -33,15 +33,17 @@ final class DatabaseQueueStore implements QueueStore {
 
     private final Database database;
     private final Duration lease;
+    private final AtRestOptions atRest;
     private final String owner;
     private final Set<DatabaseSpool> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService chores;
     /** Discovery may rebuild a queue (seconds, while its sends drain): never on the thread that renews leases. */
     private final ScheduledExecutorService discovery;
 
-    DatabaseQueueStore(Database database, Duration lease) {
+    DatabaseQueueStore(Database database, Duration lease, AtRestOptions atRest) {
         this.database = database;
         this.lease = lease;
+        this.atRest = atRest;
         this.owner = nodeName();
         this.chores = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "outbound-relay-cluster-queue");
@@ -77,9 +79,14 @@ final class DatabaseQueueStore implements QueueStore {
     @Override
     public Spool openSpool(String realmId) {
         DatabaseSpool[] self = new DatabaseSpool[1];
-        self[0] = new DatabaseSpool(database, realmId, owner, lease, () -> open.remove(self[0]));
+        self[0] = new DatabaseSpool(database, realmId, owner, lease, atRest.cipher(realmId), () -> open.remove(self[0]));
         open.add(self[0]);
         return self[0];
+    }
+
+    @Override
+    public AtRestOptions atRest() {
+        return atRest;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.Json;
@@ -9,6 +10,7 @@ import io.github.outboundrelay.common.Spool;
 import io.github.outboundrelay.common.SpoolException;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +35,11 @@ import org.jboss.logging.Logger;
  * with the Message-ID kept. A mail the relay accepted just before its sender died is sent again. A node that lost
  * a lease (a pause longer than the lease) still deletes a row it delivered, but its retry or dead letter does not
  * overwrite the new holder's state. No row lock is held while a mail is sent.
+ *
+ * <p><b>At rest.</b> {@code MESSAGE} holds the message sealed with the realm's AES key ({@link BodyCipher}, the row
+ * id as associated data; rows written before encryption stay readable), Base64-encoded. A delivered row is deleted.
+ * Dead and quarantined rows lose their {@code MESSAGE} (set to null) once older than the retention
+ * ({@link #deleteBodies}); {@code DEAD_LETTERED} says when they became so.
  */
 final class DatabaseSpool implements Spool {
     static final String TABLE = "OUTBOUND_RELAY_MAIL";
@@ -44,6 +51,7 @@ final class DatabaseSpool implements Spool {
     private final String queueKey;
     private final String owner;
     private final Duration lease;
+    private final BodyCipher cipher;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private final Runnable onClose;
     private volatile QuarantineListener quarantine = QuarantineListener.NONE;
@@ -51,13 +59,15 @@ final class DatabaseSpool implements Spool {
     /**
      * @param queueKey the realm's id: every node's queue for the realm reads the same rows
      * @param owner    this node's name in {@code LEASE_OWNER}
+     * @param cipher   seals the messages it stores (the realm's key)
      * @param onClose  told when the spool closes (it stops renewing its leases)
      */
-    DatabaseSpool(Database database, String queueKey, String owner, Duration lease, Runnable onClose) {
+    DatabaseSpool(Database database, String queueKey, String owner, Duration lease, BodyCipher cipher, Runnable onClose) {
         this.database = database;
         this.queueKey = queueKey;
         this.owner = owner;
         this.lease = lease;
+        this.cipher = cipher;
         this.onClose = onClose;
     }
 
@@ -80,7 +90,8 @@ final class DatabaseSpool implements Spool {
     @Override
     public String store(OutboundMessage message, Instant now) {
         String id = UUID.randomUUID().toString();
-        String encoded = Base64.getEncoder().encodeToString(MessageCodec.encode(message));
+        // Sealed before the transaction: the realm's key is looked up in a transaction of its own.
+        String encoded = Base64.getEncoder().encodeToString(cipher.seal(MessageCodec.encode(message), associatedData(id)));
         inTransaction("store a mail", em -> {
             em.persist(QueuedMailEntity.queued(id, queueKey, message.messageId(), encoded, now.toEpochMilli()));
             return null;
@@ -91,47 +102,64 @@ final class DatabaseSpool implements Spool {
     @Override
     public List<Entry> claimDue(Instant now, int max) {
         long nowMillis = now.toEpochMilli();
-        List<QueuedMailEntity> quarantined = new ArrayList<>();
-        List<Entry> claimed = inTransaction("claim due mail", em -> {
+        List<QueuedMailEntity> rows = inTransaction("claim due mail", em -> {
             List<String> candidates = em.createQuery("select m.id from OutboundRelayMail m where m.queueKey = :queue"
                             + " and m.state = :queued and m.due <= :now and m.leaseUntil <= :now order by m.due, m.id", String.class)
                     .setParameter("queue", queueKey).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("now", nowMillis)
                     .setMaxResults(max + CLAIM_SLACK)
                     .getResultList();
-            List<Entry> entries = new ArrayList<>();
+            List<QueuedMailEntity> won = new ArrayList<>();
             for (String id : candidates) {
-                if (entries.size() == max) {
+                if (won.size() == max) {
                     break;
                 }
-                int won = em.createQuery("update OutboundRelayMail m set m.leaseOwner = :owner, m.leaseUntil = :until"
+                int updated = em.createQuery("update OutboundRelayMail m set m.leaseOwner = :owner, m.leaseUntil = :until"
                                 + " where m.id = :id and m.state = :queued and m.leaseUntil <= :now")
                         .setParameter("owner", owner).setParameter("until", nowMillis + lease.toMillis())
                         .setParameter("id", id).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("now", nowMillis)
                         .executeUpdate();
-                if (won == 0) {
-                    continue; // another node claimed it first
-                }
-                QueuedMailEntity row = em.find(QueuedMailEntity.class, id);
-                try {
-                    OutboundMessage message = MessageCodec.decode(Base64.getDecoder().decode(row.message));
-                    entries.add(new Entry(row.id, message, row.attempts, Instant.ofEpochMilli(row.firstSubmitted),
-                            Instant.ofEpochMilli(row.due), row.lastFailure));
-                } catch (IllegalArgumentException e) {
-                    row.state = QueuedMailEntity.QUARANTINED;
-                    row.lastFailure = truncate("unreadable: " + e.getMessage(), 2000);
-                    row.leaseOwner = null;
-                    row.leaseUntil = 0;
-                    quarantined.add(row);
+                if (updated == 1) { // 0: another node claimed it first
+                    won.add(em.find(QueuedMailEntity.class, id));
                 }
             }
-            return entries;
+            return won;
         });
-        claimed.forEach(e -> held.add(e.id()));
-        for (QueuedMailEntity row : quarantined) {
-            quarantine.quarantined(row.id, "table " + TABLE + ", row " + row.id + " (state " + QueuedMailEntity.QUARANTINED + ")",
-                    row.lastFailure);
+        // Opened after the commit: the realm's key may need a transaction of its own.
+        List<Entry> claimed = new ArrayList<>();
+        for (QueuedMailEntity row : rows) {
+            held.add(row.id);
+            try {
+                OutboundMessage message = MessageCodec.decode(cipher.open(Base64.getDecoder().decode(row.message),
+                        associatedData(row.id)));
+                claimed.add(new Entry(row.id, message, row.attempts, Instant.ofEpochMilli(row.firstSubmitted),
+                        Instant.ofEpochMilli(row.due), row.lastFailure));
+            } catch (IllegalArgumentException e) {
+                moveAside(row.id, truncate("unreadable: " + e.getMessage(), 2000), nowMillis);
+            } catch (RuntimeException e) {
+                // The realm's key is out of reach now: the lease runs out and the mail is claimed again then.
+                held.remove(row.id);
+                LOG.warnf("Outbound relay: mail %s of realm %s cannot be opened now (%s); it is tried again when its "
+                        + "claim runs out", row.id, queueKey, e);
+            }
         }
         return claimed;
+    }
+
+    /** Moves a claimed row aside, not to be retried: its body is damaged or was sealed with a key that is gone. */
+    private void moveAside(String id, String reason, long nowMillis) {
+        held.remove(id);
+        try {
+            inTransaction("quarantine an unreadable mail", em -> em.createQuery("update OutboundRelayMail m"
+                            + " set m.state = :quarantined, m.lastFailure = :reason, m.deadLettered = :now,"
+                            + " m.leaseOwner = null, m.leaseUntil = 0 where m.id = :id and m.leaseOwner = :owner")
+                    .setParameter("quarantined", QueuedMailEntity.QUARANTINED).setParameter("reason", reason)
+                    .setParameter("now", nowMillis).setParameter("id", id).setParameter("owner", owner).executeUpdate());
+        } catch (SpoolException e) {
+            // Claimed again when the lease runs out, and moved aside then.
+            LOG.warnf("Outbound relay: unreadable mail %s of realm %s could not be moved aside now: %s", id, queueKey, e.getMessage());
+            return;
+        }
+        quarantine.quarantined(id, "table " + TABLE + ", row " + id + " (state " + QueuedMailEntity.QUARANTINED + ")", reason);
     }
 
     @Override
@@ -219,10 +247,13 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public Optional<DeadLetter> requeueDeadLetter(String id, Instant now) {
-        return inTransaction("queue a dead letter again", em -> {
+        Optional<DeadLetter> requeued = inTransaction("queue a dead letter again", em -> {
             QueuedMailEntity row = lockedDeadLetter(em, id);
             if (row == null) {
                 return Optional.<DeadLetter>empty();
+            }
+            if (row.message == null) {
+                return null; // its body was deleted after the retention: nothing to send
             }
             DeadLetter letter = fromJson(row.id, row.deadLetter);
             row.state = QueuedMailEntity.QUEUED;
@@ -236,6 +267,25 @@ final class DatabaseSpool implements Spool {
             row.leaseUntil = 0;
             return Optional.of(letter);
         });
+        if (requeued == null) {
+            throw Spool.bodyDeleted(id);
+        }
+        return requeued;
+    }
+
+    /**
+     * Deletes the message of dead rows given up before {@code before} and of quarantined rows quarantined before it
+     * (or by a version that did not record when). The rows stay, with their dead-letter record or reason.
+     */
+    @Override
+    public int deleteBodies(Instant before) {
+        return inTransaction("delete the bodies of old dead letters", em -> em.createQuery("update OutboundRelayMail m"
+                        + " set m.message = null where m.queueKey = :queue and m.message is not null and ((m.state = :dead"
+                        + " and m.deadLettered < :before) or (m.state = :quarantined and (m.deadLettered is null"
+                        + " or m.deadLettered < :before)))")
+                .setParameter("queue", queueKey).setParameter("dead", QueuedMailEntity.DEAD)
+                .setParameter("quarantined", QueuedMailEntity.QUARANTINED).setParameter("before", before.toEpochMilli())
+                .executeUpdate());
     }
 
     @Override
@@ -307,6 +357,10 @@ final class DatabaseSpool implements Spool {
                 (String) m.get("remedy"), DeadLetter.Reason.valueOf((String) m.get("reason")),
                 ((Number) m.get("attempts")).intValue(), Instant.ofEpochMilli(((Number) m.get("firstSubmitted")).longValue()),
                 Instant.ofEpochMilli(((Number) m.get("deadLettered")).longValue()));
+    }
+
+    private static byte[] associatedData(String id) {
+        return id.getBytes(StandardCharsets.UTF_8);
     }
 
     private static String truncate(String s, int max) {

@@ -7,12 +7,13 @@ import java.nio.file.Path;
 
 /**
  * Mail waits in files under the spool directory, one directory per realm ({@link RealmSpools}), and each node throttles on its own: right
- * for a single Keycloak whose data directory persists (and for dev-file).
+ * for a single Keycloak whose data directory persists (and for dev-file). Directories are private to Keycloak's user
+ * (0700) and bodies are sealed with the realm's AES key ({@link AtRestOptions}).
  */
-record FileQueueStore(Path spoolDir) implements QueueStore {
+record FileQueueStore(Path spoolDir, AtRestOptions atRest) implements QueueStore {
     @Override
     public Spool openSpool(String realmId) {
-        return FileSpool.open(RealmSpools.directory(spoolDir, realmId));
+        return FileSpool.open(RealmSpools.directory(spoolDir, realmId), atRest.cipher(realmId));
     }
 
     @Override

@@ -15,6 +15,9 @@ sealed interface QueueStore extends AutoCloseable permits FileQueueStore, Databa
     /** A realm's spool: the same mail on every node that opens it, for a shared store. The caller closes it. */
     Spool openSpool(String realmId);
 
+    /** How queued mail is kept at rest: sealed with the realm's key, dead-letter bodies kept for a retention. */
+    AtRestOptions atRest();
+
     /** Where a realm's throttles keep their budgets: this node's memory, or one the cluster shares. */
     ThrottleBudget.Source throttleBudgets(String realmId);
 
@@ -35,17 +38,17 @@ sealed interface QueueStore extends AutoCloseable permits FileQueueStore, Databa
      * takes the database unless it is H2 (dev-file, dev-mem: one node by definition, and Keycloak's own warning says
      * not for production), where files under the spool directory are as durable and need no transaction per mail.
      */
-    static QueueStore choose(ClusterOptions options, ServerOptions server, Database database, Logger log) {
+    static QueueStore choose(ClusterOptions options, ServerOptions server, AtRestOptions atRest, Database database, Logger log) {
         return switch (options.queueStore()) {
-            case FILE -> new FileQueueStore(server.spoolDir());
-            case DATABASE -> new DatabaseQueueStore(database, options.claimLease());
+            case FILE -> new FileQueueStore(server.spoolDir(), atRest);
+            case DATABASE -> new DatabaseQueueStore(database, options.claimLease(), atRest);
             case AUTO -> {
                 String product = database.productName();
                 if (product != null && product.toUpperCase(Locale.ROOT).startsWith("H2")) {
                     log.debugf("Outbound relay: Keycloak's database is %s (dev-file or dev-mem): mail queues in files", product);
-                    yield new FileQueueStore(server.spoolDir());
+                    yield new FileQueueStore(server.spoolDir(), atRest);
                 }
-                yield new DatabaseQueueStore(database, options.claimLease());
+                yield new DatabaseQueueStore(database, options.claimLease(), atRest);
             }
         };
     }

@@ -35,8 +35,11 @@ public class QueuedMailEntity {
     @Column(name = "MESSAGE_ID", nullable = false, length = 1000)
     protected String messageId;
 
-    /** The message as {@code MessageCodec} encodes it, in Base64. */
-    @Column(name = "MESSAGE", nullable = false)
+    /**
+     * The message as {@code MessageCodec} encodes it, sealed with the realm's key ({@code BodyCipher}), in Base64;
+     * null once a dead or quarantined row's body was deleted after the retention.
+     */
+    @Column(name = "MESSAGE")
     protected String message;
 
     @Column(name = "ATTEMPTS", nullable = false)
@@ -62,6 +65,7 @@ public class QueuedMailEntity {
     @Column(name = "DEAD_LETTER")
     protected String deadLetter;
 
+    /** When the row became a dead letter, or was quarantined. */
     @Column(name = "DEAD_LETTERED")
     protected Long deadLettered;
 

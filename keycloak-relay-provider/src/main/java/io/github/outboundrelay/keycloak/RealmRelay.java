@@ -81,6 +81,7 @@ final class RealmRelay {
                     .sendGate(gate)
                     .retrySchedule(RetrySchedule.builder()
                             .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
+                    .deadLetterBodyRetention(store.atRest().deadLetterBodyRetention())
                     .deliveryLog(log)
                     .build();
         } catch (RuntimeException e) {

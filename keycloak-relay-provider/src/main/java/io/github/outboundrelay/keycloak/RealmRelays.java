@@ -47,9 +47,9 @@ final class RealmRelays implements AutoCloseable {
     private final ConcurrentHashMap<String, ActionMailGate> gates = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** Queues in files under each configuration's spool directory. */
+    /** Queues in files under each configuration's spool directory, bodies unencrypted: for tests without a Keycloak. */
     RealmRelays() {
-        this(configuration -> new FileQueueStore(configuration.server().spoolDir()));
+        this(configuration -> new FileQueueStore(configuration.server().spoolDir(), AtRestOptions.UNENCRYPTED));
     }
 
     /** @param stores where a configuration's queue keeps its mail: the node's {@link QueueStore} */

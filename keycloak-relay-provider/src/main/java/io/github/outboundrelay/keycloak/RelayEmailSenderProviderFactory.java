@@ -1,5 +1,6 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.SpoolException;
@@ -29,6 +30,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
 
     private ServerOptions server;
     private ClusterOptions cluster;
+    private AtRestOptions atRest;
     private RealmRelays relays;
     private volatile KeycloakSessionFactory sessionFactory;
     private QueueStore store; // guarded by this; chosen on first use, once Keycloak's database is up
@@ -43,13 +45,16 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         // A bad option stops Keycloak at startup with the option's name, rather than failing the first login mail.
         server = ServerOptions.parse(config::get, Path.of(System.getProperty("kc.home.dir", ".")).toAbsolutePath().normalize());
         cluster = ClusterOptions.parse(config::get);
+        // Each realm's mail is sealed with the realm's own AES key, which every node reads from the database.
+        atRest = AtRestOptions.parse(config::get, realmId -> BodyCipher.aesGcm(new RealmBodyKeys(sessionFactory, realmId)));
         relays = new RealmRelays(configuration -> queueStore());
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
                         + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s), at most %d mail(s) queued "
-                        + "per realm, recipient domains %s",
+                        + "per realm, recipient domains %s, dead-letter bodies kept %d h",
                 server.trust().source(), server.pins().size(), server.spoolDir(), server.rateLimitPerMinute(),
                 server.retryLifetime().toHours(), server.fallbackRelays().size(), server.limits().maxQueuedPerRealm(),
-                server.limits().allowedRecipientDomains().isEmpty() ? "any" : server.limits().allowedRecipientDomains());
+                server.limits().allowedRecipientDomains().isEmpty() ? "any" : server.limits().allowedRecipientDomains(),
+                atRest.deadLetterBodyRetention().toHours());
     }
 
     @Override
@@ -83,7 +88,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     /** Where this node's queues keep their mail ({@link QueueStore#choose}), chosen once. */
     synchronized QueueStore queueStore() {
         if (store == null) {
-            store = QueueStore.choose(cluster, server, new Database(sessionFactory), LOG);
+            store = QueueStore.choose(cluster, server, atRest, new Database(sessionFactory), LOG);
         }
         return store;
     }
@@ -203,6 +208,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .defaultValue(ClusterOptions.DEFAULT_CLAIM_LEASE_SECONDS)
                 .helpText("Database queue: how long a node's claim on a mail holds without renewal; when a node dies, "
                         + "the others send the mail it held once this has passed.")
+                .add()
+                .property().name(AtRestOptions.DEAD_LETTER_BODY_RETENTION_HOURS).type(ProviderConfigProperty.INTEGER_TYPE)
+                .defaultValue(AtRestOptions.DEFAULT_DEAD_LETTER_BODY_RETENTION_HOURS)
+                .helpText("Hours dead letters and quarantined mail keep their message body (and the links in it); after "
+                        + "that only what failed and why is kept, and a dead letter can no longer be retried. 0 to 720.")
                 .add()
                 .property().name(ServerOptions.MAX_CONNECTIONS).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(ServerOptions.DEFAULT_MAX_CONNECTIONS)

@@ -45,6 +45,12 @@ import java.util.regex.Pattern;
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
  * them, never deleted.
  *
+ * <p><b>At rest.</b> Mail bodies carry reset and action links. The directories are 0700 and the files 0600
+ * ({@link SpoolPermissions}, checked and tightened at open); with a {@link BodyCipher} that has a key, bodies are
+ * sealed (AES-GCM) before they are written. A batch file whose mails are all done is deleted, or zeroed before it is
+ * kept as a spare, so no file holds a delivered mail once its batch is retired. {@link #deleteBodies} removes the
+ * bodies of dead letters and quarantined entries after their retention.
+ *
  * <p><b>Layout.</b>
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
@@ -69,6 +75,7 @@ public final class FileSpool implements Spool {
     /** Larger finished batches are deleted, not kept: spares cost at most 64 x 256 KiB of disk. */
     static final long MAX_SPARE_BYTES = 256 << 10;
     static final String ENTRY = ".msg";
+    private static final byte[] ZEROS = new byte[(int) MAX_SPARE_BYTES];
     private static final Pattern ID = Pattern.compile("[0-9a-f]{12}-[0-9a-f]{14}");
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
 
@@ -125,6 +132,7 @@ public final class FileSpool implements Spool {
     private final long maxMessages;
     private final long maxBytes;
     private final EntryWriter writer;
+    private final BodyCipher cipher;
     private final GroupCommit commit;
     private final FileChannel lockChannel;
     private final FileLock lock;
@@ -145,7 +153,7 @@ public final class FileSpool implements Spool {
     private volatile boolean closed; // written under this; read without it by markDone and deleteBatch
     private volatile QuarantineListener quarantine = QuarantineListener.NONE;
 
-    private FileSpool(Path root, long maxMessages, long maxBytes, EntryWriter writer) {
+    private FileSpool(Path root, long maxMessages, long maxBytes, EntryWriter writer, BodyCipher cipher) {
         this.root = root.toAbsolutePath();
         this.queueDir = this.root.resolve("queue");
         this.deadDir = this.root.resolve("dead");
@@ -154,16 +162,19 @@ public final class FileSpool implements Spool {
         this.maxMessages = maxMessages;
         this.maxBytes = maxBytes;
         this.writer = writer;
+        this.cipher = cipher;
         this.commit = new GroupCommit(this::writeBatch);
         try {
             for (Path dir : List.of(queueDir, deadDir, quarantineDir, tmpDir)) {
-                Files.createDirectories(dir);
+                SpoolPermissions.createDirectories(dir);
             }
         } catch (IOException e) {
             throw failure("cannot be created", e, "");
         }
         try {
-            lockChannel = FileChannel.open(this.root.resolve("spool.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            Path lockFile = this.root.resolve("spool.lock");
+            lockChannel = FileChannel.open(lockFile, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    SpoolPermissions.privateFile(lockFile));
         } catch (IOException e) {
             throw failure("cannot be opened", e, "");
         }
@@ -179,6 +190,12 @@ public final class FileSpool implements Spool {
                     "Give each process or queue its own spool directory, or stop the other one first", null);
         }
         lock = acquired;
+        try {
+            SpoolPermissions.secure(this.root); // Holding the lock: nobody else writes here meanwhile.
+        } catch (SpoolException e) {
+            close();
+            throw e;
+        }
         Path probe = tmpDir.resolve("write-probe-" + ids.next(System.currentTimeMillis()) + ".tmp");
         try {
             writer.write(probe, new byte[] {0});
@@ -205,17 +222,34 @@ public final class FileSpool implements Spool {
      * a relay that is down for days fills the spool, not the disk.
      */
     public static FileSpool open(Path directory, long maxMessages, long maxBytes) {
-        return open(directory, maxMessages, maxBytes, EntryWriter.FORCED);
+        return open(directory, maxMessages, maxBytes, BodyCipher.NONE);
+    }
+
+    /**
+     * Opens the spool with bodies sealed by {@code cipher} (see {@link BodyCipher}); bodies stored unsealed before
+     * stay readable.
+     */
+    public static FileSpool open(Path directory, BodyCipher cipher) {
+        return open(directory, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES, cipher);
+    }
+
+    /** Opens the spool with its own limits and bodies sealed by {@code cipher}. */
+    public static FileSpool open(Path directory, long maxMessages, long maxBytes, BodyCipher cipher) {
+        return open(directory, maxMessages, maxBytes, EntryWriter.FORCED, cipher);
     }
 
     static FileSpool open(Path directory, long maxMessages, long maxBytes, EntryWriter writer) {
+        return open(directory, maxMessages, maxBytes, writer, BodyCipher.NONE);
+    }
+
+    static FileSpool open(Path directory, long maxMessages, long maxBytes, EntryWriter writer, BodyCipher cipher) {
         if (maxMessages < 1) {
             throw new InvalidInputException("spoolMaxMessages", "is " + maxMessages, "Allow at least one message; the default is " + DEFAULT_MAX_MESSAGES);
         }
         if (maxBytes < 1024) {
             throw new InvalidInputException("spoolMaxBytes", "is " + maxBytes, "Allow at least 1 KiB; the default is 4 GiB");
         }
-        return new FileSpool(directory, maxMessages, maxBytes, writer);
+        return new FileSpool(directory, maxMessages, maxBytes, writer, java.util.Objects.requireNonNull(cipher, "cipher"));
     }
 
     /** The spool's directory. */
@@ -242,15 +276,8 @@ public final class FileSpool implements Spool {
         List<Path> batchPaths = new ArrayList<>();
         try {
             for (Path p : list(tmpDir, "*")) {
-                // A write that never reached its rename was never acknowledged: garbage, like a spare, which is
-                // overwritten whole before use. Up to MAX_SPARES are kept to be overwritten; the rest deleted.
-                boolean keep = p.getFileName().toString().startsWith("spare-") && Files.size(p) <= MAX_SPARE_BYTES;
-                synchronized (spares) {
-                    if (keep && spares.size() < MAX_SPARES) {
-                        spares.add(p);
-                        continue;
-                    }
-                }
+                // A write that never reached its rename was never acknowledged: garbage. Spares of the last run go
+                // too: a crash (or an older version) may have left one holding the bodies of its delivered mail.
                 deleteQuietly(p);
             }
             for (Path p : list(deadDir, "*" + ENTRY)) {
@@ -367,8 +394,9 @@ public final class FileSpool implements Spool {
     public String store(OutboundMessage message, Instant now) {
         long millis = now.toEpochMilli();
         String id = ids.next(millis);
+        byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message), SpoolEntryCodec.associatedData(id));
         byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), millis, millis, 0, "", null),
-                SpoolEntryCodec.encodeBody(message));
+                body);
         reserve(entry.length);
         GroupCommit.Location location;
         try {
@@ -400,7 +428,7 @@ public final class FileSpool implements Spool {
         List<Entry> entries = new ArrayList<>(picked.size());
         for (Item item : picked) {
             try {
-                SpoolEntryCodec.Decoded d = readEntry(item);
+                SpoolEntryCodec.Decoded d = readEntry(item, true);
                 SpoolEntryCodec.Meta m = d.meta();
                 entries.add(new Entry(item.id, d.message(), m.attempts(), Instant.ofEpochMilli(m.firstSubmittedMillis()),
                         Instant.ofEpochMilli(m.dueMillis()), m.lastFailure()));
@@ -411,8 +439,9 @@ public final class FileSpool implements Spool {
             } catch (NoSuchFileException e) {
                 release(item.id);
                 notifyQuarantine(item.id, e.getFile(), "the batch file was removed from outside the queue");
-            } catch (IOException e) {
-                // A read error (EIO): leave the file alone and try again in a minute rather than in a tight loop.
+            } catch (IOException | RuntimeException e) {
+                // A read error (EIO), or the key store out of reach: leave the entry alone and try again in a minute
+                // rather than in a tight loop.
                 LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot read entry " + item.id + " (" + e
                         + "); trying again in 60 s");
                 synchronized (this) {
@@ -443,7 +472,7 @@ public final class FileSpool implements Spool {
         IOException failure = null;
         int newSize = item.size;
         try {
-            SpoolEntryCodec.Decoded d = readEntry(item);
+            SpoolEntryCodec.Decoded d = readEntry(item, false);
             byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(),
                     d.meta().firstSubmittedMillis(), due.toEpochMilli(), attempts, lastFailure, null), d.bodyBytes());
             location = commit.commit(entry);
@@ -499,7 +528,7 @@ public final class FileSpool implements Spool {
             return;
         }
         try {
-            SpoolEntryCodec.Decoded d = readEntry(item);
+            SpoolEntryCodec.Decoded d = readEntry(item, false);
             byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(),
                     d.meta().firstSubmittedMillis(), d.meta().dueMillis(), letter.attempts(), d.meta().lastFailure(),
                     letter), d.bodyBytes());
@@ -575,7 +604,11 @@ public final class FileSpool implements Spool {
             byte[] entry;
             DeadLetter letter;
             try {
-                SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(Files.readAllBytes(dead));
+                SpoolEntryCodec.Meta meta = readMetaOfEntryFile(dead);
+                if (meta.bodyDeleted()) {
+                    throw Spool.bodyDeleted(id);
+                }
+                SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(Files.readAllBytes(dead), cipher);
                 letter = d.meta().deadLetter();
                 if (letter == null) {
                     throw new SpoolEntryCodec.CorruptEntryException("a queued entry in the dead-letter directory");
@@ -642,6 +675,51 @@ public final class FileSpool implements Spool {
                     FailureCategory.PROTOCOL, "", "the dead letter was unreadable", DeadLetter.Reason.REJECTED, 0,
                     Instant.EPOCH, Instant.EPOCH));
         }
+    }
+
+    /**
+     * Deletes the bodies of dead letters given up before {@code before} (each is rewritten without its body, keeping
+     * its dead-letter record) and the bytes of entries quarantined before it (their {@code .reason.txt} stays and
+     * says so).
+     */
+    @Override
+    public int deleteBodies(Instant before) {
+        checkRecovered();
+        int deleted = 0;
+        try {
+            synchronized (deadLetterLock) {
+                for (Path p : list(deadDir, "*" + ENTRY)) {
+                    deleted += deleteBodyOf(p, before) ? 1 : 0;
+                }
+            }
+            for (Path p : list(quarantineDir, "*" + ENTRY)) {
+                if (Files.getLastModifiedTime(p).toInstant().isBefore(before)) {
+                    writeLine(reasonFile(p), "Its bytes were deleted after the retention of quarantined mail bodies.",
+                            StandardOpenOption.APPEND);
+                    Files.deleteIfExists(p);
+                    deleted++;
+                }
+            }
+        } catch (IOException e) {
+            throw failure("cannot delete the bodies of old dead letters and quarantined entries", e, "");
+        }
+        return deleted;
+    }
+
+    private boolean deleteBodyOf(Path deadLetter, Instant before) throws IOException {
+        SpoolEntryCodec.Meta meta;
+        try {
+            meta = readMetaOfEntryFile(deadLetter);
+        } catch (SpoolEntryCodec.CorruptEntryException e) {
+            return false; // deadLetters() quarantines it when it lists it
+        } catch (NoSuchFileException e) {
+            return false; // purged meanwhile
+        }
+        if (meta.deadLetter() == null || meta.bodyDeleted() || !meta.deadLetter().deadLettered().isBefore(before)) {
+            return false;
+        }
+        writeDurably(deadDir, deadLetter.getFileName().toString(), SpoolEntryCodec.encode(meta.withoutBody(), new byte[0]));
+        return true;
     }
 
     @Override
@@ -765,21 +843,34 @@ public final class FileSpool implements Spool {
     }
 
     /**
-     * Removes a batch whose entries are all done. Up to {@value #MAX_SPARES} small ones are moved to tmp/ to be
-     * overwritten by the next batches instead of deleted: on ext4, creating a file after many deletions costs more CPU
-     * than its fsync (see docs/performance.md). A spare is never read: it is overwritten whole and cut to size.
+     * Removes a batch whose entries are all done. Up to {@value #MAX_SPARES} small ones are zeroed and moved to tmp/
+     * to be overwritten by the next batches instead of deleted: on ext4, creating a file after many deletions costs
+     * more CPU than its fsync (see docs/performance.md). Zeroed, because the mails in it were delivered and their
+     * links must not outlive the batch; zeroing keeps the file's blocks, so the next batch still overwrites in place.
+     * A spare is never read: it is overwritten whole and cut to size.
      */
     private void deleteBatch(String name) {
         Path file = queueDir.resolve(name + BATCH);
         batchFiles.evict(file);
         try {
-            synchronized (spares) {
-                if (spares.size() < MAX_SPARES && !closed && Files.size(file) <= MAX_SPARE_BYTES) {
-                    Path spare = tmpDir.resolve("spare-" + name + ".tmp");
-                    Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
-                    spares.add(spare);
-                    return;
+            long size = Files.size(file);
+            if (!closed && size <= MAX_SPARE_BYTES && spareCount() < MAX_SPARES) {
+                // Moved first: a crash before the zeros leaves a spare, which recovery deletes, never a zeroed batch.
+                Path spare = tmpDir.resolve("spare-" + name + ".tmp");
+                Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    zero(spare, size); // before it is offered: a writer may take it the moment it is
+                } catch (IOException e) {
+                    deleteQuietly(spare);
+                    throw e;
                 }
+                synchronized (spares) {
+                    if (spares.size() < MAX_SPARES && !closed) {
+                        spares.add(spare);
+                        return;
+                    }
+                }
+                file = spare;
             }
             Files.deleteIfExists(file);
         } catch (IOException e) {
@@ -787,7 +878,28 @@ public final class FileSpool implements Spool {
         }
     }
 
-    private SpoolEntryCodec.Decoded readEntry(Item item) throws IOException, SpoolEntryCodec.CorruptEntryException {
+    private int spareCount() {
+        synchronized (spares) {
+            return spares.size();
+        }
+    }
+
+    /** Overwrites a file's bytes with zeros, in place; not forced (a spare is zeroed again or deleted on recovery). */
+    private static void zero(Path file, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ByteBuffer zeros = ByteBuffer.wrap(ZEROS, 0, (int) size);
+            long position = 0;
+            while (zeros.hasRemaining()) {
+                position += ch.write(zeros, position);
+            }
+        }
+    }
+
+    /**
+     * Reads and checks a queued entry; with {@code openBody} false the body's checksum is checked but it is not
+     * opened (no key needed): enough to write the entry again with a new meta.
+     */
+    private SpoolEntryCodec.Decoded readEntry(Item item, boolean openBody) throws IOException, SpoolEntryCodec.CorruptEntryException {
         Path file;
         long offset;
         int size;
@@ -800,7 +912,8 @@ public final class FileSpool implements Spool {
         if (bytes.remaining() != size) {
             throw new SpoolEntryCodec.CorruptEntryException("batch file ends inside the entry");
         }
-        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(bytes.array());
+        SpoolEntryCodec.Decoded d = openBody ? SpoolEntryCodec.decode(bytes.array(), cipher)
+                : SpoolEntryCodec.decodeStored(bytes.array());
         if (!d.meta().id().equals(item.id)) {
             throw new SpoolEntryCodec.CorruptEntryException("found entry " + d.meta().id() + " where " + item.id + " should be");
         }
@@ -884,7 +997,8 @@ public final class FileSpool implements Spool {
 
     /** Writes the whole file (over a recycled one, or a new one), cuts it to size and forces it to disk. */
     private static void writeAndForce(Path file, byte[] bytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                SpoolPermissions.privateFile(file))) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
             long position = 0;
             while (buffer.hasRemaining()) {
@@ -915,8 +1029,8 @@ public final class FileSpool implements Spool {
     private void quarantineBytes(String name, Path file, long offset, long length, String reason) {
         Path target = quarantineDir.resolve(name + ENTRY);
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     StandardOpenOption.TRUNCATE_EXISTING)) {
+             FileChannel out = FileChannel.open(target, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     StandardOpenOption.TRUNCATE_EXISTING), SpoolPermissions.privateFile(target))) {
             in.transferTo(offset, length, out);
             writeReason(target, reason + " (from " + file.getFileName() + " at byte " + offset + ")");
         } catch (IOException e) {
@@ -941,8 +1055,22 @@ public final class FileSpool implements Spool {
     }
 
     private static void writeReason(Path quarantined, String reason) throws IOException {
-        Files.writeString(quarantined.resolveSibling(quarantined.getFileName() + ".reason.txt"),
-                reason + System.lineSeparator(), StandardCharsets.UTF_8);
+        writeLine(reasonFile(quarantined), reason, StandardOpenOption.TRUNCATE_EXISTING);
+    }
+
+    private static Path reasonFile(Path quarantined) {
+        return quarantined.resolveSibling(quarantined.getFileName() + ".reason.txt");
+    }
+
+    /** Writes (or appends) one line to a file created owner-only. */
+    private static void writeLine(Path file, String line, StandardOpenOption mode) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
+        try (FileChannel ch = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, mode),
+                SpoolPermissions.privateFile(file))) {
+            while (bytes.hasRemaining()) {
+                ch.write(bytes);
+            }
+        }
     }
 
     private void notifyQuarantine(String name, Object where, String reason) {

@@ -41,6 +41,8 @@ public final class MailQueue implements AutoCloseable {
     public static final Duration DEFAULT_MAX_RELAY_COOLDOWN = Duration.ofMinutes(5);
     public static final Duration DEFAULT_AUTH_FAILURE_PAUSE = Duration.ofMinutes(5);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    /** How long dead letters and quarantined entries keep their message bodies (and the links in them). */
+    public static final Duration DEFAULT_DEAD_LETTER_BODY_RETENTION = Duration.ofHours(24);
     /** The dispatcher looks at the spool at least this often, for spools other processes also fill. */
     static final long MAX_IDLE_NANOS = Duration.ofSeconds(5).toNanos();
     private static final System.Logger LOGGER = System.getLogger(DeliveryLog.LOGGER_NAME);
@@ -51,6 +53,7 @@ public final class MailQueue implements AutoCloseable {
     private final List<RelayLane> lanes;
     private final QueueCounters counters = new QueueCounters();
     private final QueueDispatcher dispatcher;
+    private final BodyRetention retention;
     private final ExecutorService senders;
     private final Thread loop;
     private final DeliveryLog log;
@@ -65,7 +68,9 @@ public final class MailQueue implements AutoCloseable {
         this.ticker = b.ticker;
         this.shutdownTimeout = b.shutdownTimeout;
         this.ownsSpool = b.spool == null;
-        this.spool = b.spool != null ? b.spool : FileSpool.open(b.spoolDirectory);
+        this.spool = b.spool != null ? b.spool : FileSpool.open(b.spoolDirectory,
+                b.bodyCipher != null ? b.bodyCipher : BodyCipher.NONE);
+        this.retention = new BodyRetention(spool, b.deadLetterBodyRetention);
         List<RelayLane> created = new ArrayList<>();
         try {
             spool.recover((id, where, reason) -> {
@@ -290,6 +295,7 @@ public final class MailQueue implements AutoCloseable {
 
     private void runLoop() {
         while (!dispatcher.isStopping()) {
+            retention.runIfDue(clock.instant());
             long wait;
             try {
                 wait = dispatcher.runDue(clock.instant(), ticker.getAsLong());
@@ -310,6 +316,11 @@ public final class MailQueue implements AutoCloseable {
     }
 
     // For tests that drive time themselves (builder's manualDispatch).
+
+    /** What the dispatcher loop does besides dispatching, at the clock's current time: the body retention. */
+    void runHousekeeping() {
+        retention.runIfDue(clock.instant());
+    }
 
     /** Runs the dispatcher at the clock's current time until nothing more is dispatched and no send is running. */
     int runUntilQuiet(Duration timeout) throws InterruptedException {
@@ -342,6 +353,8 @@ public final class MailQueue implements AutoCloseable {
         private Duration maxRelayCooldown = DEFAULT_MAX_RELAY_COOLDOWN;
         private Duration authFailurePause = DEFAULT_AUTH_FAILURE_PAUSE;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Duration deadLetterBodyRetention = DEFAULT_DEAD_LETTER_BODY_RETENTION;
+        private BodyCipher bodyCipher;
         private DeliveryLog log;
         private Clock clock = Clock.systemUTC();
         private LongSupplier ticker = System::nanoTime;
@@ -382,6 +395,30 @@ public final class MailQueue implements AutoCloseable {
         /** Opens a {@link FileSpool} in this directory, which the queue closes with itself. */
         public Builder spoolDirectory(Path directory) {
             this.spoolDirectory = Objects.requireNonNull(directory, "spoolDirectory");
+            return this;
+        }
+
+        /**
+         * Seals the bodies the spool opened by {@link #spoolDirectory} writes (a spool passed to {@link #spool} has its
+         * own). Default {@link BodyCipher#NONE}; see docs/reliability.md, "Mail at rest".
+         */
+        public Builder bodyCipher(BodyCipher cipher) {
+            this.bodyCipher = Objects.requireNonNull(cipher, "bodyCipher");
+            return this;
+        }
+
+        /**
+         * How long dead letters and quarantined entries keep their message bodies: after it only their records stay
+         * (what failed, why, what to do), and a dead letter can no longer be retried. Default 24 h; zero deletes a
+         * body within seconds of the give-up.
+         */
+        public Builder deadLetterBodyRetention(Duration retention) {
+            Objects.requireNonNull(retention, "deadLetterBodyRetention");
+            if (retention.isNegative()) {
+                throw new InvalidInputException("deadLetterBodyRetention", "is negative (" + retention + ")",
+                        "Give zero or more hours; the default is 24");
+            }
+            this.deadLetterBodyRetention = retention;
             return this;
         }
 
@@ -466,6 +503,9 @@ public final class MailQueue implements AutoCloseable {
             }
             if (spool == null && spoolDirectory == null) {
                 throw new IllegalStateException("no spool: set spoolDirectory(path), or spool(...) for one of your own");
+            }
+            if (spool != null && bodyCipher != null) {
+                throw new IllegalStateException("both spool(...) and bodyCipher(...) are set: open the spool with its cipher");
             }
             if (relayCooldown.compareTo(maxRelayCooldown) > 0) {
                 throw new IllegalStateException("relayCooldown (" + relayCooldown + ") is longer than maxRelayCooldown ("

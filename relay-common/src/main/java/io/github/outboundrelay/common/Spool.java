@@ -67,11 +67,36 @@ public interface Spool extends AutoCloseable {
     /** Up to {@code limit} dead letters, oldest first. */
     List<DeadLetter> deadLetters(int limit);
 
-    /** Queues a dead letter again, due at {@code now} with a fresh lifetime. @return it, or empty when there is none */
+    /**
+     * Queues a dead letter again, due at {@code now} with a fresh lifetime.
+     *
+     * @return it, or empty when there is none
+     * @throws InvalidInputException when its body was deleted after the retention ({@link #bodyDeleted}): a dead letter
+     *                               without a body can be listed and purged, not sent
+     */
     Optional<DeadLetter> requeueDeadLetter(String id, Instant now);
 
     /** Deletes a dead letter for good. @return it, or empty when there is none */
     Optional<DeadLetter> purgeDeadLetter(String id);
+
+    /**
+     * Deletes the message bodies of dead letters given up before {@code before}, and of entries quarantined before
+     * it: mail bodies carry reset links, which must not stay at rest longer than the retention. What failed stays
+     * listed: the dead letter's record (Message-ID, masked recipients, subject, relay, category, reply, remedy), or
+     * the quarantined entry's reason. Called by {@link MailQueue} about once a minute.
+     *
+     * @return how many bodies were deleted
+     * @throws SpoolException when the spool cannot be written; nothing is lost, the next call tries again
+     */
+    int deleteBodies(Instant before);
+
+    /** What {@link #requeueDeadLetter} throws for a dead letter whose body was deleted: the same words for every spool. */
+    static InvalidInputException bodyDeleted(String id) {
+        return new InvalidInputException("deadLetterId", "dead letter " + id + " cannot be sent again: its body was "
+                + "deleted after the retention of dead-letter bodies, and only its record is kept",
+                "Have the application send the mail anew (a new password reset, a new build notification), then purge "
+                        + "this dead letter");
+    }
 
     /** Releases the spool (its lock, open files). Entries stay stored. */
     @Override

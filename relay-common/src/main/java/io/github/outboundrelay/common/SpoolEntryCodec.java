@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,10 +49,12 @@ import java.util.zip.CRC32C;
  *   Meta, M bytes: identity and delivery state, written anew on every retry
  *     str id   int64 version   int64 firstSubmitted (epoch millis)   int64 due (epoch millis)   int32 attempts
  *     str lastFailure
- *     byte kind: 0 queued, 1 dead letter; a dead letter continues with
+ *     byte kind: 0 queued, 1 dead letter, 2 dead letter whose body was deleted after its retention (B is 0);
+ *          a dead letter continues with
  *          str messageId, int32 n, n x str recipient (masked), str subject, str relay, str category,
  *          str reply, str remedy, str reason, int64 deadLettered (epoch millis)
- *   Body, B bytes: the message, copied unchanged on every retry
+ *   Body, B bytes: the message, copied unchanged on every retry; sealed by the spool's {@link BodyCipher} (with the
+ *   entry id as associated data) when it has a key, which the body's first four bytes tell ("ORE1"), else
  *     str messageId, addr? from, addrs to, addrs cc, addrs bcc, addr? replyTo, str subject, str? text, str? html,
  *     int32 n, n x (str name, str value) extra headers in order
  * </pre>
@@ -71,6 +74,7 @@ final class SpoolEntryCodec {
 
     private static final byte QUEUED = 0;
     private static final byte DEAD_LETTER = 1;
+    private static final byte DEAD_LETTER_WITHOUT_BODY = 2;
 
     private SpoolEntryCodec() {
     }
@@ -88,11 +92,25 @@ final class SpoolEntryCodec {
      * @param id         the spool id
      * @param version    higher for every write of any entry: the newest copy of an id wins
      * @param deadLetter the dead-letter record, or null while queued
+     * @param bodyDeleted a dead letter whose body was deleted after its retention: it can be listed, not sent
      */
     record Meta(String id, long version, long firstSubmittedMillis, long dueMillis, int attempts, String lastFailure,
-                DeadLetter deadLetter) {
+                DeadLetter deadLetter, boolean bodyDeleted) {
         Meta {
             lastFailure = lastFailure == null ? "" : lastFailure;
+            if (bodyDeleted && deadLetter == null) {
+                throw new IllegalArgumentException("only a dead letter loses its body");
+            }
+        }
+
+        Meta(String id, long version, long firstSubmittedMillis, long dueMillis, int attempts, String lastFailure,
+             DeadLetter deadLetter) {
+            this(id, version, firstSubmittedMillis, dueMillis, attempts, lastFailure, deadLetter, false);
+        }
+
+        /** The same dead letter without its body. */
+        Meta withoutBody() {
+            return new Meta(id, version, firstSubmittedMillis, dueMillis, attempts, lastFailure, deadLetter, true);
         }
     }
 
@@ -138,7 +156,7 @@ final class SpoolEntryCodec {
         if (d == null) {
             out.u8(QUEUED);
         } else {
-            out.u8(DEAD_LETTER);
+            out.u8(meta.bodyDeleted() ? DEAD_LETTER_WITHOUT_BODY : DEAD_LETTER);
             out.str(d.messageId());
             out.i32(d.recipients().size());
             d.recipients().forEach(out::str);
@@ -211,7 +229,7 @@ final class SpoolEntryCodec {
             String lastFailure = in.str();
             byte kind = in.u8();
             DeadLetter dead = null;
-            if (kind == DEAD_LETTER) {
+            if (kind == DEAD_LETTER || kind == DEAD_LETTER_WITHOUT_BODY) {
                 String messageId = in.str();
                 int n = in.count();
                 List<String> recipients = new ArrayList<>(n);
@@ -234,7 +252,7 @@ final class SpoolEntryCodec {
             if (attempts < 0) {
                 throw new CorruptEntryException("negative attempt count " + attempts);
             }
-            return new Meta(id, version, first, due, attempts, lastFailure, dead);
+            return new Meta(id, version, first, due, attempts, lastFailure, dead, kind == DEAD_LETTER_WITHOUT_BODY);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             throw new CorruptEntryException("meta unreadable: " + e, e);
         }
@@ -242,11 +260,37 @@ final class SpoolEntryCodec {
 
     /** Decodes the body at {@code offset}, checking its checksum, into a message that passes validation again. */
     static OutboundMessage decodeBody(Header header, byte[] bytes, int offset) throws CorruptEntryException {
+        checkBody(header, bytes, offset);
+        return parseBody(bytes, offset, header.bodyLength());
+    }
+
+    /** Like {@link #decodeBody(Header, byte[], int)} for a body the spool may have sealed for entry {@code id}. */
+    static OutboundMessage decodeBody(Header header, byte[] bytes, int offset, BodyCipher cipher, String id)
+            throws CorruptEntryException {
+        checkBody(header, bytes, offset);
+        byte[] plain;
+        try {
+            plain = cipher.open(Arrays.copyOfRange(bytes, offset, offset + header.bodyLength()), associatedData(id));
+        } catch (IllegalArgumentException e) {
+            throw new CorruptEntryException(e.getMessage(), e);
+        }
+        return parseBody(plain, 0, plain.length);
+    }
+
+    /** What a body is sealed against: the entry it belongs to. */
+    static byte[] associatedData(String id) {
+        return id.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void checkBody(Header header, byte[] bytes, int offset) throws CorruptEntryException {
         if (crc(bytes, offset, header.bodyLength()) != header.bodyCrc()) {
             throw new CorruptEntryException("body checksum mismatch");
         }
+    }
+
+    private static OutboundMessage parseBody(byte[] bytes, int offset, int length) throws CorruptEntryException {
         try {
-            In in = new In(bytes, offset, header.bodyLength());
+            In in = new In(bytes, offset, length);
             String messageId = in.str();
             MailAddress from = in.optionalAddress();
             List<MailAddress> to = in.addresses();
@@ -269,7 +313,7 @@ final class SpoolEntryCodec {
         }
     }
 
-    /** A whole file, decoded and checked. */
+    /** A whole file, decoded and checked; {@code message} is null when only {@link #decodeStored} read it. */
     record Decoded(Header header, Meta meta, OutboundMessage message, byte[] file) {
         /** The body bytes as stored, to rewrite the meta without re-encoding the message. */
         byte[] bodyBytes() {
@@ -279,10 +323,22 @@ final class SpoolEntryCodec {
         }
     }
 
-    static Decoded decode(byte[] file) throws CorruptEntryException {
+    /** Header, meta and the body's checksum, without opening the body: enough to store the entry with a new meta. */
+    static Decoded decodeStored(byte[] file) throws CorruptEntryException {
         Header header = readHeader(file, file.length);
         Meta meta = decodeMeta(header, file, HEADER_LENGTH);
-        OutboundMessage message = decodeBody(header, file, HEADER_LENGTH + header.metaLength());
+        checkBody(header, file, HEADER_LENGTH + header.metaLength());
+        return new Decoded(header, meta, null, file);
+    }
+
+    /** @throws CorruptEntryException also for a dead letter whose body was deleted: there is no message to decode */
+    static Decoded decode(byte[] file, BodyCipher cipher) throws CorruptEntryException {
+        Header header = readHeader(file, file.length);
+        Meta meta = decodeMeta(header, file, HEADER_LENGTH);
+        if (meta.bodyDeleted()) {
+            throw new CorruptEntryException("the body of " + meta.id() + " was deleted after its retention");
+        }
+        OutboundMessage message = decodeBody(header, file, HEADER_LENGTH + header.metaLength(), cipher, meta.id());
         return new Decoded(header, meta, message, file);
     }
 

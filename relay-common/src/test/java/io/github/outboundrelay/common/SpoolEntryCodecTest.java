@@ -24,7 +24,7 @@ class SpoolEntryCodecTest {
         byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null),
                 SpoolEntryCodec.encodeBody(MESSAGE));
 
-        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file);
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file, BodyCipher.NONE);
 
         assertThat(d.message()).isEqualTo(MESSAGE);
         assertThat(d.meta()).isEqualTo(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null));
@@ -50,17 +50,17 @@ class SpoolEntryCodecTest {
         int metaStart = SpoolEntryCodec.HEADER_LENGTH;
         int bodyStart = good.length - 40;
 
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 0)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 0), BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("magic");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 6)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 6), BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("header checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, metaStart + 3)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, metaStart + 3), BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("meta checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, bodyStart)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, bodyStart), BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("body checksum");
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(java.util.Arrays.copyOf(good, good.length - 1)))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(java.util.Arrays.copyOf(good, good.length - 1), BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("expected " + good.length);
-        assertThatThrownBy(() -> SpoolEntryCodec.decode(new byte[7]))
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(new byte[7], BodyCipher.NONE))
                 .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("truncated");
     }
 
@@ -77,7 +77,7 @@ class SpoolEntryCodecTest {
         assertThat(batch).hasSize(8 + 5 + a.length + 5 + b.length);
         assertThat(batch[12]).as("state byte of the first entry").isEqualTo(SpoolEntryCodec.LIVE);
         byte[] second = java.util.Arrays.copyOfRange(batch, (int) offsets[1], (int) offsets[1] + b.length);
-        assertThat(SpoolEntryCodec.decode(second).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
+        assertThat(SpoolEntryCodec.decode(second, BodyCipher.NONE).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
     }
 
     private static byte[] flip(byte[] bytes, int at) {

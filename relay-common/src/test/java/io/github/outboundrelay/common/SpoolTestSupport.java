@@ -18,6 +18,50 @@ final class SpoolTestSupport {
         return OutboundMessage.builder().to("user" + n + "@example.com").subject("Mail " + n).text("Body of mail " + n).build();
     }
 
+    /** A mail carrying a password-reset link no other mail has: what must never be found at rest. */
+    static OutboundMessage resetMail(int n, String link) {
+        return OutboundMessage.builder().to("user" + n + "@example.com").subject("Reset your password")
+                .text("Hello,\n\nreset your password here: " + link + "\n\nThe link expires in 5 minutes.").build();
+    }
+
+    /** The dead letter of a mail the relay refused with 550 at {@code at}. */
+    static DeadLetter refused(String id, OutboundMessage message, java.time.Instant submitted, java.time.Instant at) {
+        return new DeadLetter(id, message.messageId(), List.of("u***@example.com"), message.subject(), "relay.example.com:587",
+                FailureCategory.RECIPIENT_REJECTED, "550 5.1.1 <user@example.com>: Recipient address rejected",
+                "The relay refused the recipient: check that it is spelled correctly and exists", DeadLetter.Reason.REJECTED,
+                1, submitted, at);
+    }
+
+    static String distinctiveLink() {
+        return "https://sso.example.com/realms/acme/login-actions/reset-credentials?key=" + java.util.UUID.randomUUID();
+    }
+
+    /** Every regular file under {@code dir}, at any depth, spare and temporary files included. */
+    static List<Path> everyFile(Path dir) throws IOException {
+        try (var stream = Files.walk(dir)) {
+            return stream.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    /** The files under {@code dir} whose bytes contain {@code text} (UTF-8), with how often: every byte is read. */
+    static java.util.Map<Path, Integer> filesContaining(Path dir, String text) throws IOException {
+        byte[] needle = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Map<Path, Integer> hits = new java.util.TreeMap<>();
+        for (Path file : everyFile(dir)) {
+            byte[] bytes = Files.readAllBytes(file);
+            int count = 0;
+            for (int i = 0; i + needle.length <= bytes.length; i++) {
+                if (java.util.Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
+                    count++;
+                }
+            }
+            if (count > 0) {
+                hits.put(dir.relativize(file), count);
+            }
+        }
+        return hits;
+    }
+
     static List<Path> files(Path dir) throws IOException {
         List<Path> list = new ArrayList<>();
         try (var stream = Files.list(dir)) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.demo.SelfSignedCertificate;
 import io.github.outboundrelay.keycloak.testing.SwitchableRelay;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -69,7 +70,9 @@ class KeycloakClusterIT {
                 "--db-password=unused-trust-auth",
                 "--spi-email-sender--relay--trust-bundle=" + bundle,
                 "--spi-email-sender--relay--rate-limit-per-minute=" + PER_MINUTE,
-                "--spi-email-sender--relay--claim-lease-seconds=" + LEASE.toSeconds());
+                "--spi-email-sender--relay--claim-lease-seconds=" + LEASE.toSeconds(),
+                // Dead letters lose their body (the reset link) within seconds: the test of mail at rest sees it go.
+                "--spi-email-sender--relay--dead-letter-body-retention-hours=0");
         nodeB = KeycloakNode.copyOf(home, "node-b", options);
         nodeA = KeycloakNode.at(home, "node-a", options);
         String adminPassword = "admin-" + UUID.randomUUID();
@@ -255,6 +258,85 @@ class KeycloakClusterIT {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    @Order(4)
+    @SuppressWarnings("unchecked")
+    void theDatabaseHoldsNoReadableLinkAndADeadLetterLosesItsBodyAfterTheRetention() throws Exception {
+        // Node B: node A was killed by the test before.
+        SwitchableRelay relay = relay(); // down: the mail waits in the table
+        String realm = adminB.createRealm("at-rest-" + suffix(), emailTab(relay.port()));
+        String realmId = (String) AdminApi.expect(200, adminB.get("/admin/realms/" + realm)).json().get("id");
+        String wanda = adminB.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
+        String bounce = adminB.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
+        sendResetMails(adminB, realm, wanda, 1);
+        RealKeycloak.await("the mail is queued in the table", Duration.ofSeconds(30),
+                () -> column(realmId, "message_id", "state = 'QUEUED'").size() == 1);
+
+        // What someone who can read the database (or a dump of it) finds: every table, every row, and the queue's
+        // MESSAGE column Base64-decoded too.
+        String linkPath = "/realms/" + realm + "/login-actions/action-token?key=";
+        assertThat(databaseRowsContaining(linkPath)).isEmpty();
+
+        relay.up();
+        List<SwitchableRelay.Arrival> arrivals = relay.awaitArrivals(1, Duration.ofSeconds(60));
+        String link = ReceivedMessage.parse("", List.of(), arrivals.get(0).content().getBytes(StandardCharsets.UTF_8)).actionLink();
+        assertThat(link).as("the link that was queued").contains(linkPath);
+        RealKeycloak.await("the delivered row is gone", Duration.ofSeconds(30),
+                () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
+        assertThat(databaseRowsContaining(link.substring(link.indexOf("key=")))).isEmpty();
+
+        // A refused mail: a dead letter, whose body goes after the retention (0 h here); its record stays.
+        sendResetMails(adminB, realm, bounce, 1);
+        String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
+        RealKeycloak.await("a dead letter whose body was deleted", Duration.ofSeconds(60),
+                () -> column(realmId, "id", "state = 'DEAD' and message is null").size() == 1);
+        Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200, adminB.get(diagnostics + "dead-letters"))
+                .json().get("deadLetters")).get(0);
+        assertThat(letter).containsEntry("category", "RECIPIENT_REJECTED").containsEntry("reason", "REJECTED")
+                .containsEntry("subject", "Update Your Account");
+        assertThat((String) letter.get("remedy")).isNotBlank();
+        AdminApi.Reply retry = adminB.post(diagnostics + "dead-letters/" + letter.get("id") + "/retry", null);
+        assertThat(retry.status()).isEqualTo(400);
+        assertThat(retry.json()).containsEntry("field", "deadLetterId");
+        assertThat((String) retry.json().get("error")).contains("cannot be sent again: its body was deleted after the retention");
+        assertThat(databaseRowsContaining(linkPath)).isEmpty();
+    }
+
+    /** "table: row" for every row of every table of Keycloak's database whose text holds {@code text}. */
+    private static List<String> databaseRowsContaining(String text) {
+        List<String> hits = new ArrayList<>();
+        try (Connection c = postgres.connect()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = c.createStatement().executeQuery(
+                    "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            assertThat(tables).contains("outbound_relay_mail");
+            for (String table : tables) {
+                try (ResultSet rs = c.createStatement().executeQuery("select t::text from \"" + table + "\" t")) {
+                    while (rs.next()) {
+                        if (rs.getString(1).contains(text)) {
+                            hits.add(table + ": " + rs.getString(1));
+                        }
+                    }
+                }
+            }
+            try (ResultSet rs = c.createStatement().executeQuery("select id, message from outbound_relay_mail where message is not null")) {
+                while (rs.next()) {
+                    String decoded = new String(java.util.Base64.getDecoder().decode(rs.getString(2)), StandardCharsets.ISO_8859_1);
+                    if (decoded.contains(text)) {
+                        hits.add("outbound_relay_mail, MESSAGE decoded: row " + rs.getString(1));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return hits;
     }
 
     private static SwitchableRelay relay() throws Exception {

@@ -129,6 +129,11 @@ final class KeycloakServer implements AutoCloseable {
         return lastStartup;
     }
 
+    /** Keycloak's {@code data/} directory, where the file queue spools under {@code outbound-relay/spool}. */
+    Path dataDirectory() {
+        return home.resolve("data");
+    }
+
     Path logFile() {
         return log;
     }

@@ -24,12 +24,12 @@ import org.subethamail.smtp.server.SMTPServer;
 /**
  * A real STARTTLS + AUTH relay on one fixed loopback port that a test switches between three states: down (nothing
  * listens), holding (it takes each mail whole, then keeps its "250 OK" until switched up: a relay that accepted the
- * mail while its sender died) and up. It records the Message-ID and arrival time of every mail it took, and refuses
+ * mail while its sender died) and up. It records the Message-ID, content and arrival time of every mail it took, and refuses
  * recipients whose local part starts with {@code bounce} with a permanent 550.
  */
 public final class SwitchableRelay implements AutoCloseable {
-    /** A mail the relay took whole: its Message-ID, and when ({@link System#nanoTime()}). */
-    public record Arrival(String messageId, long nanos) {
+    /** A mail the relay took whole: its Message-ID, when ({@link System#nanoTime()}), and the message as sent. */
+    public record Arrival(String messageId, long nanos, String content) {
     }
 
     private static final Pattern MESSAGE_ID = Pattern.compile("(?im)^Message-ID:\\s*(<[^>\\r\\n]+>)");
@@ -160,7 +160,7 @@ public final class SwitchableRelay implements AutoCloseable {
             String content = new String(data.readAllBytes(), StandardCharsets.UTF_8);
             Matcher id = MESSAGE_ID.matcher(content);
             synchronized (arrivals) {
-                arrivals.add(new Arrival(id.find() ? id.group(1) : "(none)", System.nanoTime()));
+                arrivals.add(new Arrival(id.find() ? id.group(1) : "(none)", System.nanoTime(), content));
                 arrivals.notifyAll();
             }
             CountDownLatch latch = currentHold();
