@@ -4,8 +4,7 @@ import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.BodyKeys;
 import io.github.outboundrelay.common.DeliveryLog;
-import io.github.outboundrelay.common.FileSpool;
-import io.github.outboundrelay.common.SpoolStatistics;
+import io.github.outboundrelay.common.spool.FileSpool;
 import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.OutboundMessage;
@@ -253,7 +252,7 @@ public final class QueueBenchmark {
                     latencies[i] = System.nanoTime() - t0;
                 });
                 reportCpu("durable submit, " + threads + " thread(s)", cpu, count);
-                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", SpoolStatistics.mailsPerBatch(files));
+                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", files.statistics().mailsPerBatch());
             }
             return new Submit(count / seconds(start), percentile(latencies, 0.50), percentile(latencies, 0.99),
                     percentile(latencies, 1.0));
@@ -290,7 +289,7 @@ public final class QueueBenchmark {
                 relay.awaitMessages(before + count, Duration.ofMinutes(5));
                 throughput = count / seconds(start);
                 reportCpu("end to end", cpu, count);
-                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", SpoolStatistics.mailsPerBatch(files));
+                System.out.printf("  %-40s %6.1f mails per batch file (per fsync)%n", "", files.statistics().mailsPerBatch());
                 QueueMetrics m = queue.metrics();
                 if (m.failed() > 0 || m.deadLettered() > 0) {
                     System.out.println("  (end to end: " + m.failed() + " failed attempts, " + m.deadLettered() + " dead letters)");

@@ -2,11 +2,10 @@ package io.github.outboundrelay.bench;
 
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryLog;
-import io.github.outboundrelay.common.FileSpool;
+import io.github.outboundrelay.common.spool.FileSpool;
 import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
-import io.github.outboundrelay.common.SpoolStatistics;
 import io.github.outboundrelay.common.Throttle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,7 +39,7 @@ final class QueueCases {
                     latency[i] = System.nanoTime() - t0;
                 });
                 long nanos = System.nanoTime() - start;
-                String note = String.format(java.util.Locale.ROOT, "%.1f mails per fsync", SpoolStatistics.mailsPerBatch(files));
+                String note = String.format(java.util.Locale.ROOT, "%.1f mails per fsync", files.statistics().mailsPerBatch());
                 return new Measurement(done, nanos, latency, latency, done < count ? "time cap; " + note : note,
                         Measurement.processCpu() - cpu);
             }
@@ -82,7 +81,7 @@ final class QueueCases {
                 long delivered = Math.min(submitted, m.sent());
                 String note = delivered < count ? "time cap" : "";
                 note = (note.isEmpty() ? "" : note + "; ") + String.format(java.util.Locale.ROOT, "%.1f mails per fsync",
-                        SpoolStatistics.mailsPerBatch(files));
+                        files.statistics().mailsPerBatch());
                 if (m.failed() > 0) {
                     note = (note.isEmpty() ? "" : note + "; ") + m.failed() + " failed attempts";
                 }

@@ -11,7 +11,7 @@ import hudson.tasks.BuildStepMonitor;
 import hudson.tasks.Notifier;
 import hudson.tasks.Publisher;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import jenkins.model.Jenkins;
 import org.jenkinsci.Symbol;
 import org.kohsuke.stapler.DataBoundConstructor;

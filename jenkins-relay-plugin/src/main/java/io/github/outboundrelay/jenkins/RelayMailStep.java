@@ -5,7 +5,7 @@ import hudson.Extension;
 import hudson.model.Run;
 import hudson.model.TaskListener;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.util.Set;
 import org.jenkinsci.Symbol;
 import org.jenkinsci.plugins.workflow.steps.Step;

@@ -6,7 +6,7 @@ import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;

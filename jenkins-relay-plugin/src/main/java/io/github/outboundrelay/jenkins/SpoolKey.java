@@ -1,7 +1,7 @@
 package io.github.outboundrelay.jenkins;
 
 import io.github.outboundrelay.common.BodyKeys;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;

@@ -1,6 +1,6 @@
 package io.github.outboundrelay.keycloak;
 
-import io.github.outboundrelay.common.Json;
+import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.OutboundMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

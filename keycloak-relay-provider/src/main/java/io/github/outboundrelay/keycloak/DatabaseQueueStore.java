@@ -1,6 +1,6 @@
 package io.github.outboundrelay.keycloak;
 
-import io.github.outboundrelay.common.Spool;
+import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.common.ThrottleBudget;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

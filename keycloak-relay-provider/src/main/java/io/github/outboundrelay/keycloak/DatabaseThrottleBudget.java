@@ -1,6 +1,6 @@
 package io.github.outboundrelay.keycloak;
 
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import io.github.outboundrelay.common.ThrottleBudget;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;

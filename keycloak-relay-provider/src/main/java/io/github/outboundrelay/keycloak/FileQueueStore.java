@@ -1,7 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
-import io.github.outboundrelay.common.FileSpool;
-import io.github.outboundrelay.common.Spool;
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.common.ThrottleBudget;
 import java.nio.file.Path;
 

@@ -1,7 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;

@@ -7,7 +7,7 @@ import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.RelayClient;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

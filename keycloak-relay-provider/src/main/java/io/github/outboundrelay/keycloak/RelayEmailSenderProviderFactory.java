@@ -3,7 +3,7 @@ package io.github.outboundrelay.keycloak;
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.QueueMetrics;
-import io.github.outboundrelay.common.SpoolException;
+import io.github.outboundrelay.common.spool.SpoolException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

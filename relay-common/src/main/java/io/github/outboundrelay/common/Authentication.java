@@ -103,7 +103,7 @@ public sealed interface Authentication {
          * http, as it never leaves this machine. A name is resolved, never judged by its spelling
          * ({@code 127.evil.example} is a name anyone can point anywhere); a name that does not resolve is not loopback.
          */
-        static boolean resolvesToLoopback(String host) {
+        public static boolean resolvesToLoopback(String host) {
             if (host == null || host.isEmpty()) {
                 return false;
             }

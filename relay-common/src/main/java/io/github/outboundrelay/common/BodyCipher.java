@@ -134,7 +134,7 @@ public final class BodyCipher {
     }
 
     /** Whether these stored bytes are a sealed body. */
-    static boolean isSealed(byte[] stored) {
+    public static boolean isSealed(byte[] stored) {
         return stored.length >= 4 && ByteBuffer.wrap(stored, 0, 4).getInt() == MAGIC;
     }
 

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.Spool;
+
 import java.time.Duration;
 import java.time.Instant;
 

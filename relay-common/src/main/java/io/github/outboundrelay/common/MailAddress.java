@@ -86,7 +86,7 @@ public record MailAddress(String address, String displayName) {
         return displayName.isEmpty() ? address : '"' + displayName + "\" <" + address + '>';
     }
 
-    static boolean isAscii(String s) {
+    public static boolean isAscii(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (s.charAt(i) > 127) {
                 return false;

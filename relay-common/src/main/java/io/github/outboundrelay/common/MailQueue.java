@@ -1,5 +1,13 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.queue.QueueCounters;
+import io.github.outboundrelay.common.queue.QueueDispatcher;
+import io.github.outboundrelay.common.queue.RelayCircuitBreaker;
+import io.github.outboundrelay.common.queue.RelayLane;
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
+import io.github.outboundrelay.common.transport.FailoverRelays;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -323,7 +331,7 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /** Runs the dispatcher at the clock's current time until nothing more is dispatched and no send is running. */
-    int runUntilQuiet(Duration timeout) throws InterruptedException {
+    public int runUntilQuiet(Duration timeout) throws InterruptedException {
         long start = dispatcher.dispatchedTotal();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -471,7 +479,7 @@ public final class MailQueue implements AutoCloseable {
         }
 
         /** The monotonic clock for throttles and cool-downs. Tests pass a fake with {@link #clock}. */
-        Builder ticker(LongSupplier ticker) {
+        public Builder ticker(LongSupplier ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
             return this;
         }

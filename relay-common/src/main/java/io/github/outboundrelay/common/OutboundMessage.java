@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.transport.LocalHostName;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

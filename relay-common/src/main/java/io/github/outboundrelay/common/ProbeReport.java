@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.json.Json;
+import io.github.outboundrelay.common.redaction.PrintableText;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.redaction.PrintableText;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

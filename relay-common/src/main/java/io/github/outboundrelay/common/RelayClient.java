@@ -1,5 +1,15 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.failure.FailureClassifier;
+
+import io.github.outboundrelay.common.auth.OAuth2TokenSource;
+import io.github.outboundrelay.common.probe.RelayProbe;
+import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.transport.ConnectionPool;
+import io.github.outboundrelay.common.transport.MailSessionFactory;
+import io.github.outboundrelay.common.transport.MimeMessageFactory;
+import io.github.outboundrelay.common.transport.RelayConnection;
+
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.redaction.PrintableText;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 

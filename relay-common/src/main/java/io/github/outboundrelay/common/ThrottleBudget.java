@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.queue.TokenBucket;
+
 import java.time.Duration;
 
 /**

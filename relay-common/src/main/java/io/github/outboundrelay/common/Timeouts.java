@@ -30,15 +30,15 @@ public record Timeouts(Duration connect, Duration read, Duration write) {
         }
     }
 
-    int connectMillis() {
+    public int connectMillis() {
         return (int) connect.toMillis();
     }
 
-    int readMillis() {
+    public int readMillis() {
         return (int) read.toMillis();
     }
 
-    int writeMillis() {
+    public int writeMillis() {
         return (int) write.toMillis();
     }
 }

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.tls.CertificatePins;
+
 import static io.github.outboundrelay.common.FailureCategoriesTest.assertBoth;
 import static io.github.outboundrelay.common.FailureCategoriesTest.message;
 import static io.github.outboundrelay.common.FailureCategoriesTest.startTls;

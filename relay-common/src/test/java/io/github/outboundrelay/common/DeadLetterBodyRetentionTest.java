@@ -1,5 +1,10 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.FileSpoolTest;
+
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
+
 import static io.github.outboundrelay.common.SpoolTestSupport.distinctiveLink;
 import static io.github.outboundrelay.common.SpoolTestSupport.filesContaining;
 import static io.github.outboundrelay.common.SpoolTestSupport.files;

@@ -1,5 +1,9 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
+import io.github.outboundrelay.common.spool.SpoolEntryCodec;
+
 import static io.github.outboundrelay.common.SpoolTestSupport.distinctiveLink;
 import static io.github.outboundrelay.common.SpoolTestSupport.everyFile;
 import static io.github.outboundrelay.common.SpoolTestSupport.filesContaining;

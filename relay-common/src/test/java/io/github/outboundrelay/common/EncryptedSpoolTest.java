@@ -1,5 +1,19 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
+import io.github.outboundrelay.common.spool.SpoolEntryCodec;
+
+import io.github.outboundrelay.common.BodyCipher;
+import io.github.outboundrelay.common.DeliveryEvent;
+import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.common.FixedBodyKeys;
+import io.github.outboundrelay.common.MailQueue;
+import io.github.outboundrelay.common.ManualTime;
+import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.QueueTestRelay;
+import io.github.outboundrelay.common.SpoolTestSupport;
+
 import static io.github.outboundrelay.common.SpoolTestSupport.distinctiveLink;
 import static io.github.outboundrelay.common.SpoolTestSupport.filesContaining;
 import static io.github.outboundrelay.common.SpoolTestSupport.resetMail;

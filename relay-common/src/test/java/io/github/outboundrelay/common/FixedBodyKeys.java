@@ -7,19 +7,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.spec.SecretKeySpec;
 
 /** Keys a test holds in memory: what Jenkins's secrets directory or a realm's key store give the spool in production. */
-final class FixedBodyKeys implements BodyKeys {
+public final class FixedBodyKeys implements BodyKeys {
     private final Map<String, Key> keys = new ConcurrentHashMap<>();
     private volatile Key current;
 
     /** A store whose current key is a new random AES-256 key named {@code id}. */
-    static FixedBodyKeys withKey(String id) {
+    public static FixedBodyKeys withKey(String id) {
         FixedBodyKeys keys = new FixedBodyKeys();
         keys.rotateTo(id);
         return keys;
     }
 
     /** A new random key becomes current; the old ones stay findable, as after a key rotation. */
-    FixedBodyKeys rotateTo(String id) {
+    public FixedBodyKeys rotateTo(String id) {
         byte[] material = new byte[32];
         new SecureRandom().nextBytes(material);
         Key key = new Key(id, new SecretKeySpec(material, "AES"));
@@ -29,7 +29,7 @@ final class FixedBodyKeys implements BodyKeys {
     }
 
     /** The same store without one key, as after an administrator deleted it. */
-    FixedBodyKeys without(String id) {
+    public FixedBodyKeys without(String id) {
         FixedBodyKeys copy = new FixedBodyKeys();
         copy.keys.putAll(keys);
         copy.keys.remove(id);

@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
+
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,5 +1,10 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.FileSpoolTest;
+import io.github.outboundrelay.common.spool.Spool;
+import io.github.outboundrelay.common.spool.SpoolException;
+
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -8,23 +8,23 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A wall clock and a monotonic ticker that move only when the test says so. */
-final class ManualTime extends Clock {
+public final class ManualTime extends Clock {
     private final Instant start;
     private final AtomicLong nanos = new AtomicLong();
 
-    ManualTime() {
+    public ManualTime() {
         this(Instant.parse("2025-03-01T08:00:00Z"));
     }
 
-    ManualTime(Instant start) {
+    public ManualTime(Instant start) {
         this.start = start;
     }
 
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         nanos.addAndGet(duration.toNanos());
     }
 
-    long nanoTime() {
+    public long nanoTime() {
         return nanos.get();
     }
 

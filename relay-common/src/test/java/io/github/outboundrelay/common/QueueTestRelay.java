@@ -27,13 +27,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * refused) and started again on the same port, and it keeps the mail it accepted. Plaintext, so it needs
  * {@code allowCredentialsOverPlaintext}: STARTTLS is covered by the EmbeddedRelay tests.
  */
-final class QueueTestRelay implements AutoCloseable {
-    enum Step { GREETING, AUTH, MAIL, RCPT, DATA }
+public final class QueueTestRelay implements AutoCloseable {
+    public enum Step { GREETING, AUTH, MAIL, RCPT, DATA }
 
     /** Instead of a reply: close the connection. After DATA the mail counts as received (accepted, reply lost). */
     static final String DROP = "DROP";
 
-    record Received(String messageId, List<String> recipients, String data) {
+    public record Received(String messageId, List<String> recipients, String data) {
     }
 
     private final int port;
@@ -56,16 +56,16 @@ final class QueueTestRelay implements AutoCloseable {
         this.port = listen(port);
     }
 
-    static QueueTestRelay start() throws IOException {
+    public static QueueTestRelay start() throws IOException {
         return new QueueTestRelay(0);
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
     /** Settings for this relay: plaintext, password AUTH, short timeouts. */
-    RelaySettings settings() {
+    public RelaySettings settings() {
         return RelaySettings.builder()
                 .host("127.0.0.1").port(port).tlsMode(TlsMode.NONE)
                 .authentication(Authentication.password("queue-test", Secret.of("queue-test-pw")))
@@ -76,12 +76,12 @@ final class QueueTestRelay implements AutoCloseable {
     }
 
     /** The next replies at {@code step}, one per command, before the default (or the {@link #always} reply). */
-    synchronized void reply(Step step, String... replies) {
+    public synchronized void reply(Step step, String... replies) {
         once.get(step).addAll(List.of(replies));
     }
 
     /** Every reply at {@code step} from now on; null restores the default. */
-    synchronized void always(Step step, String reply) {
+    public synchronized void always(Step step, String reply) {
         if (reply == null) {
             always.remove(step);
         } else {
@@ -90,34 +90,34 @@ final class QueueTestRelay implements AutoCloseable {
     }
 
     /** Waits this long before answering the end of DATA: a slow relay. */
-    void dataDelay(Duration delay) {
+    public void dataDelay(Duration delay) {
         dataDelayMillis = delay.toMillis();
     }
 
-    int commands(Step step) {
+    public int commands(Step step) {
         return commands.get(step).get();
     }
 
-    int connections() {
+    public int connections() {
         return connections.get();
     }
 
     /** The most connections that were open at the same time. */
-    int maxConcurrentConnections() {
+    public int maxConcurrentConnections() {
         return maxSessions.get();
     }
 
-    List<Received> received() {
+    public List<Received> received() {
         synchronized (received) {
             return List.copyOf(received);
         }
     }
 
-    List<String> messageIds() {
+    public List<String> messageIds() {
         return received().stream().map(Received::messageId).toList();
     }
 
-    List<Received> awaitReceived(int count, Duration timeout) throws InterruptedException {
+    public List<Received> awaitReceived(int count, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (received) {
             while (received.size() < count) {
@@ -132,7 +132,7 @@ final class QueueTestRelay implements AutoCloseable {
     }
 
     /** Closes the listener and every connection: the relay is down, connections are refused. */
-    void stop() {
+    public void stop() {
         ServerSocket s = server;
         server = null;
         if (s != null) {
@@ -142,7 +142,7 @@ final class QueueTestRelay implements AutoCloseable {
     }
 
     /** Listens again on the same port. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         listen(port);
     }
 

@@ -26,7 +26,7 @@ import javax.net.ssl.SSLSocket;
  * a client certificate demand.
  * Listens on a free loopback port; records every line the client sent.
  */
-final class ScriptedSmtpPeer implements AutoCloseable {
+public final class ScriptedSmtpPeer implements AutoCloseable {
     /** A whole TLS 1.2 handshake record (ServerHelloDone): {@code 16 03 03}, length 4, no line break anywhere. */
     static final byte[] TLS_RECORD = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00};
 
@@ -47,24 +47,24 @@ final class ScriptedSmtpPeer implements AutoCloseable {
         acceptor.start();
     }
 
-    static Builder builder() {
+    public static Builder builder() {
         return new Builder();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    int connections() {
+    public int connections() {
         return connections.get();
     }
 
     /** Every line the client sent, commands upper-cased up to the first space, in order. */
-    List<String> received() {
+    public List<String> received() {
         return List.copyOf(received);
     }
 
-    boolean receivedCommand(String verb) {
+    public boolean receivedCommand(String verb) {
         return received.stream().anyMatch(l -> l.toUpperCase(Locale.ROOT).startsWith(verb));
     }
 
@@ -228,7 +228,7 @@ final class ScriptedSmtpPeer implements AutoCloseable {
         }
     }
 
-    static final class Builder {
+    public static final class Builder {
         private String greeting = "220 peer.test ESMTP scripted";
         private final List<String> capabilities = new ArrayList<>(List.of("PIPELINING", "8BITMIME"));
         private SSLContext startTls;

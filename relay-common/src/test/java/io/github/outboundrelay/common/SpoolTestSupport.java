@@ -10,41 +10,41 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Helpers the spool and queue tests share. */
-final class SpoolTestSupport {
+public final class SpoolTestSupport {
     private SpoolTestSupport() {
     }
 
-    static OutboundMessage mail(int n) {
+    public static OutboundMessage mail(int n) {
         return OutboundMessage.builder().to("user" + n + "@example.com").subject("Mail " + n).text("Body of mail " + n).build();
     }
 
     /** A mail carrying a password-reset link no other mail has: what must never be found at rest. */
-    static OutboundMessage resetMail(int n, String link) {
+    public static OutboundMessage resetMail(int n, String link) {
         return OutboundMessage.builder().to("user" + n + "@example.com").subject("Reset your password")
                 .text("Hello,\n\nreset your password here: " + link + "\n\nThe link expires in 5 minutes.").build();
     }
 
     /** The dead letter of a mail the relay refused with 550 at {@code at}. */
-    static DeadLetter refused(String id, OutboundMessage message, java.time.Instant submitted, java.time.Instant at) {
+    public static DeadLetter refused(String id, OutboundMessage message, java.time.Instant submitted, java.time.Instant at) {
         return new DeadLetter(id, message.messageId(), List.of("u***@example.com"), message.subject(), "relay.example.com:587",
                 FailureCategory.RECIPIENT_REJECTED, "550 5.1.1 <user@example.com>: Recipient address rejected",
                 "The relay refused the recipient: check that it is spelled correctly and exists", DeadLetter.Reason.REJECTED,
                 1, submitted, at);
     }
 
-    static String distinctiveLink() {
+    public static String distinctiveLink() {
         return "https://sso.example.com/realms/acme/login-actions/reset-credentials?key=" + java.util.UUID.randomUUID();
     }
 
     /** Every regular file under {@code dir}, at any depth, spare and temporary files included. */
-    static List<Path> everyFile(Path dir) throws IOException {
+    public static List<Path> everyFile(Path dir) throws IOException {
         try (var stream = Files.walk(dir)) {
             return stream.filter(Files::isRegularFile).sorted().toList();
         }
     }
 
     /** The files under {@code dir} whose bytes contain {@code text} (UTF-8), with how often: every byte is read. */
-    static java.util.Map<Path, Integer> filesContaining(Path dir, String text) throws IOException {
+    public static java.util.Map<Path, Integer> filesContaining(Path dir, String text) throws IOException {
         byte[] needle = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         java.util.Map<Path, Integer> hits = new java.util.TreeMap<>();
         for (Path file : everyFile(dir)) {
@@ -62,7 +62,7 @@ final class SpoolTestSupport {
         return hits;
     }
 
-    static List<Path> files(Path dir) throws IOException {
+    public static List<Path> files(Path dir) throws IOException {
         List<Path> list = new ArrayList<>();
         try (var stream = Files.list(dir)) {
             stream.sorted().forEach(list::add);
@@ -74,7 +74,7 @@ final class SpoolTestSupport {
      * Makes directories unwritable for real: read-only permissions, or, for root (which ignores permissions), the
      * ext4 immutable attribute. Returns what undoes it. Aborts the test only where neither exists.
      */
-    static AutoCloseable makeUnwritable(Path... dirs) throws Exception {
+    public static AutoCloseable makeUnwritable(Path... dirs) throws Exception {
         for (Path d : dirs) {
             Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("r-xr-xr-x"));
         }

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.json.Json;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.demo.EmbeddedRelay;

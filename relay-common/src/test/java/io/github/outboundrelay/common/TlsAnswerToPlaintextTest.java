@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.redaction.PrintableText;
+
 import static io.github.outboundrelay.common.FailureCategoriesTest.PASSWORD;
 import static io.github.outboundrelay.common.FailureCategoriesTest.SHORT;
 import static io.github.outboundrelay.common.FailureCategoriesTest.loopbackCert;

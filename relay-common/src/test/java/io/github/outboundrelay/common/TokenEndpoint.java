@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
  * An OAuth2 token endpoint on loopback: by default it issues a fixed token for the client-credentials grant; the
  * attack tests give it an {@link Answer} of their own (slow, huge, deeply nested, odd {@code expires_in}).
  */
-final class TokenEndpoint implements AutoCloseable {
+public final class TokenEndpoint implements AutoCloseable {
     /** What the endpoint does with request number {@code n} (1 for the first), after recording it. */
-    interface Answer {
+    public interface Answer {
         void write(HttpExchange exchange, int n) throws IOException;
     }
 
@@ -26,11 +26,11 @@ final class TokenEndpoint implements AutoCloseable {
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final List<String> requests = new CopyOnWriteArrayList<>();
 
-    TokenEndpoint(String token, long expiresIn) throws IOException {
+    public TokenEndpoint(String token, long expiresIn) throws IOException {
         this(grant(token, Long.toString(expiresIn)));
     }
 
-    TokenEndpoint(Answer answer) throws IOException {
+    public TokenEndpoint(Answer answer) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(threads); // A slow answer must not hold up the next request.
         server.createContext("/token", exchange -> {
@@ -45,24 +45,24 @@ final class TokenEndpoint implements AutoCloseable {
     }
 
     /** A successful grant whose {@code expires_in} is written as given: {@code 3600}, {@code "3599"}, {@code 1e30}. */
-    static Answer grant(String token, String expiresInJson) {
+    public static Answer grant(String token, String expiresInJson) {
         return (exchange, n) -> json(exchange, 200,
                 "{\"token_type\":\"Bearer\",\"expires_in\":" + expiresInJson + ",\"access_token\":\"" + token + "\"}");
     }
 
-    static void json(HttpExchange exchange, int status, String body) throws IOException {
+    public static void json(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, bytes.length);
         exchange.getResponseBody().write(bytes);
     }
 
-    URI url() {
+    public URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/token");
     }
 
     /** The form bodies received, in order. */
-    List<String> requests() {
+    public List<String> requests() {
         return List.copyOf(requests);
     }
 

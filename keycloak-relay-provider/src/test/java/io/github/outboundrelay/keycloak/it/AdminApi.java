@@ -1,6 +1,6 @@
 package io.github.outboundrelay.keycloak.it;
 
-import io.github.outboundrelay.common.Json;
+import io.github.outboundrelay.common.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -12,7 +12,7 @@ import java.util.Set;
  * The options of one command as typed: {@code --name value}, {@code --name=value} and {@code --flag}. Knows nothing
  * about relays; {@link RelayOptions} turns the values into settings.
  */
-final class CommandLine {
+public final class CommandLine {
     /** Which options a command accepts. */
     record Spec(Set<String> valued, Set<String> flags, Set<String> repeatable) {
         Spec {

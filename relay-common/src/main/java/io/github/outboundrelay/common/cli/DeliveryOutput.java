@@ -1,14 +1,14 @@
 package io.github.outboundrelay.common.cli;
 
 import io.github.outboundrelay.common.DeliveryException;
-import io.github.outboundrelay.common.Json;
+import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.Receipt;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /** A receipt or a delivery failure, as lines for a person or as JSON for a script. */
-final class DeliveryOutput {
+public final class DeliveryOutput {
     private DeliveryOutput() {
     }
 

@@ -27,7 +27,7 @@ import java.util.Set;
  * that insists on STARTTLS and AUTH, a certificate made for the run and trusted explicitly, then the same probe and
  * send an administrator would run against their own relay.
  */
-final class DemoCommand {
+public final class DemoCommand {
     static final CommandLine.Spec SPEC = new CommandLine.Spec(Set.of(), Set.of(), Set.of());
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String USER = "jenkins@example.com";

@@ -1,7 +1,7 @@
 package io.github.outboundrelay.common.cli;
 
 /** The exit statuses of {@code relay}, documented in docs/relay-common.md; scripts depend on them. */
-final class ExitCode {
+public final class ExitCode {
     /** Every probe step passed, or the mail was sent. */
     static final int OK = 0;
     /** Something this program did not expect: a bug, or standard input that cannot be read. */

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Set;
 
 /** {@code relay probe}: the step report on standard output; exit 0 when every step passed, 3 when one failed. */
-final class ProbeCommand {
+public final class ProbeCommand {
     static final CommandLine.Spec SPEC = RelayOptions.spec(Set.of(), Set.of());
 
     private ProbeCommand() {

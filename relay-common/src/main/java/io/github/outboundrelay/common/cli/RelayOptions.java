@@ -23,7 +23,7 @@ import java.util.Set;
  * The options {@code probe} and {@code send} share, turned into {@link RelaySettings} in one place. The password
  * comes from an environment variable or standard input, never from the command line.
  */
-final class RelayOptions {
+public final class RelayOptions {
     static final Set<String> VALUED = Set.of("host", "port", "tls", "user", "password-env", "from", "to", "trust-pem",
             "pin", "connect-timeout", "read-timeout", "write-timeout");
     static final Set<String> FLAGS = Set.of("password-stdin", "json");

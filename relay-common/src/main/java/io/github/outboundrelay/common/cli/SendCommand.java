@@ -12,7 +12,7 @@ import java.util.Set;
  * {@code relay send}: one message, body from standard input. Exit 0 when the relay took it (refused recipients are
  * listed in the receipt), 3 when it did not.
  */
-final class SendCommand {
+public final class SendCommand {
     static final CommandLine.Spec SPEC = RelayOptions.spec(Set.of("subject"), Set.of("to"));
 
     private SendCommand() {

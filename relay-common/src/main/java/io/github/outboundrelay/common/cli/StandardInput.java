@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * Standard input read as UTF-8 through one reader, so that {@code --password-stdin} can take the first line and
  * {@code send} the rest as the body without either losing what the other buffered.
  */
-final class StandardInput {
+public final class StandardInput {
     private final BufferedReader reader;
 
     StandardInput(InputStream in) {

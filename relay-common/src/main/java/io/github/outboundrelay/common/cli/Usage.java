@@ -3,7 +3,7 @@ package io.github.outboundrelay.common.cli;
 import io.github.outboundrelay.common.Timeouts;
 
 /** The help text: what {@code --help} prints, and what a usage error points to. */
-final class Usage {
+public final class Usage {
     static final String TEXT = """
             Usage: java -jar relay-cli.jar probe|send|demo [options]
 

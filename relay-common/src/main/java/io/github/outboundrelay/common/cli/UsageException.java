@@ -1,7 +1,7 @@
 package io.github.outboundrelay.common.cli;
 
 /** The command line cannot be used as typed; the message says what to type instead. Exit status 2. */
-final class UsageException extends RuntimeException {
+public final class UsageException extends RuntimeException {
     UsageException(String message) {
         super(message, null, false, false);
     }

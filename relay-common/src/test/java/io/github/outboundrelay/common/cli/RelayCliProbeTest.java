@@ -3,7 +3,7 @@ package io.github.outboundrelay.common.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.FailureCategory;
-import io.github.outboundrelay.common.Json;
+import io.github.outboundrelay.common.json.Json;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

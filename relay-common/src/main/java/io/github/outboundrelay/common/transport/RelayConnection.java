@@ -1,0 +1,179 @@
+package io.github.outboundrelay.common.transport;
+
+import io.github.outboundrelay.common.FailureCategory;
+import io.github.outboundrelay.common.Receipt;
+import io.github.outboundrelay.common.SmtpReply;
+import io.github.outboundrelay.common.SmtpStep;
+import io.github.outboundrelay.common.TlsMode;
+import io.github.outboundrelay.common.failure.AngusFailures;
+import io.github.outboundrelay.common.failure.FailureClassifier;
+import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
+
+import io.github.outboundrelay.common.Authentication;
+import io.github.outboundrelay.common.DeliveryException;
+import io.github.outboundrelay.common.RelaySettings;
+import io.github.outboundrelay.common.auth.OAuth2TokenSource;
+import io.github.outboundrelay.common.tls.TlsContext;
+
+import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
+import jakarta.mail.SendFailedException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
+import org.eclipse.angus.mail.smtp.SMTPMessage;
+import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
+
+/**
+ * One open, authenticated Angus transport to a relay, checked for what Angus does not check: that AUTH really
+ * happened when it was asked for. Not thread-safe: the pool lends it to one sender at a time.
+ */
+public final class RelayConnection {
+    private final SMTPTransport transport;
+    private long lastUsedNanos;
+
+    private RelayConnection(SMTPTransport transport, long nowNanos) {
+        this.transport = transport;
+        this.lastUsedNanos = nowNanos;
+    }
+
+    public static RelayConnection open(Session session, RelaySettings settings, TlsContext tls, OAuth2TokenSource tokens, long nowNanos)
+            throws DeliveryException {
+        SMTPTransport transport;
+        try {
+            transport = (SMTPTransport) session.getTransport("smtp");
+        } catch (MessagingException e) {
+            throw new IllegalStateException("Angus Mail's SMTP transport is not on the class path", e);
+        }
+        Authentication auth = settings.authentication();
+        try {
+            String user = null;
+            String secret = null;
+            if (auth instanceof Authentication.Password p) {
+                user = p.username();
+                secret = p.password().reveal();
+            } else if (auth instanceof Authentication.OAuth2 o) {
+                user = o.username();
+                secret = tokens.token().reveal();
+            }
+            String u = user;
+            String pw = secret;
+            AngusTraceGuard.quietly(() -> {
+                transport.connect(settings.host(), settings.port(), u, pw);
+                return null;
+            });
+        } catch (MessagingException e) {
+            if (tokens != null && e instanceof jakarta.mail.AuthenticationFailedException) {
+                tokens.invalidate(); // The next connection fetches a fresh token.
+            }
+            throw ImplicitTlsDetector.recheck(AngusFailures.ofConnect(e, settings), settings, tls)
+                    .toException(settings.relayName(), e);
+        }
+        RelayConnection connection = new RelayConnection(transport, nowNanos);
+        connection.checkSecured(settings);
+        return connection;
+    }
+
+    /**
+     * Angus connects without authenticating when the relay offers no AUTH, and the relay may then accept mail as an
+     * open relay would: refuse instead. Also re-checks that STARTTLS really happened.
+     */
+    private void checkSecured(RelaySettings settings) throws DeliveryException {
+        if (settings.tlsMode() != TlsMode.NONE && !transport.isSSL()) {
+            close();
+            throw new FailureClassifier.Failure(SmtpStep.TLS, FailureCategory.STARTTLS_UNAVAILABLE, false, null,
+                    "the connection is not encrypted").toException(settings.relayName(), null);
+        }
+        if (settings.authentication().required()
+                && !transport.supportsExtension("AUTH") && !transport.supportsExtension("AUTH=LOGIN")) {
+            close();
+            throw new FailureClassifier.Failure(SmtpStep.AUTH, FailureCategory.AUTH_UNAVAILABLE, false, null,
+                    "authentication is configured but the relay offered no AUTH, so nothing was sent")
+                    .toException(settings.relayName(), null);
+        }
+    }
+
+    public boolean supportsSmtpUtf8() {
+        return transport.supportsExtension("SMTPUTF8");
+    }
+
+    /** Hands one message to the relay; rejected recipients are reported, not thrown, when others were accepted. */
+    public Delivered send(SMTPMessage message, InternetAddress[] recipients, RelaySettings settings, long nowNanos)
+            throws DeliveryException {
+        lastUsedNanos = nowNanos;
+        try {
+            AngusTraceGuard.quietly(() -> {
+                transport.sendMessage(message, recipients);
+                return null;
+            });
+            return new Delivered(addresses(recipients), List.of(), replyOf(transport));
+        } catch (SMTPSendFailedException e) {
+            if (e.getReturnCode() / 100 == 2 && e.getValidSentAddresses() != null && e.getValidSentAddresses().length > 0) {
+                return new Delivered(addresses(e.getValidSentAddresses()), rejected(e),
+                        AngusFailures.replyOf(e.getReturnCode(), e.getMessage()));
+            }
+            throw AngusFailures.ofSend(e, settings).toException(settings.relayName(), e);
+        } catch (MessagingException e) {
+            throw AngusFailures.ofSend(e, settings).toException(settings.relayName(), e);
+        }
+    }
+
+    /** NOOP round trip: false when the relay dropped the connection while it sat in the pool. */
+    public boolean isAlive() {
+        return AngusTraceGuard.quietly(transport::isConnected);
+    }
+
+    public long idleNanos(long nowNanos) {
+        return nowNanos - lastUsedNanos;
+    }
+
+    long lastUsedNanos() {
+        return lastUsedNanos;
+    }
+
+    void markUsed(long nowNanos) {
+        lastUsedNanos = nowNanos;
+    }
+
+    public void close() {
+        try {
+            AngusTraceGuard.quietly(() -> {
+                transport.close();
+                return null;
+            });
+        } catch (MessagingException | RuntimeException e) {
+            // Closing a connection the relay already dropped: nothing to do.
+        }
+    }
+
+    /** What the relay accepted. */
+    public record Delivered(List<String> accepted, List<Receipt.RejectedRecipient> rejected, SmtpReply finalReply) {
+    }
+
+    private static SmtpReply replyOf(SMTPTransport transport) {
+        return AngusFailures.replyOf(transport.getLastReturnCode(), transport.getLastServerResponse());
+    }
+
+    private static List<String> addresses(Address[] addresses) {
+        List<String> list = new ArrayList<>();
+        for (Address a : addresses) {
+            list.add(((InternetAddress) a).getAddress());
+        }
+        return list;
+    }
+
+    private static List<Receipt.RejectedRecipient> rejected(SendFailedException e) {
+        List<Receipt.RejectedRecipient> list = new ArrayList<>();
+        for (Exception x = e.getNextException(); x != null; x = x instanceof jakarta.mail.MessagingException me ? me.getNextException() : null) {
+            if (x instanceof SMTPAddressFailedException afe) {
+                SmtpReply reply = AngusFailures.replyOf(afe.getReturnCode(), afe.getMessage());
+                list.add(new Receipt.RejectedRecipient(afe.getAddress().getAddress(), reply,
+                        FailureClassifier.ofReply(SmtpStep.RCPT_TO, reply).category()));
+            }
+        }
+        return list;
+    }
+}

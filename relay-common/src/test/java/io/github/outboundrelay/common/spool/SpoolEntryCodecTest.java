@@ -1,0 +1,94 @@
+package io.github.outboundrelay.common.spool;
+
+import io.github.outboundrelay.common.BodyCipher;
+import io.github.outboundrelay.common.DeadLetter;
+import io.github.outboundrelay.common.FailureCategory;
+import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.OutboundMessage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SpoolEntryCodecTest {
+    static final OutboundMessage MESSAGE = OutboundMessage.builder()
+            .messageId("<build-42@ci.example.com>")
+            .from(MailAddress.of("ci@example.com", "Jenkins CI", "from"))
+            .to("Alice <alice@example.com>").cc("bob@example.com").bcc("audit@example.com")
+            .replyTo("noreply@example.com")
+            .subject("Build #42 failed — ünïcödé")
+            .text("line one\n.\nline three")
+            .html("<p>Build <b>failed</b></p>")
+            .header("X-Jenkins-Job", "app/main")
+            .build();
+
+    @Test
+    void everyFieldOfTheMessageAndItsStateSurvivesTheRoundTrip() throws Exception {
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file, BodyCipher.NONE);
+
+        assertThat(d.message()).isEqualTo(MESSAGE);
+        assertThat(d.meta()).isEqualTo(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 7, 1000, 2000, 3, "TIMEOUT at relay:587", null));
+        assertThat(file).hasSize(SpoolEntryCodec.HEADER_LENGTH + d.header().metaLength() + d.header().bodyLength());
+    }
+
+    @Test
+    void aDeadLetterRecordIsReadFromTheMetaAlone() throws Exception {
+        DeadLetter letter = new DeadLetter("0190f3c2a1b4-3f9a2c1d000001", MESSAGE.messageId(), List.of("a***@example.com"),
+                MESSAGE.subject(), "relay:587", FailureCategory.RECIPIENT_REJECTED, "550 5.1.1 unknown", "check it",
+                DeadLetter.Reason.REJECTED, 1, Instant.ofEpochMilli(1000), Instant.ofEpochMilli(5000));
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(letter.id(), 8, 1000, 2000, 1, "", letter), SpoolEntryCodec.encodeBody(MESSAGE));
+
+        SpoolEntryCodec.Header header = SpoolEntryCodec.readHeader(file, file.length);
+        SpoolEntryCodec.Meta meta = SpoolEntryCodec.decodeMeta(header, file, SpoolEntryCodec.HEADER_LENGTH);
+
+        assertThat(meta.deadLetter()).isEqualTo(letter);
+    }
+
+    @Test
+    void damageAnywhereIsDetectedNotDecodedIntoAnotherMail() {
+        byte[] good = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 2, 0, "", null), SpoolEntryCodec.encodeBody(MESSAGE));
+        int metaStart = SpoolEntryCodec.HEADER_LENGTH;
+        int bodyStart = good.length - 40;
+
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 0), BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("magic");
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, 6), BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("header checksum");
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, metaStart + 3), BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("meta checksum");
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(flip(good, bodyStart), BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("body checksum");
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(java.util.Arrays.copyOf(good, good.length - 1), BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("expected " + good.length);
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(new byte[7], BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
+    void aBatchFramesEachEntryWithItsLengthAndAStateByte() throws Exception {
+        byte[] a = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 1, 0, "", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+        byte[] b = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000002", 2, 1, 1, 0, "", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+        long[] offsets = new long[2];
+        byte[] batch = SpoolEntryCodec.encodeBatch(List.of(a, b), offsets);
+
+        assertThat(offsets).containsExactly(13, 13 + a.length + 5);
+        assertThat(batch).hasSize(8 + 5 + a.length + 5 + b.length);
+        assertThat(batch[12]).as("state byte of the first entry").isEqualTo(SpoolEntryCodec.LIVE);
+        byte[] second = java.util.Arrays.copyOfRange(batch, (int) offsets[1], (int) offsets[1] + b.length);
+        assertThat(SpoolEntryCodec.decode(second, BodyCipher.NONE).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
+    }
+
+    private static byte[] flip(byte[] bytes, int at) {
+        byte[] copy = bytes.clone();
+        copy[at] ^= 0x40;
+        return copy;
+    }
+}
