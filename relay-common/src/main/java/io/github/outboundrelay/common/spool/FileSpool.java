@@ -35,6 +35,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
 
 /**
@@ -98,6 +100,7 @@ public final class FileSpool implements Spool {
     private static final class Batch {
         final String name;
         int live; // guarded by the spool
+        boolean retired; // guarded by this batch: its marks and its deletion happen one at a time
 
         Batch(String name, int live) {
             this.name = name;
@@ -157,8 +160,15 @@ public final class FileSpool implements Spool {
     private long reservedBytes;
     private long deadLetters;
     private boolean recovered;
-    private volatile boolean closed; // written under this; read without it by markDone and deleteBatch
+    /**
+     * Every change of the files holds its read lock, {@link #close} its write lock: close waits for the changes under
+     * way and refuses later ones, so nothing is written, moved or deleted once it returned; the directory may already
+     * belong to the next spool (see docs/architecture.md, "The file spool").
+     */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed; // written under the lifecycle's write lock
     private volatile QuarantineListener quarantine = QuarantineListener.NONE;
+    private volatile java.util.function.Consumer<String> beforeRetire = name -> { }; // a seam for race tests
 
     private FileSpool(Path root, long maxMessages, long maxBytes, EntryWriter writer, BodyCipher cipher) {
         this.root = root.toAbsolutePath();
@@ -270,6 +280,15 @@ public final class FileSpool implements Spool {
 
     @Override
     public int recover(QuarantineListener listener) {
+        Lock open = changing();
+        try {
+            return recoverOpen(listener);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private int recoverOpen(QuarantineListener listener) {
         synchronized (this) {
             checkOpen();
             if (recovered) {
@@ -399,6 +418,15 @@ public final class FileSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
+        Lock open = changing();
+        try {
+            return storeOpen(message, now);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private String storeOpen(OutboundMessage message, Instant now) {
         long millis = now.toEpochMilli();
         String id = ids.next(millis);
         byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message), SpoolEntryCodec.associatedData(id));
@@ -422,6 +450,15 @@ public final class FileSpool implements Spool {
 
     @Override
     public List<Entry> claimDue(Instant now, int max) {
+        Lock open = changing();
+        try {
+            return claimDueOpen(now, max);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private List<Entry> claimDueOpen(Instant now, int max) {
         long millis = now.toEpochMilli();
         List<Item> picked = new ArrayList<>(Math.min(max, 64));
         synchronized (this) {
@@ -463,11 +500,25 @@ public final class FileSpool implements Spool {
 
     @Override
     public void complete(String id) {
-        release(id);
+        Lock open = changing();
+        try {
+            release(id);
+        } finally {
+            open.unlock();
+        }
     }
 
     @Override
     public void defer(String id, int attempts, Instant due, String lastFailure) {
+        Lock open = changing();
+        try {
+            deferOpen(id, attempts, due, lastFailure);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private void deferOpen(String id, int attempts, Instant due, String lastFailure) {
         Item item;
         synchronized (this) {
             item = items.get(id);
@@ -527,6 +578,15 @@ public final class FileSpool implements Spool {
 
     @Override
     public void deadLetter(String id, DeadLetter letter) {
+        Lock open = changing();
+        try {
+            deadLetterOpen(id, letter);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private void deadLetterOpen(String id, DeadLetter letter) {
         Item item;
         synchronized (this) {
             item = items.get(id);
@@ -571,6 +631,15 @@ public final class FileSpool implements Spool {
 
     @Override
     public List<DeadLetter> deadLetters(int limit) {
+        Lock open = changing(); // an unreadable dead letter is moved to quarantine/
+        try {
+            return deadLettersOpen(limit);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private List<DeadLetter> deadLettersOpen(int limit) {
         List<Path> files;
         try {
             files = list(deadDir, "*" + ENTRY);
@@ -606,6 +675,15 @@ public final class FileSpool implements Spool {
     @Override
     public Optional<DeadLetter> requeueDeadLetter(String id, Instant now) {
         checkId(id);
+        Lock open = changing();
+        try {
+            return requeueDeadLetterOpen(id, now);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private Optional<DeadLetter> requeueDeadLetterOpen(String id, Instant now) {
         synchronized (deadLetterLock) {
             Path dead = deadDir.resolve(id + ENTRY);
             byte[] entry;
@@ -656,6 +734,15 @@ public final class FileSpool implements Spool {
     @Override
     public Optional<DeadLetter> purgeDeadLetter(String id) {
         checkId(id);
+        Lock open = changing();
+        try {
+            return purgeDeadLetterOpen(id);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private Optional<DeadLetter> purgeDeadLetterOpen(String id) {
         synchronized (deadLetterLock) {
             Path dead = deadDir.resolve(id + ENTRY);
             DeadLetter letter;
@@ -691,6 +778,15 @@ public final class FileSpool implements Spool {
      */
     @Override
     public int deleteBodies(Instant before) {
+        Lock open = changing();
+        try {
+            return deleteBodiesOpen(before);
+        } finally {
+            open.unlock();
+        }
+    }
+
+    private int deleteBodiesOpen(Instant before) {
         checkRecovered();
         int deleted = 0;
         try {
@@ -731,11 +827,17 @@ public final class FileSpool implements Spool {
 
     @Override
     public void close() {
-        synchronized (this) {
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("the spool " + root + " cannot be closed from inside one of its own calls");
+        }
+        lifecycle.writeLock().lock();
+        try {
             if (closed) {
                 return;
             }
             closed = true;
+        } finally {
+            lifecycle.writeLock().unlock();
         }
         batchFiles.close();
         try {
@@ -771,6 +873,11 @@ public final class FileSpool implements Spool {
         public double mailsPerBatch() {
             return batchFiles == 0 ? 0 : mails / (double) batchFiles;
         }
+    }
+
+    /** Runs {@code hook} with the batch's name after the index let go of an entry, before its batch file is touched. */
+    void beforeRetire(java.util.function.Consumer<String> hook) {
+        beforeRetire = hook;
     }
 
     /** Where the current copy of a queued entry is. */
@@ -844,18 +951,24 @@ public final class FileSpool implements Spool {
 
     /** Deletes a batch nobody needs, or marks the entry at {@code offset} in it done. */
     private void retire(Batch batch, boolean empty, long offset) {
-        if (empty) {
-            deleteBatch(batch.name);
-        } else {
-            markDone(batch.name, offset);
+        beforeRetire.accept(batch.name);
+        // The release that empties a batch can get here before an earlier release of the same batch: the marks and
+        // the deletion take turns, and a mark that comes after the deletion has nothing left to mark.
+        synchronized (batch) {
+            if (batch.retired) {
+                return;
+            }
+            if (empty) {
+                batch.retired = true;
+                deleteBatch(batch.name);
+            } else {
+                markDone(batch.name, offset);
+            }
         }
     }
 
     /** Rewrites the state byte before the entry at {@code offset}; not fsynced (a lost mark means a resend). */
     private void markDone(String batch, long offset) {
-        if (closed) {
-            return; // A send that outlived the shutdown: resent after the restart (at-least-once).
-        }
         try {
             batchFiles.write(queueDir.resolve(batch + BATCH), offset - 1, SpoolEntryCodec.DONE);
         } catch (IOException e) {
@@ -876,7 +989,7 @@ public final class FileSpool implements Spool {
         batchFiles.evict(file);
         try {
             long size = Files.size(file);
-            if (!closed && size <= MAX_SPARE_BYTES && spareCount() < MAX_SPARES) {
+            if (size <= MAX_SPARE_BYTES && spareCount() < MAX_SPARES) {
                 // Moved first: a crash before the zeros leaves a spare, which recovery deletes, never a zeroed batch.
                 Path spare = tmpDir.resolve("spare-" + name + ".tmp");
                 Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
@@ -887,7 +1000,7 @@ public final class FileSpool implements Spool {
                     throw e;
                 }
                 synchronized (spares) {
-                    if (spares.size() < MAX_SPARES && !closed) {
+                    if (spares.size() < MAX_SPARES) {
                         spares.add(spare);
                         return;
                     }
@@ -997,8 +1110,24 @@ public final class FileSpool implements Spool {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("the spool " + root + " is closed");
+            throw closedError();
         }
+    }
+
+    private IllegalStateException closedError() {
+        return new IllegalStateException("the spool " + root + " is closed: it no longer changes its files (a send that "
+                + "outlived its queue leaves its mail to the next queue, which sends it again)");
+    }
+
+    /** Enters a change of the files, refused once closed; the caller unlocks what it returns when done. */
+    private Lock changing() {
+        Lock open = lifecycle.readLock();
+        open.lock();
+        if (closed) {
+            open.unlock();
+            throw closedError();
+        }
+        return open;
     }
 
     private static void checkId(String id) {
