@@ -149,7 +149,7 @@ public final class FileSpool implements Spool {
     private final IdGenerator ids = new IdGenerator();
     private final AtomicLong versions = new AtomicLong();
     private final Object deadLetterLock = new Object();
-    private final FileChannelCache batchFiles = new FileChannelCache(8, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    private final OpenFileCache batchFiles = new OpenFileCache(8);
     private final java.util.ArrayDeque<Path> spares = new java.util.ArrayDeque<>(); // guarded by itself
 
     // Guarded by this.
@@ -280,11 +280,11 @@ public final class FileSpool implements Spool {
 
     @Override
     public int recover(QuarantineListener listener) {
-        Lock open = changing();
+        Change change = changing();
         try {
             return recoverOpen(listener);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -418,11 +418,11 @@ public final class FileSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
-        Lock open = changing();
+        Change change = changing();
         try {
             return storeOpen(message, now);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -450,11 +450,11 @@ public final class FileSpool implements Spool {
 
     @Override
     public List<Entry> claimDue(Instant now, int max) {
-        Lock open = changing();
+        Change change = changing();
         try {
             return claimDueOpen(now, max);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -500,21 +500,21 @@ public final class FileSpool implements Spool {
 
     @Override
     public void complete(String id) {
-        Lock open = changing();
+        Change change = changing();
         try {
             release(id);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
     @Override
     public void defer(String id, int attempts, Instant due, String lastFailure) {
-        Lock open = changing();
+        Change change = changing();
         try {
             deferOpen(id, attempts, due, lastFailure);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -578,11 +578,11 @@ public final class FileSpool implements Spool {
 
     @Override
     public void deadLetter(String id, DeadLetter letter) {
-        Lock open = changing();
+        Change change = changing();
         try {
             deadLetterOpen(id, letter);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -631,11 +631,11 @@ public final class FileSpool implements Spool {
 
     @Override
     public List<DeadLetter> deadLetters(int limit) {
-        Lock open = changing(); // an unreadable dead letter is moved to quarantine/
+        Change change = changing(); // an unreadable dead letter is moved to quarantine/
         try {
             return deadLettersOpen(limit);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -675,11 +675,11 @@ public final class FileSpool implements Spool {
     @Override
     public Optional<DeadLetter> requeueDeadLetter(String id, Instant now) {
         checkId(id);
-        Lock open = changing();
+        Change change = changing();
         try {
             return requeueDeadLetterOpen(id, now);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -734,11 +734,11 @@ public final class FileSpool implements Spool {
     @Override
     public Optional<DeadLetter> purgeDeadLetter(String id) {
         checkId(id);
-        Lock open = changing();
+        Change change = changing();
         try {
             return purgeDeadLetterOpen(id);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -778,11 +778,11 @@ public final class FileSpool implements Spool {
      */
     @Override
     public int deleteBodies(Instant before) {
-        Lock open = changing();
+        Change change = changing();
         try {
             return deleteBodiesOpen(before);
         } finally {
-            open.unlock();
+            change.end();
         }
     }
 
@@ -1021,12 +1021,8 @@ public final class FileSpool implements Spool {
 
     /** Overwrites a file's bytes with zeros, in place; not forced (a spare is zeroed again or deleted on recovery). */
     private static void zero(Path file, long size) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ByteBuffer zeros = ByteBuffer.wrap(ZEROS, 0, (int) size);
-            long position = 0;
-            while (zeros.hasRemaining()) {
-                position += ch.write(zeros, position);
-            }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) { // not interruptible
+            f.write(ZEROS, 0, (int) size);
         }
     }
 
@@ -1119,15 +1115,36 @@ public final class FileSpool implements Spool {
                 + "outlived its queue leaves its mail to the next queue, which sends it again)");
     }
 
-    /** Enters a change of the files, refused once closed; the caller unlocks what it returns when done. */
-    private Lock changing() {
+    /** Enters a change of the files, refused once closed; the caller ends it when done. */
+    private Change changing() {
         Lock open = lifecycle.readLock();
         open.lock();
         if (closed) {
             open.unlock();
             throw closedError();
         }
-        return open;
+        return new Change(open);
+    }
+
+    /**
+     * A change of the files under way. The thread's interrupt is set aside until it ends: an interrupted thread's
+     * file channel closes itself mid-write (ClosedByInterruptException), and a queue shutting down interrupts its
+     * senders while they may be marking a mail done or writing a retry.
+     */
+    private static final class Change {
+        private final Lock open;
+        private final boolean interrupted = Thread.interrupted();
+
+        Change(Lock open) {
+            this.open = open;
+        }
+
+        void end() {
+            open.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void checkId(String id) {
