@@ -3,6 +3,7 @@ package io.github.outboundrelay.common.transport;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.redaction.PrintableText;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
 
 import java.io.BufferedInputStream;
@@ -117,7 +118,7 @@ public final class SmtpConversation implements Closeable {
             throw new ProtocolException("the relay sent data after agreeing to STARTTLS; refusing (possible command injection)");
         }
         SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(socket, host, port, true);
-        TlsContext.configure(ssl);
+        TlsPolicy.configure(ssl);
         ssl.startHandshake();
         use(ssl);
         return ssl;
