@@ -11,7 +11,7 @@ import java.util.Properties;
 
 /**
  * Translates settings into the Angus Mail session, once per settings: a new Session per message halves throughput
- * (DESIGN.md). Every property here closes a hole Angus leaves open by default.
+ * (docs/architecture.md, "Facts that shape the code"). Every property here closes a hole Angus leaves open by default.
  */
 public final class MailSessionFactory {
     private MailSessionFactory() {
