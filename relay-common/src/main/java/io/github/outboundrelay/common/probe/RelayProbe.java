@@ -10,6 +10,7 @@ import io.github.outboundrelay.common.SmtpStep;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.failure.FailureClassifier;
 import io.github.outboundrelay.common.failure.Remedies;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.CertificatePins;
 import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
@@ -240,7 +241,7 @@ public final class RelayProbe {
             reply = switch (mechanism) {
                 case "PLAIN" -> {
                     Authentication.Password p = (Authentication.Password) auth;
-                    conversation.send("AUTH PLAIN " + base64("\0" + p.username() + "\0" + p.password().reveal()), "AUTH PLAIN [redacted]");
+                    conversation.send("AUTH PLAIN " + base64("\0" + p.username() + "\0" + p.password().reveal()), Redaction.command("AUTH PLAIN"));
                     yield conversation.read();
                 }
                 case "LOGIN" -> login((Authentication.Password) auth);
@@ -261,18 +262,18 @@ public final class RelayProbe {
         if (reply.code() != 334) {
             return reply;
         }
-        conversation.send(base64(p.username()), "[redacted]");
+        conversation.send(base64(p.username()), Redaction.REDACTED);
         reply = conversation.read();
         if (reply.code() != 334) {
             return reply;
         }
-        conversation.send(base64(p.password().reveal()), "[redacted]");
+        conversation.send(base64(p.password().reveal()), Redaction.REDACTED);
         return conversation.read();
     }
 
     private SmtpReply xoauth2(Authentication.OAuth2 o, String token) throws IOException {
         conversation.send("AUTH XOAUTH2 " + base64("user=" + o.username() + "\u0001auth=Bearer " + token + "\u0001\u0001"),
-                "AUTH XOAUTH2 [redacted]");
+                Redaction.command("AUTH XOAUTH2"));
         SmtpReply reply = conversation.read();
         if (reply.code() == 334) {
             // The error challenge: answering with an empty line makes the server send the final 535.

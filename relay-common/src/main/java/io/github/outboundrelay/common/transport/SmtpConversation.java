@@ -2,6 +2,7 @@ package io.github.outboundrelay.common.transport;
 
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.redaction.PrintableText;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.common.tls.TlsPolicy;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
@@ -82,8 +83,8 @@ public final class SmtpConversation implements Closeable {
                 transcript.add("S: [" + e.getMessage() + "]");
                 throw e;
             }
-            boolean challenge = line.startsWith("334");
-            transcript.add("S: " + (challenge ? "334 [redacted]" : printable(line)));
+            String challenge = Redaction.authChallenge(line);
+            transcript.add("S: " + (challenge != null ? challenge : printable(line)));
             if (line.length() < 3 || !Character.isDigit(line.charAt(0))) {
                 throw new ProtocolException("not an SMTP reply: " + printable(line));
             }
