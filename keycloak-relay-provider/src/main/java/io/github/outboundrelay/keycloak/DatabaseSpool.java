@@ -2,8 +2,6 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeadLetter;
-import io.github.outboundrelay.common.FailureCategory;
-import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.spool.MessageCodec;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.spool.Spool;
@@ -15,9 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -192,7 +188,7 @@ final class DatabaseSpool implements Spool {
                         + " m.attempts = :attempts, m.deadLetter = :letter, m.deadLettered = :at, m.leaseOwner = null, m.leaseUntil = 0"
                         + " where m.id = :id and m.state = :queued and m.leaseOwner = :owner")
                 .setParameter("dead", QueuedMailEntity.DEAD).setParameter("attempts", letter.attempts())
-                .setParameter("letter", toJson(letter)).setParameter("at", letter.deadLettered().toEpochMilli())
+                .setParameter("letter", letter.toJson()).setParameter("at", letter.deadLettered().toEpochMilli())
                 .setParameter("id", id).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("owner", owner)
                 .executeUpdate());
         if (updated == 0) {
@@ -242,7 +238,7 @@ final class DatabaseSpool implements Spool {
                         + " where m.queueKey = :queue and m.state = :dead order by m.deadLettered, m.id", QueuedMailEntity.class)
                 .setParameter("queue", queueKey).setParameter("dead", QueuedMailEntity.DEAD)
                 .setMaxResults(limit).getResultList());
-        return rows.stream().map(r -> fromJson(r.id, r.deadLetter)).toList();
+        return rows.stream().map(r -> DeadLetter.fromJson(r.id, r.deadLetter)).toList();
     }
 
     @Override
@@ -255,7 +251,7 @@ final class DatabaseSpool implements Spool {
             if (row.message == null) {
                 return null; // its body was deleted after the retention: nothing to send
             }
-            DeadLetter letter = fromJson(row.id, row.deadLetter);
+            DeadLetter letter = DeadLetter.fromJson(row.id, row.deadLetter);
             row.state = QueuedMailEntity.QUEUED;
             row.attempts = 0;
             row.firstSubmitted = now.toEpochMilli();
@@ -296,7 +292,7 @@ final class DatabaseSpool implements Spool {
                 return Optional.<DeadLetter>empty();
             }
             em.remove(row);
-            return Optional.of(fromJson(row.id, row.deadLetter));
+            return Optional.of(DeadLetter.fromJson(row.id, row.deadLetter));
         });
     }
 
@@ -331,32 +327,6 @@ final class DatabaseSpool implements Spool {
             throw new SpoolException("database table " + TABLE + " (realm " + queueKey + ")", "cannot " + what + ": " + e,
                     "Check that Keycloak's database is reachable and has the table (Keycloak creates it at startup)", e);
         }
-    }
-
-    static String toJson(DeadLetter d) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("messageId", d.messageId());
-        map.put("recipients", d.recipients());
-        map.put("subject", d.subject());
-        map.put("relay", d.relay());
-        map.put("category", d.category().name());
-        map.put("reply", d.reply());
-        map.put("remedy", d.remedy());
-        map.put("reason", d.reason().name());
-        map.put("attempts", (long) d.attempts());
-        map.put("firstSubmitted", d.firstSubmitted().toEpochMilli());
-        map.put("deadLettered", d.deadLettered().toEpochMilli());
-        return Json.write(map);
-    }
-
-    @SuppressWarnings("unchecked")
-    static DeadLetter fromJson(String id, String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        return new DeadLetter(id, (String) m.get("messageId"), (List<String>) m.get("recipients"), (String) m.get("subject"),
-                (String) m.get("relay"), FailureCategory.valueOf((String) m.get("category")), (String) m.get("reply"),
-                (String) m.get("remedy"), DeadLetter.Reason.valueOf((String) m.get("reason")),
-                ((Number) m.get("attempts")).intValue(), Instant.ofEpochMilli(((Number) m.get("firstSubmitted")).longValue()),
-                Instant.ofEpochMilli(((Number) m.get("deadLettered")).longValue()));
     }
 
     private static byte[] associatedData(String id) {
