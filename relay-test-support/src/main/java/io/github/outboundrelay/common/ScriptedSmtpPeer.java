@@ -28,7 +28,7 @@ import javax.net.ssl.SSLSocket;
  */
 public final class ScriptedSmtpPeer implements AutoCloseable {
     /** A whole TLS 1.2 handshake record (ServerHelloDone): {@code 16 03 03}, length 4, no line break anywhere. */
-    static final byte[] TLS_RECORD = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00};
+    public static final byte[] TLS_RECORD = {0x16, 0x03, 0x03, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00};
 
     private final Builder script;
     private final ServerSocket server;
@@ -243,34 +243,34 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
         private final Map<String, List<String>> replies = new HashMap<>();
 
         /** Null for a tarpit that never greets. */
-        Builder greeting(String greeting) {
+        public Builder greeting(String greeting) {
             this.greeting = greeting;
             return this;
         }
 
-        Builder capability(String capability) {
+        public Builder capability(String capability) {
             capabilities.add(capability);
             return this;
         }
 
-        Builder ehloReply(String reply) {
+        public Builder ehloReply(String reply) {
             this.ehloReply = reply;
             return this;
         }
 
         /** Offers STARTTLS and upgrades with this context. */
-        Builder startTls(SSLContext context) {
+        public Builder startTls(SSLContext context) {
             this.startTls = context;
             return this;
         }
 
         /** Speaks TLS from the first byte. */
-        Builder implicitTls(SSLContext context) {
+        public Builder implicitTls(SSLContext context) {
             this.implicitTls = context;
             return this;
         }
 
-        Builder requireClientCertificate() {
+        public Builder requireClientCertificate() {
             this.needClientCertificate = true;
             return this;
         }
@@ -279,13 +279,13 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
          * Replies for a step: AUTH, MAIL, RCPT, DATA (the DATA command) or END (the end of the message). Several
          * replies are used in turn; the last one repeats.
          */
-        Builder reply(String step, String... replies) {
+        public Builder reply(String step, String... replies) {
             this.replies.put(step, List.of(replies));
             return this;
         }
 
         /** Sends a plaintext line right behind its STARTTLS reply (CVE-2011-0411-style injection). */
-        Builder injectAfterStartTls() {
+        public Builder injectAfterStartTls() {
             this.injectAfterStartTls = true;
             return this;
         }
@@ -294,23 +294,23 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
          * Answers a new connection with {@link #TLS_RECORD} instead of a greeting, a port that speaks TLS, then keeps the
          * connection open or, with {@code hangUp}, closes it as a TLS endpoint does after a fatal alert.
          */
-        Builder tlsRecordFirst(boolean hangUp) {
+        public Builder tlsRecordFirst(boolean hangUp) {
             this.tlsRecordFirst = true;
             this.hangUpAfterTlsRecord = hangUp;
             return this;
         }
 
-        Builder dropDuringData() {
+        public Builder dropDuringData() {
             this.dropDuringData = true;
             return this;
         }
 
-        Builder closeAfterMessages(int count) {
+        public Builder closeAfterMessages(int count) {
             this.closeAfterMessages = count;
             return this;
         }
 
-        ScriptedSmtpPeer start() throws IOException {
+        public ScriptedSmtpPeer start() throws IOException {
             return new ScriptedSmtpPeer(this);
         }
     }
