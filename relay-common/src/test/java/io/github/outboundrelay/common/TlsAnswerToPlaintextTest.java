@@ -9,6 +9,7 @@ import static io.github.outboundrelay.common.FailureCategoriesTest.sendFails;
 import static io.github.outboundrelay.common.FailureCategoriesTest.startTls;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.regex.Pattern;

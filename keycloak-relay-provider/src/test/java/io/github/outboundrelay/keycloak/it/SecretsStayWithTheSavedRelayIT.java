@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
 import io.github.outboundrelay.keycloak.testing.RecordingTokenEndpoint;
 import java.io.IOException;
 import java.net.InetAddress;

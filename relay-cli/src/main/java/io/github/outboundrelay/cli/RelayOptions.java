@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.MailAddress;

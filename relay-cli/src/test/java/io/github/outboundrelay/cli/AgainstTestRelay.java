@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.demo;
+package io.github.outboundrelay.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common;
+package io.github.outboundrelay.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;

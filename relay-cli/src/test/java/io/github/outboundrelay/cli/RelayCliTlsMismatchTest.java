@@ -1,9 +1,9 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.FailureCategory;
-import io.github.outboundrelay.common.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

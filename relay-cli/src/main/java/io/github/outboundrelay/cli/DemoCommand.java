@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.DeliveryEvent;
@@ -13,8 +13,8 @@ import io.github.outboundrelay.common.Secret;
 import io.github.outboundrelay.common.Timeouts;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.TrustSettings;
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.PrintStream;
 import java.security.SecureRandom;
 import java.time.Duration;

@@ -1,7 +1,7 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

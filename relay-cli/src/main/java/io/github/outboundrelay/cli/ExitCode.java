@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.cli;
+package io.github.outboundrelay.cli;
 
 /** The exit statuses of {@code relay}, documented in docs/relay-common.md; scripts depend on them. */
 public final class ExitCode {
