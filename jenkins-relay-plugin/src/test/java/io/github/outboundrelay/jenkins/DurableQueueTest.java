@@ -10,6 +10,7 @@ import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.jenkins.JobsForTests.BuildLogForTests;
 import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.File;
 import java.nio.file.Files;
@@ -103,13 +104,7 @@ class DurableQueueTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + WAIT + ": " + what);
-            }
-            Thread.sleep(20);
-        }
+        Poll.until(what, WAIT, condition);
     }
 
     @Test

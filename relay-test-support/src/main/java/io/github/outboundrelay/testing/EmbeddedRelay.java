@@ -202,17 +202,7 @@ public final class EmbeddedRelay implements AutoCloseable {
 
     /** Waits until at least {@code count} recipients were refused. @throws IllegalStateException on timeout */
     public List<String> awaitRefusals(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (received) {
-            while (refusals.size() < count) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IllegalStateException("expected " + count + " refusal(s) within " + timeout + ", got " + refusals.size());
-                }
-                received.wait(Math.max(1, left / 1_000_000));
-            }
-            return List.copyOf(refusals);
-        }
+        return Poll.untilCount(received, refusals, count, timeout, "refusal(s)");
     }
 
     public int authFailures() {
@@ -227,17 +217,7 @@ public final class EmbeddedRelay implements AutoCloseable {
 
     /** Waits until at least {@code count} mails arrived; returns them. @throws IllegalStateException on timeout */
     public List<ReceivedMail> awaitMessages(int count, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (received) {
-            while (received.size() < count) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new IllegalStateException("expected " + count + " mail(s) within " + timeout + ", got " + received.size());
-                }
-                received.wait(Math.max(1, left / 1_000_000));
-            }
-            return List.copyOf(received);
-        }
+        return Poll.untilCount(received, received, count, timeout, "mail(s)");
     }
 
     @Override

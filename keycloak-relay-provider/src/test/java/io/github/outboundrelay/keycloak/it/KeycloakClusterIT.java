@@ -3,6 +3,7 @@ package io.github.outboundrelay.keycloak.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,7 +82,7 @@ class KeycloakClusterIT {
         nodeB.start(adminPassword);
         adminA = new AdminApi(nodeA.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
         adminB = new AdminApi(nodeB.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
-        RealKeycloak.await("both nodes in one cluster view", Duration.ofSeconds(60),
+        Poll.until("both nodes in one cluster view", Duration.ofSeconds(60),
                 () -> logOf(nodeB).matches("(?s).*ISPN000094: Received new cluster view.*\\(2\\).*node-a.*node-b.*"));
         assertThat(logOf(nodeA)).contains("Outbound relay: mail queues in Keycloak's database");
         System.out.printf("Cluster up in %d ms (node-a %d ms incl. schema, node-b %d ms)%n",
@@ -162,7 +163,7 @@ class KeycloakClusterIT {
 
         // Node B's diagnostics show what node A queued.
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
-        RealKeycloak.await("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
+        Poll.until("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
                 () -> Long.valueOf(mails + 1).equals(AdminApi.expect(200, adminB.get(diagnostics + "metrics")).json().get("queueDepth")));
         assertThat((String) AdminApi.expect(200, adminB.get(diagnostics + "status")).json().get("queueStore"))
                 .startsWith("Keycloak's database");
@@ -172,7 +173,7 @@ class KeycloakClusterIT {
         // The relay takes mail but holds its answers: each node's sender is mid-transaction when node A dies.
         relay.holding();
         long pidA = jvmPid(nodeA);
-        RealKeycloak.await("node-a holds a claim on a mail the relay has taken", Duration.ofSeconds(90), () -> {
+        Poll.until("node-a holds a claim on a mail the relay has taken", Duration.ofSeconds(90), () -> {
             Map<String, String> leased = leases(realmId);
             return leased.values().stream().anyMatch(owner -> owner.contains("/" + pidA + "/")) && relay.held() >= leased.size();
         });
@@ -185,7 +186,7 @@ class KeycloakClusterIT {
         nodeA.kill();
         relay.up();
 
-        RealKeycloak.await("node-b delivered or dead-lettered every mail", LEASE.plusSeconds(90),
+        Poll.until("node-b delivered or dead-lettered every mail", LEASE.plusSeconds(90),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
         List<EmbeddedRelay.ReceivedMail> arrivals = relay.received();
         Map<String, Long> copies = arrivals.stream().collect(Collectors.groupingBy(EmbeddedRelay.ReceivedMail::messageId,
@@ -235,7 +236,7 @@ class KeycloakClusterIT {
             sendResetMails(adminB, id, adminB.createUser(id, "uma", "uma@example.org", "Uma-pw-1"), 1);
         }
         relay.awaitMessages(2, Duration.ofSeconds(60));
-        RealKeycloak.await("both realms have a rate budget row", Duration.ofSeconds(30),
+        Poll.until("both realms have a rate budget row", Duration.ofSeconds(30),
                 () -> !budgetKeys(underscore).isEmpty() && !budgetKeys(hyphen).isEmpty());
 
         AdminApi.expect(204, adminB.delete("/admin/realms/" + underscore));
@@ -272,7 +273,7 @@ class KeycloakClusterIT {
         String wanda = adminB.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
         String bounce = adminB.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
         sendResetMails(adminB, realm, wanda, 1);
-        RealKeycloak.await("the mail is queued in the table", Duration.ofSeconds(30),
+        Poll.until("the mail is queued in the table", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").size() == 1);
 
         // What someone who can read the database (or a dump of it) finds: every table, every row, and the queue's
@@ -284,14 +285,14 @@ class KeycloakClusterIT {
         List<EmbeddedRelay.ReceivedMail> arrivals = relay.awaitMessages(1, Duration.ofSeconds(60));
         String link = ReceivedMessage.parse("", List.of(), arrivals.get(0).content().getBytes(StandardCharsets.UTF_8)).actionLink();
         assertThat(link).as("the link that was queued").contains(linkPath);
-        RealKeycloak.await("the delivered row is gone", Duration.ofSeconds(30),
+        Poll.until("the delivered row is gone", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
         assertThat(databaseRowsContaining(link.substring(link.indexOf("key=")))).isEmpty();
 
         // A refused mail: a dead letter, whose body goes after the retention (0 h here); its record stays.
         sendResetMails(adminB, realm, bounce, 1);
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
-        RealKeycloak.await("a dead letter whose body was deleted", Duration.ofSeconds(60),
+        Poll.until("a dead letter whose body was deleted", Duration.ofSeconds(60),
                 () -> column(realmId, "id", "state = 'DEAD' and message is null").size() == 1);
         Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200, adminB.get(diagnostics + "dead-letters"))
                 .json().get("deadLetters")).get(0);
