@@ -25,6 +25,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -178,6 +179,36 @@ public final class SelfSignedCertificate {
         store.load(null, null);
         store.setKeyEntry("relay", keyPair.getPrivate(), password, new X509Certificate[] {certificate});
         return store;
+    }
+
+    /**
+     * Writes {@code cert.pem} and {@code key.pem} (PKCS#8, owner-readable only) into {@code dir}: for servers that
+     * read their key from files (stunnel in the side-by-side benchmark).
+     */
+    public void writePemFiles(Path dir) throws java.io.IOException {
+        Files.writeString(dir.resolve("cert.pem"), pem());
+        Path key = dir.resolve("key.pem");
+        Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keyPair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
+        key.toFile().setReadable(false, false);
+        key.toFile().setReadable(true, true);
+    }
+
+    /** A client-side TLS context that trusts exactly this certificate (hostname verification stays the caller's). */
+    public SSLContext clientContext() {
+        try {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            trust.setCertificateEntry("relay", certificate);
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trust);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, factory.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("could not make a client TLS context", e);
+        }
     }
 
     /** A server-side TLS context presenting this certificate. */

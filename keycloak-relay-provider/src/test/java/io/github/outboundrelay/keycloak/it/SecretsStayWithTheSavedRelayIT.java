@@ -3,8 +3,8 @@ package io.github.outboundrelay.keycloak.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.testing.EmbeddedRelay;
-import io.github.outboundrelay.keycloak.testing.RecordingTokenEndpoint;
 import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.TokenEndpoint;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -30,14 +30,14 @@ class SecretsStayWithTheSavedRelayIT {
     static final String CLIENT_SECRET = "client-secret-" + UUID.randomUUID().toString().replace("-", "");
 
     static RealKeycloak.Suite suite;
-    static RecordingTokenEndpoint identityProvider;
-    static RecordingTokenEndpoint attacker;
+    static TokenEndpoint identityProvider;
+    static TokenEndpoint attacker;
 
     @BeforeAll
     static void startTokenEndpoints(RealKeycloak.Suite shared) throws IOException {
         suite = shared;
-        identityProvider = RecordingTokenEndpoint.start();
-        attacker = RecordingTokenEndpoint.start();
+        identityProvider = new TokenEndpoint("issued-token", 3600);
+        attacker = new TokenEndpoint("issued-token", 3600);
     }
 
     @AfterAll

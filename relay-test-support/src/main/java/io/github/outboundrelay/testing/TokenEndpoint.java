@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common;
+package io.github.outboundrelay.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -13,8 +13,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * An OAuth2 token endpoint on loopback: by default it issues a fixed token for the client-credentials grant; the
- * attack tests give it an {@link Answer} of their own (slow, huge, deeply nested, odd {@code expires_in}).
+ * An OAuth2 token endpoint on a free loopback port that keeps every request it gets: by default it issues a fixed
+ * token for the client-credentials grant (the identity provider a relay's settings name, or one an attacker points
+ * them at to collect a client secret); the attack tests give it an {@link Answer} of their own (slow, huge, deeply
+ * nested, odd {@code expires_in}).
  */
 public final class TokenEndpoint implements AutoCloseable {
     /** What the endpoint does with request number {@code n} (1 for the first), after recording it. */
@@ -33,8 +35,12 @@ public final class TokenEndpoint implements AutoCloseable {
     public TokenEndpoint(Answer answer) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(threads); // A slow answer must not hold up the next request.
-        server.createContext("/token", exchange -> {
-            requests.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        server.createContext("/", exchange -> {
+            StringBuilder request = new StringBuilder(exchange.getRequestMethod() + " " + exchange.getRequestURI() + "\n");
+            exchange.getRequestHeaders().forEach((name, values) -> request.append(name).append(": ")
+                    .append(String.join(", ", values)).append('\n'));
+            request.append('\n').append(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            requests.add(request.toString());
             try {
                 answer.write(exchange, requests.size());
             } finally {
@@ -57,11 +63,12 @@ public final class TokenEndpoint implements AutoCloseable {
         exchange.getResponseBody().write(bytes);
     }
 
+    /** The token URL, {@code http://127.0.0.1:PORT/token}: plain HTTP is allowed on loopback only. */
     public URI url() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/token");
     }
 
-    /** The form bodies received, in order. */
+    /** Every request received, in order: request line, headers, a blank line and the form body. */
     public List<String> requests() {
         return List.copyOf(requests);
     }
