@@ -3,6 +3,7 @@ package io.github.outboundrelay.common;
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ class QueueKilledWhileSendingTest {
 
     @TempDir
     Path spool;
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
     final DeliveryLog log = new DeliveryLog(100_000);
     final List<String> spoolWarnings = Collections.synchronizedList(new ArrayList<>());
     final Logger spoolLogger = Logger.getLogger("io.github.outboundrelay.spool");
@@ -58,7 +59,7 @@ class QueueKilledWhileSendingTest {
 
     @BeforeEach
     void start() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         spoolLogger.addHandler(capture);
     }
 
@@ -70,7 +71,7 @@ class QueueKilledWhileSendingTest {
 
     MailQueue open() {
         return MailQueue.builder()
-                .relay(relay.settings())
+                .relay(QueueTestPeer.settings(relay))
                 .retrySchedule(RetrySchedule.builder().firstRetry(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(200)).build())
                 .relayCooldown(Duration.ofMillis(20), Duration.ofMillis(100))
                 .deliveryLog(log)
