@@ -46,6 +46,8 @@ public final class QueueTestRelay implements AutoCloseable {
     private final AtomicInteger sessions = new AtomicInteger();
     private final AtomicInteger maxSessions = new AtomicInteger();
     private volatile long dataDelayMillis;
+    private volatile java.util.concurrent.CountDownLatch dataHold;                // null: answer at once
+    private final java.util.concurrent.Semaphore heldReplies = new java.util.concurrent.Semaphore(0);
     private volatile ServerSocket server;
 
     private QueueTestRelay(int port) throws IOException {
@@ -92,6 +94,30 @@ public final class QueueTestRelay implements AutoCloseable {
     /** Waits this long before answering the end of DATA: a slow relay. */
     public void dataDelay(Duration delay) {
         dataDelayMillis = delay.toMillis();
+    }
+
+    /**
+     * Holds every answer to the end of DATA, the mail received, until {@link #releaseData}: a send blocked in socket
+     * I/O for as long as the test wants. {@link #awaitHeldData} tells when a sender is waiting there.
+     */
+    public void holdData() {
+        dataHold = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    /** Answers the held DATA commands (and later ones at once). */
+    public void releaseData() {
+        java.util.concurrent.CountDownLatch hold = dataHold;
+        dataHold = null;
+        if (hold != null) {
+            hold.countDown();
+        }
+    }
+
+    /** Waits until {@code count} DATA answers are held. */
+    public void awaitHeldData(int count, Duration timeout) throws InterruptedException {
+        if (!heldReplies.tryAcquire(count, timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+            throw new AssertionError("no send reached the end of DATA within " + timeout);
+        }
     }
 
     public int commands(Step step) {
@@ -148,6 +174,7 @@ public final class QueueTestRelay implements AutoCloseable {
 
     @Override
     public void close() {
+        releaseData();
         stop();
     }
 
@@ -231,6 +258,11 @@ public final class QueueTestRelay implements AutoCloseable {
                     }
                     if (dataDelayMillis > 0) {
                         Thread.sleep(dataDelayMillis); // The slow relay this fixture pretends to be.
+                    }
+                    java.util.concurrent.CountDownLatch hold = dataHold;
+                    if (hold != null) {
+                        heldReplies.release();
+                        hold.await(); // Released by the test, or by close() below.
                     }
                     reply = scripted(Step.DATA, "250 2.0.0 Ok: queued");
                     if (reply.startsWith("2") || reply.equals(DROP)) {
