@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DurableQueueTest {
     /** Short cool-downs so that a relay coming back is tried within a second, not the production 10 s. */
-    static final QueuedRelayMailer.Timings FAST = new QueuedRelayMailer.Timings(Duration.ofMillis(100),
+    static final RelayMailer.Timings FAST = new RelayMailer.Timings(Duration.ofMillis(100),
             Duration.ofMillis(500), Duration.ofSeconds(5));
     static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -149,7 +149,7 @@ class DurableQueueTest {
         await("both mails were tried and deferred", () -> events(DeliveryEvent.Outcome.DEFERRED).size() >= 2);
 
         configuration.setReadTimeout(6); // A save: the old queue closes, a new one opens the same spool.
-        ReopeningRelayMailer mailer = (ReopeningRelayMailer) configuration.mailer();
+        RelayMailer mailer = configuration.mailer();
         assertThat(mailer.isOpen()).as("a new queue is open at once, without waiting for the next submit").isTrue();
         assertThat(status().metrics().queueDepth()).isEqualTo(2);
         assertThat(status().recentEvents()).as("the delivery log outlives the switch")
@@ -177,7 +177,7 @@ class DurableQueueTest {
         relay.start();
         jenkins = jenkinsOn(home); // The same JENKINS_HOME, a new Jenkins and a new page object, as after a restart.
         configuration = configured(jenkins);
-        assertThat(((ReopeningRelayMailer) configuration.mailer()).isOpen()).isFalse();
+        assertThat(configuration.mailer().isOpen()).isFalse();
         MailQueueLifecycle.openQueue(); // Jenkins has started: the @Initializer, with no job submitting anything.
 
         SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);

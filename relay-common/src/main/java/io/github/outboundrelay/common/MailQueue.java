@@ -75,7 +75,7 @@ public final class MailQueue implements AutoCloseable {
     private final DeliveryLog log;
     private final Clock clock;
     private final LongSupplier ticker;
-    private final Duration shutdownTimeout;
+    final Duration shutdownTimeout; // the drain ReconfigurableMailQueue gives this queue
     /**
      * Submits and dead-letter actions hold the read side while they check {@code closed} and write to the spool;
      * {@link #shutdown} takes the write side to set it. So once shutdown has set it, no caller is between its check

@@ -15,8 +15,9 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * ReconfigurableMailQueue<Saved> mail = new ReconfigurableMailQueue<>(
- *         saved -> MailQueue.builder().relay(saved.relay()).spoolDirectory(home.resolve("spool")).build(),
- *         Duration.ofSeconds(10), "Jenkins is shutting down");
+ *         saved -> MailQueue.builder().relay(saved.relay()).spoolDirectory(home.resolve("spool"))
+ *                 .shutdownTimeout(Duration.ofSeconds(10)).build(),   // the drain of a switch
+ *         "Jenkins is shutting down");
  * mail.replaceIfOpen(saved);   // the settings to use; opens nothing yet
  * mail.submit(message);        // opens the queue on first use
  * mail.replace(changed);       // an administrator saved: old queue drained, new one opened on the same spool
@@ -26,8 +27,8 @@ import java.util.function.Function;
  * <p><b>Locks.</b> One read/write lock, and nothing else is taken while it is held except the queue's own. Submits
  * and dead-letter actions hold the read side: they run side by side and always find an open queue, never one that
  * is shutting down. A switch (replace, close, a first open) holds the write side for its whole length, drain and
- * release included, so mail submitted meanwhile waits for the successor instead of failing: at most {@code drain}
- * plus the time a send blocked at the bound still takes (the relay's read timeout), and that wait is bounded by
+ * release included, so mail submitted meanwhile waits for the successor instead of failing: at most the drain (the
+ * old queue's {@link MailQueue.Builder#shutdownTimeout}) plus the time a send blocked at the bound still takes (the relay's read timeout), and that wait is bounded by
  * {@link #RELEASE_WAIT}. Why the successor must wait for the old queue's release: the old queue keeps its spool (a
  * file spool's lock, a database spool's leases) until its last sender returned and recorded its outcome, so a send
  * that outlives the drain is never lost nor written into the successor's spool; see {@link MailQueue#shutdown} and
@@ -44,7 +45,6 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(DeliveryLog.LOGGER_NAME);
 
     private final Function<S, MailQueue> opener;
-    private final Duration drain;
     private final String whyClosed;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private MailQueue current; // guarded by lock; null until opened, after a failed open and after close
@@ -54,13 +54,12 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
 
     /**
      * @param opener    builds and starts a queue for settings; throws when they cannot be used (its message then
-     *                  reaches whoever submits)
-     * @param drain     how long a switch or {@link #close} lets sends in flight finish
+     *                  reaches whoever submits). The queue's {@link MailQueue.Builder#shutdownTimeout} is how long
+     *                  a switch or {@link #close} lets its sends in flight finish: the drain.
      * @param whyClosed the host's words for a closed queue, such as "Jenkins is shutting down"
      */
-    public ReconfigurableMailQueue(Function<S, MailQueue> opener, Duration drain, String whyClosed) {
+    public ReconfigurableMailQueue(Function<S, MailQueue> opener, String whyClosed) {
         this.opener = Objects.requireNonNull(opener, "opener");
-        this.drain = Objects.requireNonNull(drain, "drain");
         this.whyClosed = Objects.requireNonNull(whyClosed, "whyClosed");
     }
 
@@ -182,7 +181,7 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
     }
 
     /**
-     * The host stops (or the realm goes): the open queue stops taking mail, its sends in flight get the drain to
+     * The host stops (or the realm goes): the open queue stops taking mail, its sends in flight get its drain to
      * finish, the rest stays spooled; everything after this is refused. Idempotent.
      */
     @Override
@@ -201,7 +200,7 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
                 return true;
             }
             retired = old;
-            return old.shutdown(drain);
+            return old.shutdown(old.shutdownTimeout);
         } finally {
             lock.writeLock().unlock();
         }
@@ -275,12 +274,12 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
         retired = null;
     }
 
-    /** Shuts the open queue down within the drain; the next open waits for it to let go of the spool. */
+    /** Shuts the open queue down within its drain; the next open waits for it to let go of the spool. */
     private void retireLocked() {
         MailQueue old = current;
         current = null;
         if (old != null) {
-            old.shutdown(drain);
+            old.shutdown(old.shutdownTimeout);
             retired = old;
         }
     }

@@ -57,7 +57,8 @@ class ReconfigurableMailQueueTest {
         ReconfigurableMailQueue<RelaySettings> q = new ReconfigurableMailQueue<>(s -> MailQueue.builder()
                 .relay(s).spoolDirectory(spool).deliveryLog(log)
                 .relayCooldown(Duration.ofMillis(50), Duration.ofMillis(100))
-                .build(), DRAIN, "The test is over");
+                .shutdownTimeout(DRAIN)
+                .build(), "The test is over");
         closeAfter.add(0, q);
         return q;
     }
