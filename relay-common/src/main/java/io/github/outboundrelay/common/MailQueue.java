@@ -50,7 +50,7 @@ import java.util.function.LongSupplier;
  * timeout. So the queue keeps its spool (a file spool's lock, a database spool's leases) until the last sender has
  * returned and recorded its outcome, even when {@link #shutdown} returned at its bound before that: only then are
  * the connections and a spool the queue owns closed ({@link #awaitReleased}). After {@link #shutdown} began no
- * submit, retry or purge reaches the spool. docs/architecture.md, "Queue lifecycle", tells the whole story.
+ * submit, retry or purge reaches the spool. docs/reliability.md, "Shutdown", tells the whole story.
  */
 public final class MailQueue implements AutoCloseable {
     public static final Duration DEFAULT_RELAY_COOLDOWN = Duration.ofSeconds(10);

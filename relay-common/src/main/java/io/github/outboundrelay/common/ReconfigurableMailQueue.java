@@ -32,7 +32,7 @@ import java.util.function.Function;
  * {@link #RELEASE_WAIT}. Why the successor must wait for the old queue's release: the old queue keeps its spool (a
  * file spool's lock, a database spool's leases) until its last sender returned and recorded its outcome, so a send
  * that outlives the drain is never lost nor written into the successor's spool; see {@link MailQueue#shutdown} and
- * docs/architecture.md, "Queue lifecycle".
+ * docs/reliability.md, "Shutdown".
  *
  * @param <S> the host's settings: whatever its {@code opener} builds a queue from
  */
