@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -159,6 +161,37 @@ class DurableQueueTest {
         List<SwitchableRelayForTests.Mail> mails = relay.awaitMessages(2, WAIT);
         assertThat(mails).extracting(SwitchableRelayForTests.Mail::content)
                 .anyMatch(c -> c.contains("Message-ID: " + first)).anyMatch(c -> c.contains("Message-ID: " + second));
+    }
+
+    @Test
+    void savingTheSettingsWhileASendWaitsOnASlowRelayLosesNothingAndSendsNothingTwice() throws Exception {
+        // Jenkins drains 10 s on a save while the read timeout is 30 s; here 300 ms against the page's 5 s.
+        Duration drain = Duration.ofMillis(300);
+        configuration.timings(new RelayMailer.Timings(FAST.relayCooldown(), FAST.maxRelayCooldown(), drain));
+        relay.start();
+        relay.holdData();
+        String held = relayMail("slow@example.com", "held by the slow relay");
+        relay.awaitHeldData(WAIT);
+
+        CompletableFuture<Void> save = CompletableFuture.runAsync(() -> configuration.setReadTimeout(6));
+        Thread.sleep(drain.toMillis() * 3); // past the drain: the send still waits for its "250"
+        assertThat(save).as("the save waits until the old queue let go of the spool").isNotDone();
+        CompletableFuture<String> during = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relayMail("during@example.com", "submitted during the save");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        relay.releaseData();
+        save.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        String second = during.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        relay.awaitMessages(2, WAIT);
+        await("the new queue sent everything", () -> status().metrics().queueDepth() == 0);
+        assertThat(relay.received()).extracting(SwitchableRelayForTests.Mail::content).hasSize(2)
+                .anyMatch(c -> c.contains("Message-ID: " + held)).anyMatch(c -> c.contains("Message-ID: " + second));
+        assertThat(status().metrics().deadLetters()).isZero();
     }
 
     @Test

@@ -36,6 +36,8 @@ final class SwitchableRelayForTests implements AutoCloseable {
     private final Set<String> refused = ConcurrentHashMap.newKeySet();
     private final List<Mail> received = new ArrayList<>(); // guarded by itself
     private SMTPServer server; // guarded by this
+    private volatile java.util.concurrent.CountDownLatch dataHold; // null: answer DATA at once
+    private final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
 
     /** Down until {@link #start()}: the port is free now, nothing listens on it. */
     SwitchableRelayForTests() {
@@ -104,8 +106,29 @@ final class SwitchableRelayForTests implements AutoCloseable {
         }
     }
 
+    /** Holds the answer to each DATA (the mail received) until {@link #releaseData}: a slow relay. */
+    void holdData() {
+        dataHold = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    void releaseData() {
+        java.util.concurrent.CountDownLatch hold = dataHold;
+        dataHold = null;
+        if (hold != null) {
+            hold.countDown();
+        }
+    }
+
+    /** Waits until a sender waits for the answer to its DATA. */
+    void awaitHeldData(Duration timeout) throws InterruptedException {
+        if (!held.tryAcquire(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+            throw new AssertionError("no mail reached the end of DATA within " + timeout);
+        }
+    }
+
     @Override
     public void close() {
+        releaseData();
         stop();
     }
 
@@ -131,6 +154,15 @@ final class SwitchableRelayForTests implements AutoCloseable {
             synchronized (received) {
                 received.add(new Mail(List.copyOf(recipients), out.toString(StandardCharsets.UTF_8)));
                 received.notifyAll();
+            }
+            java.util.concurrent.CountDownLatch hold = dataHold;
+            if (hold != null) {
+                held.release();
+                try {
+                    hold.await(); // The mail is the relay's; its "250" is late.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             return null;
         }
