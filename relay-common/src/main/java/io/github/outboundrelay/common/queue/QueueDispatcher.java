@@ -186,6 +186,12 @@ public final class QueueDispatcher {
     private void deliverAndContinue(Next first) {
         Next current = first;
         try {
+            if (stopping) {
+                // Handed over just before the queue closed: not started, so not sent. It stays stored, claimed only
+                // in this queue's memory (or under this spool's lease), and the next queue on the spool sends it.
+                current.lane().finished();
+                return;
+            }
             while (true) {
                 try {
                     deliver(current.entry(), current.lane());
@@ -257,9 +263,6 @@ public final class QueueDispatcher {
             }
         } catch (RuntimeException e) {
             lane.breaker.abandoned();
-            if (stopping) {
-                return; // The spool may be closed; the entry stays stored and is delivered after the restart.
-            }
             LOGGER.log(System.Logger.Level.ERROR, "Unexpected error delivering " + entry.message().messageId()
                     + "; it stays queued and is retried", e);
             try {
