@@ -221,7 +221,8 @@ class DurableQueueTest {
         relay.up();
         relay.refuse("nobody@example.com");
         String id = relayMail("nobody@example.com", "Build failed");
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
 
         DeadLetter letter = status().deadLetters().get(0);
         assertThat(letter.messageId()).isEqualTo(id);
@@ -295,7 +296,8 @@ class DurableQueueTest {
         relay.refuse("nobody@example.com");
         String link = "https://ci.example.com/approve?token=" + java.util.UUID.randomUUID();
         String id = relayMail("nobody@example.com", "Approve deployment", "Approve here: " + link);
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
         DeadLetter letter = status().deadLetters().get(0);
 
         Path dead = RelayMailer.spoolDirectory(home).resolve("dead").resolve(letter.id() + ".msg");
