@@ -133,16 +133,6 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
         }
     }
 
-    /** The settings given last, or null. */
-    public S settings() {
-        lock.readLock().lock();
-        try {
-            return settings;
-        } finally {
-            lock.readLock().unlock();
-        }
-    }
-
     /**
      * {@link MailQueue#submit}, opening the queue first if needed.
      *
@@ -186,21 +176,10 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
      */
     @Override
     public void close() {
-        shutdown();
-    }
-
-    /** {@link #close()}, telling whether every send in flight finished within the drain. */
-    public boolean shutdown() {
         lock.writeLock().lock();
         try {
             closed = true;
-            MailQueue old = current;
-            current = null;
-            if (old == null) {
-                return true;
-            }
-            retired = old;
-            return old.shutdown(old.shutdownTimeout);
+            retireLocked();
         } finally {
             lock.writeLock().unlock();
         }
@@ -213,12 +192,17 @@ public final class ReconfigurableMailQueue<S> implements AutoCloseable {
      * @return false when {@code timeout} passed first
      */
     public boolean awaitReleased(Duration timeout) throws InterruptedException {
+        MailQueue last;
         lock.readLock().lock();
         try {
-            return closed && (retired == null || retired.awaitReleased(timeout));
+            if (!closed) {
+                return false;
+            }
+            last = retired;
         } finally {
             lock.readLock().unlock();
         }
+        return last == null || last.awaitReleased(timeout); // No lock held while waiting.
     }
 
     private <T> T use(Function<MailQueue, T> action) {
