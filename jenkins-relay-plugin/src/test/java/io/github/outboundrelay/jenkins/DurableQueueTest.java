@@ -190,7 +190,9 @@ class DurableQueueTest {
         relay.start();
         relay.refuse("nobody@example.com");
         String id = relayMail("nobody@example.com", "Build failed");
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The spool shows the dead letter a moment before the sender counts it and logs the event: wait for all three.
+        await("a dead letter", () -> !status().deadLetters().isEmpty() && status().metrics().deadLettered() == 1
+                && !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
 
         DeadLetter letter = status().deadLetters().get(0);
         assertThat(letter.messageId()).isEqualTo(id);
