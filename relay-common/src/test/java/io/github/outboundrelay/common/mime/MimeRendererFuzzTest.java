@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  * (bodies in their canonical form: CRLF line ends, ending in CRLF), and the bytes must obey RFC 5322's limits.
  */
 class MimeRendererFuzzTest {
-    private static final int MESSAGES = 3000;
+    private static final int MESSAGES = 2000;
     private static final long SEED = 20261203L;
     private static final Instant DATE = Instant.parse("2026-12-03T07:30:15Z");
     private static final Session SESSION = Session.getInstance(new Properties());
