@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.mime.MimeRenderer;
+
 import io.github.outboundrelay.common.queue.QueueCounters;
 import io.github.outboundrelay.common.queue.QueueDispatcher;
 import io.github.outboundrelay.common.queue.RelayCircuitBreaker;
@@ -143,7 +145,10 @@ public final class MailQueue implements AutoCloseable {
             throw new IllegalStateException("the mail queue is closed; the mail was not queued");
         }
         checkSendable(message);
-        String id = spool.store(message, clock.instant());
+        // Rendered once, here: every attempt sends these bytes (unless a relay's own From differs, see RelayClient).
+        Instant now = clock.instant();
+        byte[] rendered = MimeRenderer.render(message, lanes.get(0).settings, now);
+        String id = spool.store(message, rendered, now);
         counters.submitted.increment();
         if (dispatcher.hasIdleSender()) {
             wake(); // Otherwise a sender finishing its mail takes this one: no need to wake the dispatcher.

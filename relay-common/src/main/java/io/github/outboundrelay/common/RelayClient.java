@@ -119,7 +119,11 @@ public final class RelayClient implements AutoCloseable {
      */
     public Receipt send(OutboundMessage message, byte[] rendered, int attempt) throws DeliveryException {
         settings.checkSize(message);
-        return send(message, rendered, attempt, nanoTime.getAsLong());
+        MimeRenderer.checkSendable(message, settings);
+        long start = nanoTime.getAsLong();
+        byte[] bytes = rendered != null && MimeRenderer.rendersFor(rendered, message, settings) ? rendered
+                : MimeRenderer.render(message, settings, Instant.now());
+        return send(message, bytes, attempt, start);
     }
 
     private Receipt send(OutboundMessage message, byte[] rendered, int attempt, long start) throws DeliveryException {

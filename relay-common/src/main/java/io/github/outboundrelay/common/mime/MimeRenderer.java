@@ -38,13 +38,71 @@ public final class MimeRenderer {
      * @throws InvalidInputException when there is no From, or a non-ASCII address while the settings do not allow it
      */
     public static byte[] render(OutboundMessage message, RelaySettings settings, Instant date) {
+        checkSendable(message, settings);
+        return render(message, from(message, settings), replyTo(message, settings), date);
+    }
+
+    /**
+     * Refuses what these settings cannot send.
+     *
+     * @throws InvalidInputException when there is no From, or a non-ASCII address while the settings do not allow it
+     */
+    public static void checkSendable(OutboundMessage message, RelaySettings settings) {
         MailAddress from = from(message, settings);
         if ((message.needsUtf8() || from.needsUtf8()) && !settings.allowUtf8()) {
             throw new InvalidInputException("allowUtf8", "is off but the message has a non-ASCII address",
                     "Turn on UTF-8 addresses (the relay must offer SMTPUTF8) or use ASCII addresses");
         }
-        MailAddress replyTo = message.replyTo() != null ? message.replyTo() : settings.replyTo();
-        return render(message, from, replyTo, date);
+    }
+
+    /**
+     * Whether {@code rendered} (a render of {@code message}) carries the From and Reply-To that {@code settings} give
+     * it: a mail rendered at submit is rendered again when it goes to a failover relay with another default From, or
+     * after the settings' From changed while it waited (the relay may refuse the old one).
+     */
+    public static boolean rendersFor(byte[] rendered, OutboundMessage message, RelaySettings settings) {
+        StringBuilder expected = new StringBuilder(160);
+        StringBuilder line = new StringBuilder(128);
+        HeaderText.appendMailbox(start(line, "From"), from(message, settings));
+        header(expected, line);
+        MailAddress replyTo = replyTo(message, settings);
+        if (replyTo != null) {
+            HeaderText.appendMailbox(start(line, "Reply-To"), replyTo);
+            header(expected, line);
+        }
+        byte[] block = expected.toString().getBytes(StandardCharsets.UTF_8);
+        int dateEnd = indexOfCrlf(rendered, 0) + 2; // Date comes first, From and Reply-To right after it
+        if (dateEnd < 2 || !java.util.Arrays.equals(rendered, dateEnd, Math.min(rendered.length, dateEnd + block.length),
+                block, 0, block.length)) {
+            return false;
+        }
+        int next = dateEnd + block.length;
+        return replyTo != null || !startsWith(rendered, next, "Reply-To:");
+    }
+
+    private static MailAddress replyTo(OutboundMessage message, RelaySettings settings) {
+        return message.replyTo() != null ? message.replyTo() : settings.replyTo();
+    }
+
+    private static int indexOfCrlf(byte[] bytes, int from) {
+        for (int i = from; i + 1 < bytes.length; i++) {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(byte[] bytes, int offset, String prefix) {
+        if (offset + prefix.length() > bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (bytes[offset + i] != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The From the message goes out with: its own, else the settings' default. */

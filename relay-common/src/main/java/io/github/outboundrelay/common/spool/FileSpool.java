@@ -399,9 +399,14 @@ public final class FileSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
+        return store(message, null, now);
+    }
+
+    @Override
+    public String store(OutboundMessage message, byte[] rendered, Instant now) {
         long millis = now.toEpochMilli();
         String id = ids.next(millis);
-        byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message), SpoolEntryCodec.associatedData(id));
+        byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message, rendered), SpoolEntryCodec.associatedData(id));
         byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), millis, millis, 0, "", null),
                 body);
         reserve(entry.length);
@@ -438,7 +443,7 @@ public final class FileSpool implements Spool {
                 SpoolEntryCodec.Decoded d = readEntry(item, true);
                 SpoolEntryCodec.Meta m = d.meta();
                 entries.add(new Entry(item.id, d.message(), m.attempts(), Instant.ofEpochMilli(m.firstSubmittedMillis()),
-                        Instant.ofEpochMilli(m.dueMillis()), m.lastFailure()));
+                        Instant.ofEpochMilli(m.dueMillis()), m.lastFailure(), d.rendered()));
             } catch (SpoolEntryCodec.CorruptEntryException e) {
                 EntryLocation at = locationOf(item);
                 quarantineBytes(item.id, at.file(), at.offset(), at.length(), e.getMessage());
