@@ -64,7 +64,7 @@ import java.util.zip.CRC32C;
  *   entry id as associated data) when it has a key, which the body's first four bytes tell ("ORE1"), else
  *     str messageId, addr? from, addrs to, addrs cc, addrs bcc, addr? replyTo, str subject, str? text, str? html,
  *     int32 n, n x (str name, str value) extra headers in order,
- *     then, in entries written since mail is rendered at submit (docs/architecture.md), int32 R and R bytes: the
+ *     then, in entries written since mail is rendered at submit (docs/relay-common.md, "How a mail is written"), int32 R and R bytes: the
  *     message as {@code MimeRenderer} rendered it, sent as it is on every attempt. Entries of earlier versions end
  *     before it and are rendered when they are sent.
  * </pre>
