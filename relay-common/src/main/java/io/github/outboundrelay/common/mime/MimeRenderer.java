@@ -84,6 +84,15 @@ public final class MimeRenderer {
         return message.replyTo() != null ? message.replyTo() : settings.replyTo();
     }
 
+    private static boolean contains(byte[] bytes, String ascii) {
+        for (int i = 0; i + ascii.length() <= bytes.length; i++) {
+            if (startsWith(bytes, i, ascii)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static int indexOfCrlf(byte[] bytes, int from) {
         for (int i = from; i + 1 < bytes.length; i++) {
             if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
@@ -117,8 +126,8 @@ public final class MimeRenderer {
 
     /** The message with this From and Reply-To (null for none). Bcc recipients never appear in a header. */
     static byte[] render(OutboundMessage message, MailAddress from, MailAddress replyTo, Instant date) {
-        int size = 1024 + 2 * (length(message.text()) + length(message.html()));
-        StringBuilder out = new StringBuilder(size);
+        Chunks chunks = new Chunks();
+        StringBuilder out = chunks.text;
         StringBuilder line = new StringBuilder(128);
 
         header(out, line.append("Date: ").append(DATE.format(date)));
@@ -151,31 +160,65 @@ public final class MimeRenderer {
             String boundary = boundary(message.messageId(), text, html);
             header(out, start(line, "Content-Type").append("multipart/alternative; boundary=\"").append(boundary).append('"'));
             out.append("\r\n");
-            part(out, line, boundary, "text/plain", text);
-            part(out, line, boundary, "text/html", html);
+            part(chunks, line, boundary, "text/plain", text);
+            part(chunks, line, boundary, "text/html", html);
             out.append("--").append(boundary).append("--\r\n");
         } else if (message.html() != null) {
-            body(out, line, "text/html", TextBody.of(message.html()));
+            body(chunks, line, "text/html", TextBody.of(message.html()));
         } else {
-            body(out, line, "text/plain", TextBody.of(message.text()));
+            body(chunks, line, "text/plain", TextBody.of(message.text()));
         }
-        return out.toString().getBytes(StandardCharsets.UTF_8);
+        return chunks.toBytes();
+    }
+
+    /** Header text and body bytes in order, copied once into the message's bytes at the end. */
+    private static final class Chunks {
+        final StringBuilder text = new StringBuilder(1024);
+        private final java.util.List<byte[]> parts = new java.util.ArrayList<>(8);
+        private int size;
+
+        void add(byte[] bytes) {
+            flushText();
+            parts.add(bytes);
+            size += bytes.length;
+        }
+
+        byte[] toBytes() {
+            flushText();
+            byte[] all = new byte[size];
+            int at = 0;
+            for (byte[] part : parts) {
+                System.arraycopy(part, 0, all, at, part.length);
+                at += part.length;
+            }
+            return all;
+        }
+
+        private void flushText() {
+            if (text.length() > 0) {
+                byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8); // UTF-8: SMTPUTF8 addresses
+                parts.add(bytes);
+                size += bytes.length;
+                text.setLength(0);
+            }
+        }
     }
 
     /**
      * One body part. The CRLF before the next delimiter belongs to the delimiter (RFC 2046 5.1.1), so the part's
      * content keeps its own final CRLF, as a single-part body does.
      */
-    private static void part(StringBuilder out, StringBuilder line, String boundary, String type, TextBody body) {
-        out.append("--").append(boundary).append("\r\n");
-        body(out, line, type, body);
-        out.append("\r\n");
+    private static void part(Chunks chunks, StringBuilder line, String boundary, String type, TextBody body) {
+        chunks.text.append("--").append(boundary).append("\r\n");
+        body(chunks, line, type, body);
+        chunks.text.append("\r\n");
     }
 
-    private static void body(StringBuilder out, StringBuilder line, String type, TextBody body) {
-        header(out, start(line, "Content-Type").append(type).append("; charset=UTF-8"));
-        header(out, start(line, "Content-Transfer-Encoding").append(body.transferEncoding()));
-        out.append("\r\n").append(body.encoded());
+    private static void body(Chunks chunks, StringBuilder line, String type, TextBody body) {
+        header(chunks.text, start(line, "Content-Type").append(type).append("; charset=UTF-8"));
+        header(chunks.text, start(line, "Content-Transfer-Encoding").append(body.transferEncoding()));
+        chunks.text.append("\r\n");
+        chunks.add(body.encoded());
     }
 
     /**
@@ -188,7 +231,7 @@ public final class MimeRenderer {
             String candidate = n == 0 ? base : base + "_" + n;
             boolean clash = false;
             for (TextBody body : bodies) {
-                clash |= body.encoded().contains(candidate);
+                clash |= contains(body.encoded(), candidate);
             }
             if (!clash) {
                 return candidate;
@@ -210,7 +253,4 @@ public final class MimeRenderer {
         line.setLength(0);
     }
 
-    private static int length(String s) {
-        return s == null ? 0 : s.length();
-    }
 }

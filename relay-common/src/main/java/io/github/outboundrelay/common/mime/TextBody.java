@@ -11,40 +11,74 @@ import java.util.Base64;
  * @param transferEncoding the Content-Transfer-Encoding
  * @param encoded          the encoded body: ASCII, CRLF line ends, ending in CRLF
  */
-record TextBody(String transferEncoding, String encoded) {
+record TextBody(String transferEncoding, byte[] encoded) {
     private static final int MAX_7BIT_LINE = 998;
     /** Quoted-printable lines hold 76 characters at most, a soft break's "=" included (RFC 2045 6.7). */
     private static final int QP_LINE = 76;
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     static TextBody of(String text) {
+        byte[] sevenBit = sevenBit(text);
+        if (sevenBit != null) {
+            return new TextBody("7bit", sevenBit);
+        }
         byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
         int nonAscii = 0;
-        boolean control = false;
-        int lineLength = 0;
-        int longestLine = 0;
-        for (int i = 0; i < canonical.length; i++) {
-            int b = canonical[i] & 0xFF;
-            if (b == '\r' && i + 1 < canonical.length && canonical[i + 1] == '\n') {
-                longestLine = Math.max(longestLine, lineLength);
-                lineLength = 0;
-                i++;
-                continue;
-            }
-            lineLength++;
-            if (b >= 0x80) {
+        for (byte b : canonical) {
+            if (b < 0) {
                 nonAscii++;
-            } else if ((b < 0x20 && b != '\t') || b == 0x7F) {
-                control = true;
             }
-        }
-        if (nonAscii == 0 && !control && longestLine <= MAX_7BIT_LINE) {
-            return new TextBody("7bit", new String(canonical, StandardCharsets.US_ASCII));
         }
         if (nonAscii * 3 > canonical.length) {
-            return new TextBody("base64", Base64.getMimeEncoder().encodeToString(canonical) + "\r\n");
+            return new TextBody("base64", (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
         }
-        return new TextBody("quoted-printable", quotedPrintable(canonical));
+        return new TextBody("quoted-printable", quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The canonical bytes when the text can go as 7bit (ASCII, no control character but tab, no line above 998),
+     * else null. The common case (Jenkins and Keycloak text mail) in one pass to count and one to copy, without
+     * intermediate strings: rendering is on every mail's path.
+     */
+    private static byte[] sevenBit(String text) {
+        int length = 0;
+        int line = 0;
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                length += 2;
+                line = 0;
+            } else if (c >= 0x7F || (c < 0x20 && c != '\t') || ++line > MAX_7BIT_LINE) {
+                return null;
+            } else {
+                length++;
+            }
+        }
+        boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
+        byte[] out = new byte[endsWithLineBreak ? length : length + 2];
+        int o = 0;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                out[o++] = '\r';
+                out[o++] = '\n';
+            } else {
+                out[o++] = (byte) c;
+            }
+        }
+        if (!endsWithLineBreak) {
+            out[o++] = '\r';
+            out[o] = '\n';
+        }
+        return out;
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */
