@@ -24,20 +24,20 @@ public final class JfrSummary {
 
     static {
         AREAS.put("relay-common RelayClient.send (whole send)", List.of("io.github.outboundrelay.common.RelayClient#send"));
-        AREAS.put("  MIME building (MimeMessageFactory.create: headers, saveChanges)", List.of("io.github.outboundrelay.common.MimeMessageFactory#create"));
+        AREAS.put("  MIME rendering (MimeRenderer.render)", List.of("io.github.outboundrelay.common.mime.MimeRenderer#"));
         AREAS.put("  Angus SMTPTransport.sendMessage (protocol + MIME writing)", List.of("org.eclipse.angus.mail.smtp.SMTPTransport#sendMessage"));
-        AREAS.put("    MIME writing (MimeMessage.writeTo: headers, encoding, dot-stuffing)", List.of("jakarta.mail.internet.MimeMessage#writeTo"));
+        AREAS.put("    MIME writing (RenderedMessage.writeTo: CRLF and dot-stuffing in Angus's DATA stream)", List.of("io.github.outboundrelay.common.mime.RenderedMessage#writeTo"));
         AREAS.put("    waiting for replies (SMTPTransport.readServerResponse)", List.of("org.eclipse.angus.mail.smtp.SMTPTransport#readServerResponse"));
         AREAS.put("  delivery log event (DeliveryLog.record, DeliveryEvent)", List.of("io.github.outboundrelay.common.DeliveryLog#record",
                 "io.github.outboundrelay.common.DeliveryEvent#"));
         AREAS.put("  recipient masking (RecipientMask)", List.of("io.github.outboundrelay.common.RecipientMask#"));
-        AREAS.put("  connection pool (ConnectionPool)", List.of("io.github.outboundrelay.common.ConnectionPool#"));
+        AREAS.put("  connection pool (ConnectionPool)", List.of("io.github.outboundrelay.common.transport.ConnectionPool#"));
         AREAS.put("TLS (sun.security.ssl)", List.of("sun.security.ssl."));
         AREAS.put("crypto (com.sun.crypto, sun.security.ec, javax.crypto)", List.of("com.sun.crypto.", "sun.security.ec.", "javax.crypto."));
         AREAS.put("socket I/O (sun.nio.ch, java.net.Socket)", List.of("sun.nio.ch.", "java.net.Socket"));
         AREAS.put("queue: submit (MailQueue.submit)", List.of("io.github.outboundrelay.common.MailQueue#submit"));
-        AREAS.put("queue: spool (FileSpool)", List.of("io.github.outboundrelay.common.FileSpool#"));
-        AREAS.put("queue: dispatcher (QueueDispatcher)", List.of("io.github.outboundrelay.common.QueueDispatcher#"));
+        AREAS.put("queue: spool (FileSpool)", List.of("io.github.outboundrelay.common.spool.FileSpool#"));
+        AREAS.put("queue: dispatcher (QueueDispatcher)", List.of("io.github.outboundrelay.common.queue.QueueDispatcher#"));
         AREAS.put("Session per message (Session.getInstance)", List.of("jakarta.mail.Session#getInstance"));
         AREAS.put("in-process STARTTLS sink (bench StartTlsSink)", List.of("io.github.outboundrelay.bench.StartTlsSink"));
         AREAS.put("JFR / GC / other JVM", List.of("jdk.jfr."));

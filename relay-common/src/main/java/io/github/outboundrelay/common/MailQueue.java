@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.mime.MimeRenderer;
+
 import io.github.outboundrelay.common.queue.QueueCounters;
 import io.github.outboundrelay.common.queue.QueueDispatcher;
 import io.github.outboundrelay.common.queue.RelayCircuitBreaker;
@@ -169,7 +171,10 @@ public final class MailQueue implements AutoCloseable {
         try {
             refuseIfClosed("the mail was not queued");
             checkSendable(message);
-            id = spool.store(message, clock.instant());
+            // Rendered once, here: every attempt sends these bytes (unless a relay's own From differs, see RelayClient).
+            Instant now = clock.instant();
+            byte[] rendered = MimeRenderer.render(message, lanes.get(0).settings, now);
+            id = spool.store(message, rendered, now);
         } finally {
             closing.readLock().unlock();
         }

@@ -8,10 +8,10 @@ import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.common.transport.ConnectionPool;
 import io.github.outboundrelay.common.transport.MailSessionFactory;
-import io.github.outboundrelay.common.transport.MimeMessageFactory;
+import io.github.outboundrelay.common.mime.MimeRenderer;
+import io.github.outboundrelay.common.mime.RenderedMessage;
 import io.github.outboundrelay.common.transport.RelayConnection;
 
-import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
 import java.time.Clock;
@@ -111,13 +111,27 @@ public final class RelayClient implements AutoCloseable {
     public Receipt send(OutboundMessage message, int attempt) throws DeliveryException {
         settings.checkSize(message);
         long start = nanoTime.getAsLong();
-        SMTPMessage mime;
-        try {
-            mime = MimeMessageFactory.create(session, message, settings);
-        } catch (MessagingException e) {
-            throw new IllegalStateException("jakarta.mail could not build the message", e);
-        }
-        InternetAddress[] recipients = MimeMessageFactory.envelopeRecipients(message);
+        return send(message, MimeRenderer.render(message, settings, Instant.now()), attempt, start);
+    }
+
+    /**
+     * As {@link #send(OutboundMessage, int)} with the message already rendered by {@link MimeRenderer} (the queue
+     * renders once, at submit, and spools the bytes, so a retry never renders again).
+     */
+    public Receipt send(OutboundMessage message, byte[] rendered, int attempt) throws DeliveryException {
+        settings.checkSize(message);
+        MimeRenderer.checkSendable(message, settings);
+        long start = nanoTime.getAsLong();
+        byte[] bytes = rendered != null && MimeRenderer.rendersFor(rendered, message, settings) ? rendered
+                : MimeRenderer.render(message, settings, Instant.now());
+        return send(message, bytes, attempt, start);
+    }
+
+    private Receipt send(OutboundMessage message, byte[] rendered, int attempt, long start) throws DeliveryException {
+        MailAddress envelopeFrom = settings.envelopeFrom() != null ? settings.envelopeFrom()
+                : MimeRenderer.from(message, settings);
+        SMTPMessage mime = new RenderedMessage(session, rendered, envelopeFrom.address());
+        InternetAddress[] recipients = RelayConnection.envelope(message.recipients());
         try {
             Receipt receipt = deliver(message, mime, recipients, start);
             log.record(new DeliveryEvent(Instant.now(), receipt.rejected().isEmpty() ? DeliveryEvent.Outcome.SENT

@@ -15,7 +15,7 @@ import io.github.outboundrelay.common.tls.CertificatePins;
 import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
 import io.github.outboundrelay.common.transport.LocalHostName;
-import io.github.outboundrelay.common.transport.MimeMessageFactory;
+import io.github.outboundrelay.common.mime.MimeRenderer;
 import io.github.outboundrelay.common.transport.SmtpSocket;
 
 import io.github.outboundrelay.common.MailAddress;
@@ -337,19 +337,17 @@ public final class RelayProbe {
                             + "No action is needed.\n")
                     .build();
             messageId = test.messageId();
-            SMTPMessage mime = MimeMessageFactory.create(session, test, settings);
+            byte[] mime = MimeRenderer.render(test, settings, Instant.now());
             OutputStream raw = conversation.rawOutput();
             SMTPOutputStream body = new SMTPOutputStream(raw); // CRLF line ends and dot-stuffing
             CountingOutputStream counted = new CountingOutputStream(body);
-            mime.writeTo(counted);
+            counted.write(mime);
             body.ensureAtBOL();
             conversation.note("C: [message content, " + counted.count + " bytes, Message-ID " + messageId + "]");
             conversation.send(".");
             reply = conversation.read();
         } catch (IOException e) {
             throw failIo(SmtpStep.DATA, start, e, "the connection failed while sending the message");
-        } catch (MessagingException e) {
-            throw new IllegalStateException("the test message could not be built", e);
         }
         if (reply.code() != 250) {
             throw fail(SmtpStep.DATA, start, FailureClassifier.ofReply(SmtpStep.DATA, reply), "message refused: " + reply);

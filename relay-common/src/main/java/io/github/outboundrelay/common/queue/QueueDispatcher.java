@@ -238,7 +238,7 @@ public final class QueueDispatcher {
             }
             Receipt receipt;
             try {
-                receipt = lane.client.send(entry.message(), attempt);
+                receipt = lane.client.send(entry.message(), entry.rendered(), attempt);
             } catch (DeliveryException e) {
                 lane.failed.increment();
                 counters.failed(e.category());

@@ -239,12 +239,17 @@ public final class FileSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
+        return store(message, null, now);
+    }
+
+    @Override
+    public String store(OutboundMessage message, byte[] rendered, Instant now) {
         Change change = changing();
         try {
             checkRecovered();
             long millis = now.toEpochMilli();
             String id = ids.next(millis);
-            byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message), SpoolEntryCodec.associatedData(id));
+            byte[] body = cipher.seal(SpoolEntryCodec.encodeBody(message, rendered), SpoolEntryCodec.associatedData(id));
             byte[] entry = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, versions.incrementAndGet(), millis, millis, 0,
                     "", null), body);
             index.reserve(entry.length);
@@ -274,7 +279,7 @@ public final class FileSpool implements Spool {
                     SpoolEntryCodec.Decoded d = readEntry(copy, true);
                     SpoolEntryCodec.Meta m = d.meta();
                     entries.add(new Entry(copy.id(), d.message(), m.attempts(), Instant.ofEpochMilli(m.firstSubmittedMillis()),
-                            Instant.ofEpochMilli(m.dueMillis()), m.lastFailure()));
+                            Instant.ofEpochMilli(m.dueMillis()), m.lastFailure(), d.rendered()));
                 } catch (SpoolEntryCodec.CorruptEntryException e) {
                     quarantineCopy(copy, e.getMessage());
                 } catch (NoSuchFileException e) {

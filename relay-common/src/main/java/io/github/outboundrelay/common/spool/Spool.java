@@ -50,6 +50,15 @@ public interface Spool extends AutoCloseable {
      */
     String store(OutboundMessage message, Instant now);
 
+    /**
+     * Like {@link #store(OutboundMessage, Instant)}, keeping the message as {@code MimeRenderer} rendered it at submit
+     * too, so that no attempt renders it again ({@link Entry#rendered()}). A spool that keeps only the message may
+     * leave this as it is: the message is then rendered when it is sent.
+     */
+    default String store(OutboundMessage message, byte[] rendered, Instant now) {
+        return store(message, now);
+    }
+
     /** Claims up to {@code max} entries due at or before {@code now}, earliest first, with their messages loaded. */
     List<Entry> claimDue(Instant now, int max);
 
@@ -115,14 +124,21 @@ public interface Spool extends AutoCloseable {
      * @param firstSubmitted when {@link #store} accepted it
      * @param due            when it should be tried next
      * @param lastFailure    one line about the last failed attempt, or empty
+     * @param rendered       the message as rendered at submit, or null when the spool keeps only the message
      */
-    record Entry(String id, OutboundMessage message, int attempts, Instant firstSubmitted, Instant due, String lastFailure) {
+    record Entry(String id, OutboundMessage message, int attempts, Instant firstSubmitted, Instant due, String lastFailure,
+                 byte[] rendered) {
         public Entry {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(message, "message");
             Objects.requireNonNull(firstSubmitted, "firstSubmitted");
             Objects.requireNonNull(due, "due");
             lastFailure = lastFailure == null ? "" : lastFailure;
+        }
+
+        /** An entry of a spool that keeps only the message. */
+        public Entry(String id, OutboundMessage message, int attempts, Instant firstSubmitted, Instant due, String lastFailure) {
+            this(id, message, attempts, firstSubmitted, due, lastFailure, null);
         }
     }
 

@@ -63,7 +63,10 @@ import java.util.zip.CRC32C;
  *   Body, B bytes: the message, copied unchanged on every retry; sealed by the spool's {@link BodyCipher} (with the
  *   entry id as associated data) when it has a key, which the body's first four bytes tell ("ORE1"), else
  *     str messageId, addr? from, addrs to, addrs cc, addrs bcc, addr? replyTo, str subject, str? text, str? html,
- *     int32 n, n x (str name, str value) extra headers in order
+ *     int32 n, n x (str name, str value) extra headers in order,
+ *     then, in entries written since mail is rendered at submit (docs/relay-common.md, "How a mail is written"), int32 R and R bytes: the
+ *     message as {@code MimeRenderer} rendered it, sent as it is on every attempt. Entries of earlier versions end
+ *     before it and are rendered when they are sent.
  * </pre>
  * An entry is exactly {@code 24 + M + B} bytes long; anything else is damage.
  */
@@ -133,7 +136,12 @@ public final class SpoolEntryCodec {
     }
 
     public static byte[] encodeBody(OutboundMessage m) {
-        Out out = new Out(256 + length(m.text()) + length(m.html()));
+        return encodeBody(m, null);
+    }
+
+    /** The body with the rendered message after it, or without when {@code rendered} is null. */
+    public static byte[] encodeBody(OutboundMessage m, byte[] rendered) {
+        Out out = new Out(256 + length(m.text()) + length(m.html()) + (rendered == null ? 0 : rendered.length + 4));
         out.str(m.messageId());
         out.optionalAddress(m.from());
         out.addresses(m.to());
@@ -148,6 +156,9 @@ public final class SpoolEntryCodec {
             out.str(name);
             out.str(value);
         });
+        if (rendered != null) {
+            out.bytes(rendered);
+        }
         return out.bytes();
     }
 
@@ -265,14 +276,18 @@ public final class SpoolEntryCodec {
         }
     }
 
+    /** A stored message and, when it was stored rendered, its rendered bytes (else null). */
+    record Body(OutboundMessage message, byte[] rendered) {
+    }
+
     /** Decodes the body at {@code offset}, checking its checksum, into a message that passes validation again. */
     static OutboundMessage decodeBody(Header header, byte[] bytes, int offset) throws CorruptEntryException {
         checkBody(header, bytes, offset);
-        return parseBody(bytes, offset, header.bodyLength());
+        return parseBody(bytes, offset, header.bodyLength()).message();
     }
 
     /** Like {@link #decodeBody(Header, byte[], int)} for a body the spool may have sealed for entry {@code id}. */
-    static OutboundMessage decodeBody(Header header, byte[] bytes, int offset, BodyCipher cipher, String id)
+    static Body decodeBody(Header header, byte[] bytes, int offset, BodyCipher cipher, String id)
             throws CorruptEntryException {
         checkBody(header, bytes, offset);
         byte[] plain;
@@ -295,7 +310,7 @@ public final class SpoolEntryCodec {
         }
     }
 
-    private static OutboundMessage parseBody(byte[] bytes, int offset, int length) throws CorruptEntryException {
+    private static Body parseBody(byte[] bytes, int offset, int length) throws CorruptEntryException {
         try {
             In in = new In(bytes, offset, length);
             String messageId = in.str();
@@ -312,8 +327,10 @@ public final class SpoolEntryCodec {
             for (int i = 0; i < n; i++) {
                 headers.put(in.str(), in.str());
             }
+            byte[] rendered = in.hasRemaining() ? in.bytes() : null;
             in.end();
-            return new OutboundMessage(messageId, from, to, cc, bcc, replyTo, subject, text, html, headers);
+            return new Body(new OutboundMessage(messageId, from, to, cc, bcc, replyTo, subject, text, html, headers),
+                    rendered);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             // InvalidInputException is an IllegalArgumentException: a stored message that no longer validates.
             throw new CorruptEntryException("body unreadable: " + e.getMessage(), e);
@@ -321,7 +338,7 @@ public final class SpoolEntryCodec {
     }
 
     /** A whole file, decoded and checked; {@code message} is null when only {@link #decodeStored} read it. */
-    record Decoded(Header header, Meta meta, OutboundMessage message, byte[] file) {
+    record Decoded(Header header, Meta meta, OutboundMessage message, byte[] rendered, byte[] file) {
         /** The body bytes as stored, to rewrite the meta without re-encoding the message. */
         byte[] bodyBytes() {
             byte[] body = new byte[header.bodyLength()];
@@ -335,7 +352,7 @@ public final class SpoolEntryCodec {
         Header header = readHeader(file, file.length);
         Meta meta = decodeMeta(header, file, HEADER_LENGTH);
         checkBody(header, file, HEADER_LENGTH + header.metaLength());
-        return new Decoded(header, meta, null, file);
+        return new Decoded(header, meta, null, null, file);
     }
 
     /** @throws CorruptEntryException also for a dead letter whose body was deleted: there is no message to decode */
@@ -345,8 +362,8 @@ public final class SpoolEntryCodec {
         if (meta.bodyDeleted()) {
             throw new CorruptEntryException("the body of " + meta.id() + " was deleted after its retention");
         }
-        OutboundMessage message = decodeBody(header, file, HEADER_LENGTH + header.metaLength(), cipher, meta.id());
-        return new Decoded(header, meta, message, file);
+        Body body = decodeBody(header, file, HEADER_LENGTH + header.metaLength(), cipher, meta.id());
+        return new Decoded(header, meta, body.message(), body.rendered(), file);
     }
 
     /**
@@ -476,6 +493,13 @@ public final class SpoolEntryCodec {
             });
         }
 
+        void bytes(byte[] b) {
+            run(() -> {
+                data.writeInt(b.length);
+                data.write(b);
+            });
+        }
+
         void optionalStr(String s) {
             u8(s == null ? 0 : 1);
             if (s != null) {
@@ -556,6 +580,20 @@ public final class SpoolEntryCodec {
 
         String optionalStr() {
             return flag() ? str() : null;
+        }
+
+        boolean hasRemaining() {
+            return b.hasRemaining();
+        }
+
+        byte[] bytes() {
+            int n = b.getInt();
+            if (n < 0 || n > b.remaining()) {
+                throw new IllegalArgumentException("length " + n + " out of range");
+            }
+            byte[] bytes = new byte[n];
+            b.get(bytes);
+            return bytes;
         }
 
         MailAddress address() {

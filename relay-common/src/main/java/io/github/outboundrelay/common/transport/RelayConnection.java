@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.transport;
 
+import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.SmtpStep;
@@ -155,6 +156,17 @@ public final class RelayConnection {
         } catch (MessagingException | RuntimeException e) {
             // Closing a connection the relay already dropped: nothing to do.
         }
+    }
+
+    /** The RCPT TO addresses: every recipient, Bcc included (Bcc never appears in a header). */
+    public static InternetAddress[] envelope(List<MailAddress> recipients) {
+        InternetAddress[] addresses = new InternetAddress[recipients.size()];
+        for (int i = 0; i < addresses.length; i++) {
+            InternetAddress address = new InternetAddress();
+            address.setAddress(recipients.get(i).address());
+            addresses[i] = address;
+        }
+        return addresses;
     }
 
     /** What the relay accepted. */

@@ -38,6 +38,36 @@ class SpoolEntryCodecTest {
     }
 
     @Test
+    void theRenderedMessageIsStoredAfterTheMessageSealedWithIt() throws Exception {
+        byte[] rendered = "Date: Thu, 3 Dec 2026 07:30:15 +0000\r\nSubject: x\r\n\r\n.body\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        BodyCipher cipher = BodyCipher.aesGcm(io.github.outboundrelay.common.FixedBodyKeys.withKey("k1"));
+        String id = "0190f3c2a1b4-3f9a2c1d000002";
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta(id, 1, 1000, 1000, 0, "", null),
+                cipher.seal(SpoolEntryCodec.encodeBody(MESSAGE, rendered), SpoolEntryCodec.associatedData(id)));
+
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file, cipher);
+
+        assertThat(d.message()).isEqualTo(MESSAGE);
+        assertThat(d.rendered()).isEqualTo(rendered);
+        assertThat(new String(file, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(".body");
+    }
+
+    @Test
+    void anEntryOfTheVersionBeforeRenderingAtSubmitReadsWithoutARenderedMessage() throws Exception {
+        // The layout of that version: the message fields and nothing after them (its reader refused trailing bytes).
+        byte[] previousLayout = SpoolEntryCodec.encodeBody(MESSAGE, null);
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000003", 1, 1000, 1000, 0, "", null),
+                previousLayout);
+
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(file, BodyCipher.NONE);
+
+        assertThat(d.message()).isEqualTo(MESSAGE);
+        assertThat(d.rendered()).isNull();
+        assertThat(SpoolEntryCodec.encodeBody(MESSAGE)).isEqualTo(previousLayout);
+        assertThat(MessageCodec.decode(MessageCodec.encode(MESSAGE))).isEqualTo(MESSAGE);
+    }
+
+    @Test
     void aDeadLetterRecordIsReadFromTheMetaAlone() throws Exception {
         DeadLetter letter = new DeadLetter("0190f3c2a1b4-3f9a2c1d000001", MESSAGE.messageId(), List.of("a***@example.com"),
                 MESSAGE.subject(), "relay:587", FailureCategory.RECIPIENT_REJECTED, "550 5.1.1 unknown", "check it",

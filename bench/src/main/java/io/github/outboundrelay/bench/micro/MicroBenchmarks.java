@@ -1,0 +1,205 @@
+package io.github.outboundrelay.bench.micro;
+
+import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.OutboundMessage;
+import io.github.outboundrelay.common.mime.MimeRenderer;
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.MessageCodec;
+import io.github.outboundrelay.common.spool.Spool;
+import io.github.outboundrelay.common.spool.SpoolEntryCodec;
+
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * JMH microbenchmarks of the in-process parts of a send: rendering (relay-common's renderer beside jakarta.mail's
+ * MIME objects writing the same mail, what relay-common did before), the spool's codec, and a durable spool append.
+ * Run with {@code bench/run micro}; figures in docs/performance.md. Short runs (1 fork, 2 x 1 s warm-up, 3 x 1 s
+ * measured) on a shared 2-core machine: read them as ratios between rows of one run.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class MicroBenchmarks {
+    /** The process benchmark's mail: 2,048 bytes of ASCII text, one recipient. */
+    static final String BODY;
+
+    static {
+        StringBuilder b = new StringBuilder("Build #42 of app/main failed.\n\n");
+        while (b.length() < 2048) {
+            b.append("Console output: https://ci.example.com/job/app/job/main/42/console\n");
+        }
+        b.setLength(2047);
+        BODY = b.append('\n').toString();
+    }
+
+    @State(Scope.Benchmark)
+    public static class Mails {
+        final MailAddress from = MailAddress.of("ci@example.com", "Jenkins CI", "from");
+        final OutboundMessage plain = OutboundMessage.builder().from(from).to("user@example.com")
+                .subject("Build #42 failed").text(BODY).build();
+        /** A Keycloak-like mail: UTF-8 subject and name, text and HTML alternatives. */
+        final OutboundMessage alternative = OutboundMessage.builder().from(from).to("Jürgen Müller <j@example.com>")
+                .subject("Passwort zurücksetzen für Ihr Konto")
+                .text("Hallo Jürgen,\n\njemand möchte das Passwort zurücksetzen: https://id.example.com/reset?key=abc\n")
+                .html("<p>Hallo Jürgen,</p><p><a href=\"https://id.example.com/reset?key=abc\">Passwort zurücksetzen</a></p>\n")
+                .build();
+        final Session session = Session.getInstance(new Properties());
+        final Instant now = Instant.parse("2026-12-03T08:00:00Z");
+        byte[] rendered;
+        byte[] encodedBody;
+        byte[] stored;
+
+        @Setup
+        public void setUp() {
+            rendered = MimeRenderer.render(plain, settings(), now);
+            encodedBody = SpoolEntryCodec.encodeBody(plain, rendered);
+            stored = MessageCodec.encode(plain);
+        }
+
+        io.github.outboundrelay.common.RelaySettings settings() {
+            return io.github.outboundrelay.common.RelaySettings.builder().host("127.0.0.1").port(25).from(from).build();
+        }
+    }
+
+    @Benchmark
+    public byte[] renderPlain(Mails m) {
+        return MimeRenderer.render(m.plain, m.settings(), m.now);
+    }
+
+    @Benchmark
+    public byte[] renderTextAndHtmlUtf8(Mails m) {
+        return MimeRenderer.render(m.alternative, m.settings(), m.now);
+    }
+
+    /** What relay-common did before: jakarta.mail's MIME objects built, saved and written (to a null stream). */
+    @Benchmark
+    public void jakartaMailPlain(Mails m, Blackhole hole) throws Exception {
+        MimeMessage mime = new MimeMessage(m.session);
+        mime.setFrom(new InternetAddress("ci@example.com", "Jenkins CI", "UTF-8"));
+        mime.setRecipients(Message.RecipientType.TO, InternetAddress.parse("user@example.com"));
+        mime.setSubject(m.plain.subject(), "UTF-8");
+        mime.setSentDate(Date.from(m.now));
+        mime.setText(m.plain.text(), "UTF-8");
+        mime.saveChanges();
+        mime.writeTo(new NullStream(hole));
+    }
+
+    @Benchmark
+    public void jakartaMailTextAndHtmlUtf8(Mails m, Blackhole hole) throws Exception {
+        MimeMessage mime = new MimeMessage(m.session);
+        mime.setFrom(new InternetAddress("ci@example.com", "Jenkins CI", "UTF-8"));
+        mime.setRecipients(Message.RecipientType.TO, new InternetAddress[] {new InternetAddress("j@example.com", "Jürgen Müller", "UTF-8")});
+        mime.setSubject(m.alternative.subject(), "UTF-8");
+        mime.setSentDate(Date.from(m.now));
+        MimeBodyPart text = new MimeBodyPart();
+        text.setText(m.alternative.text(), "UTF-8");
+        MimeBodyPart html = new MimeBodyPart();
+        html.setText(m.alternative.html(), "UTF-8", "html");
+        MimeMultipart alternative = new MimeMultipart("alternative");
+        alternative.addBodyPart(text);
+        alternative.addBodyPart(html);
+        mime.setContent(alternative);
+        mime.saveChanges();
+        mime.writeTo(new NullStream(hole));
+    }
+
+    /** The spool body of a queued mail: the message and its rendered bytes. */
+    @Benchmark
+    public byte[] codecEncodeBody(Mails m) {
+        return SpoolEntryCodec.encodeBody(m.plain, m.rendered);
+    }
+
+    /** A whole entry (header, meta, body, three CRC32Cs) around an encoded body. */
+    @Benchmark
+    public byte[] codecEncodeEntry(Mails m) {
+        return SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 1, 0, "", null), m.encodedBody);
+    }
+
+    @Benchmark
+    public OutboundMessage codecDecode(Mails m) {
+        return MessageCodec.decode(m.stored);
+    }
+
+    /** A durable append (group commit, fsync, rename) of a rendered mail, then its done mark. One thread. */
+    @State(Scope.Benchmark)
+    public static class OpenSpool {
+        Path dir;
+        FileSpool spool;
+
+        @Setup(Level.Trial)
+        public void open() throws IOException {
+            dir = Files.createTempDirectory("relay-micro-spool");
+            spool = FileSpool.open(dir);
+            spool.recover(Spool.QuarantineListener.NONE);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() throws IOException {
+            spool.close();
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                    try {
+                        Files.delete(p);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            }
+        }
+    }
+
+    @Benchmark
+    public void spoolAppendDurable(Mails m, OpenSpool s) {
+        String id = s.spool.store(m.plain, m.rendered, m.now);
+        s.spool.complete(id);
+    }
+
+    private static final class NullStream extends OutputStream {
+        private final Blackhole hole;
+
+        NullStream(Blackhole hole) {
+            this.hole = hole;
+        }
+
+        @Override
+        public void write(int b) {
+            hole.consume(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            hole.consume(len);
+        }
+    }
+}
