@@ -160,6 +160,13 @@ public final class SelfSignedCertificate {
         }
     }
 
+    /** The private key as PKCS#8 PEM, for servers configured by PEM files (Dovecot and Postfix in the bounce tests). */
+    public String privateKeyPem() {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keyPair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+    }
+
     public X509Certificate certificate() {
         return certificate;
     }

@@ -1,0 +1,185 @@
+package io.github.outboundrelay.common.bounce;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Dovecot IMAP server (Debian's {@code dovecot-imapd}), private to a test: its own configuration, runtime
+ * and Maildir under a temporary directory, an IMAPS and an IMAP+STARTTLS listener on free loopback ports, a
+ * certificate made now for 127.0.0.1 and localhost, and any user name logging in with {@link #PASSWORD}.
+ * Tests put reports into a user's Maildir with {@link #deliver}, as an MTA's local delivery would.
+ */
+final class DovecotServer implements AutoCloseable {
+    static final Path BINARY = Path.of("/usr/sbin/dovecot");
+    static final String PASSWORD = "imap-test-password";
+
+    final Path dir;
+    final SelfSignedCertificate certificate;
+    final int imapsPort;
+    final int starttlsPort;
+    private final Process process;
+
+    /** Skips the calling test, with the reason, when Dovecot is not installed here (CI installs it: .ci/run). */
+    static void assumeInstalled() {
+        assumeTrue(Files.isExecutable(BINARY), "Dovecot is not installed (/usr/sbin/dovecot): "
+                + "apt-get install dovecot-imapd, as .ci/run does; the IMAP tests need the real server");
+    }
+
+    static DovecotServer start(Path dir) throws IOException, InterruptedException {
+        assumeInstalled();
+        return new DovecotServer(dir, SelfSignedCertificate.forLoopback());
+    }
+
+    private DovecotServer(Path dir, SelfSignedCertificate certificate) throws IOException, InterruptedException {
+        this.dir = dir;
+        this.certificate = certificate;
+        this.imapsPort = freePort();
+        this.starttlsPort = freePort();
+        // Dovecot runs mail processes as "nobody" when started by root: the Maildir must be theirs to write.
+        open(dir);
+        Files.createDirectories(dir.resolve("run"));
+        Files.createDirectories(dir.resolve("state"));
+        open(Files.createDirectories(dir.resolve("mail")));
+        open(Files.createDirectories(dir.resolve("home")));
+        Files.writeString(dir.resolve("cert.pem"), certificate.pem());
+        Files.writeString(dir.resolve("key.pem"), certificate.privateKeyPem());
+        boolean root = "root".equals(System.getProperty("user.name"));
+        String userdb = root ? "uid=nobody gid=nogroup" : "uid=" + id("-u") + " gid=" + id("-g");
+        String config = """
+                base_dir = %1$s/run
+                state_dir = %1$s/state
+                log_path = %1$s/dovecot.log
+                listen = 127.0.0.1
+                protocols = imap
+                ssl = required
+                ssl_cert = <%1$s/cert.pem
+                ssl_key = <%1$s/key.pem
+                ssl_min_protocol = TLSv1.2
+                disable_plaintext_auth = yes
+                auth_mechanisms = plain login
+                first_valid_uid = 1
+                mail_location = maildir:%1$s/mail/%%u
+                passdb {
+                  driver = static
+                  args = password=%2$s
+                }
+                userdb {
+                  driver = static
+                  args = %3$s home=%1$s/home/%%u
+                }
+                service imap-login {
+                  chroot =
+                  inet_listener imap {
+                    address = 127.0.0.1
+                    port = %4$d
+                  }
+                  inet_listener imaps {
+                    address = 127.0.0.1
+                    port = %5$d
+                    ssl = yes
+                  }
+                }
+                service anvil {
+                  chroot =
+                }
+                """.formatted(dir, PASSWORD, userdb, starttlsPort, imapsPort);
+        Path conf = dir.resolve("dovecot.conf");
+        Files.writeString(conf, config);
+        process = new ProcessBuilder(BINARY.toString(), "-F", "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("dovecot.out").toFile()).start();
+        awaitListening(imapsPort);
+        awaitListening(starttlsPort);
+    }
+
+    /** Puts one raw message into {@code user}'s folder (INBOX, or a Maildir++ folder such as {@code .Processed}). */
+    void deliver(String user, String folder, byte[] raw) throws IOException {
+        Path maildir = dir.resolve("mail").resolve(user);
+        if (!folder.equals("INBOX")) {
+            maildir = maildir.resolve(folder.startsWith(".") ? folder : "." + folder);
+        }
+        for (String sub : List.of("", "new", "cur", "tmp")) {
+            open(Files.createDirectories(maildir.resolve(sub)));
+        }
+        Path file = maildir.resolve("tmp").resolve(System.currentTimeMillis() + "." + UUID.randomUUID() + ".test");
+        Files.write(file, raw);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.move(file, maildir.resolve("new").resolve(file.getFileName()));
+    }
+
+    /** Creates an empty folder for {@code user}. */
+    void createFolder(String user, String folder) throws IOException {
+        Path maildir = dir.resolve("mail").resolve(user).resolve("." + folder);
+        for (String sub : List.of("", "new", "cur", "tmp")) {
+            open(Files.createDirectories(maildir.resolve(sub)));
+        }
+        open(Files.createDirectories(dir.resolve("mail").resolve(user)));
+    }
+
+    String log() throws IOException {
+        Path log = dir.resolve("dovecot.log");
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy(); // SIGTERM: the master stops its children.
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private void awaitListening(int port) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("dovecot exited " + process.exitValue() + ": "
+                        + Files.readString(dir.resolve("dovecot.out")) + log());
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(50); // Polling a port: there is no event to wait on for another process's listen().
+            }
+        }
+        close();
+        throw new IllegalStateException("dovecot did not listen on " + port + " within 15 s: " + log());
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void open(Path path) throws IOException {
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxrwxrwx"));
+    }
+
+    private static String id(String flag) throws IOException {
+        try {
+            Process p = new ProcessBuilder("id", flag).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+            p.waitFor(5, TimeUnit.SECONDS);
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+}
