@@ -50,7 +50,7 @@ final class DovecotServer implements AutoCloseable {
         this.imapsPort = freePort();
         this.starttlsPort = freePort();
         // Dovecot runs mail processes as "nobody" when started by root: the Maildir must be theirs to write.
-        open(dir);
+        open(Files.createDirectories(dir));
         Files.createDirectories(dir.resolve("run"));
         Files.createDirectories(dir.resolve("state"));
         open(Files.createDirectories(dir.resolve("mail")));
