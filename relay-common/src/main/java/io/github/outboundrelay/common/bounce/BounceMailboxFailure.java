@@ -22,7 +22,8 @@ public enum BounceMailboxFailure {
     FOLDER_MISSING("The folder does not exist in this mailbox: check its name (case and the server's separator, such as INBOX/Bounces or INBOX.Bounces), or create it."),
     TIMEOUT("The IMAP server stopped answering within the read timeout: it may be overloaded; the next poll tries again."),
     CONNECTION_LOST("The IMAP server closed the connection: the next poll tries again; reports not yet marked are read again then."),
-    PROTOCOL("The IMAP server answered something this client did not expect: see the detail.");
+    PROTOCOL("The IMAP server answered something this client did not expect: see the detail."),
+    STORAGE("The suppression list could not be written (disk full, or its directory not writable): fix the storage; the report was not marked and is read again at the next poll.");
 
     private final String remedy;
 
