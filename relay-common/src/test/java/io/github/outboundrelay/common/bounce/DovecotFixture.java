@@ -28,6 +28,11 @@ public final class DovecotFixture implements AutoCloseable {
         return DovecotServer.PASSWORD;
     }
 
+    /** Where each user's Maildir is: {@code <this>/<user>}. Writable by the mail processes' user (nobody). */
+    public Path mailDirectory() {
+        return server.dir.resolve("mail");
+    }
+
     public String certificatePem() {
         return server.certificate.pem();
     }
