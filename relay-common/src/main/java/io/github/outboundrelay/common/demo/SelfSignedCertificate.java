@@ -160,13 +160,6 @@ public final class SelfSignedCertificate {
         }
     }
 
-    /** The private key as PKCS#8 PEM, for servers configured by PEM files (Dovecot and Postfix in the bounce tests). */
-    public String privateKeyPem() {
-        return "-----BEGIN PRIVATE KEY-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keyPair.getPrivate().getEncoded())
-                + "\n-----END PRIVATE KEY-----\n";
-    }
-
     public X509Certificate certificate() {
         return certificate;
     }
@@ -185,6 +178,20 @@ public final class SelfSignedCertificate {
         store.load(null, null);
         store.setKeyEntry("relay", keyPair.getPrivate(), password, new X509Certificate[] {certificate});
         return store;
+    }
+
+    /**
+     * Writes {@code cert.pem} and {@code key.pem} (PKCS#8, owner-readable only) into {@code dir}: for servers that
+     * read their key from files (stunnel in the side-by-side benchmark).
+     */
+    public void writePemFiles(Path dir) throws java.io.IOException {
+        Files.writeString(dir.resolve("cert.pem"), pem());
+        Path key = dir.resolve("key.pem");
+        Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keyPair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
+        key.toFile().setReadable(false, false);
+        key.toFile().setReadable(true, true);
     }
 
     /** A server-side TLS context presenting this certificate. */

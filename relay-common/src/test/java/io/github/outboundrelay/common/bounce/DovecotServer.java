@@ -55,8 +55,7 @@ final class DovecotServer implements AutoCloseable {
         Files.createDirectories(dir.resolve("state"));
         open(Files.createDirectories(dir.resolve("mail")));
         open(Files.createDirectories(dir.resolve("home")));
-        Files.writeString(dir.resolve("cert.pem"), certificate.pem());
-        Files.writeString(dir.resolve("key.pem"), certificate.privateKeyPem());
+        certificate.writePemFiles(dir); // Read by Dovecot's master, as root, before it drops privileges.
         boolean root = "root".equals(System.getProperty("user.name"));
         String userdb = root ? "uid=nobody gid=nogroup" : "uid=" + id("-u") + " gid=" + id("-g");
         String config = """
