@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 final class DovecotServer implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/sbin/dovecot");
     static final String PASSWORD = "imap-test-password";
+    private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
 
     final Path dir;
     final SelfSignedCertificate certificate;
@@ -40,8 +41,13 @@ final class DovecotServer implements AutoCloseable {
     }
 
     static DovecotServer start(Path dir) throws IOException, InterruptedException {
+        return start(dir, SelfSignedCertificate.forLoopback());
+    }
+
+    /** With a certificate of the test's choosing (one for another name, to see hostname verification refuse it). */
+    static DovecotServer start(Path dir, SelfSignedCertificate certificate) throws IOException, InterruptedException {
         assumeInstalled();
-        return new DovecotServer(dir, SelfSignedCertificate.forLoopback());
+        return new DovecotServer(dir, certificate);
     }
 
     private DovecotServer(Path dir, SelfSignedCertificate certificate) throws IOException, InterruptedException {
@@ -115,7 +121,9 @@ final class DovecotServer implements AutoCloseable {
         for (String sub : List.of("", "new", "cur", "tmp")) {
             open(Files.createDirectories(maildir.resolve(sub)));
         }
-        Path file = maildir.resolve("tmp").resolve(System.currentTimeMillis() + "." + UUID.randomUUID() + ".test");
+        // Maildir names start with the delivery time; the sequence keeps two deliveries in one second apart.
+        Path file = maildir.resolve("tmp").resolve(System.currentTimeMillis() / 1000 + ".M" + SEQUENCE.incrementAndGet()
+                + "." + UUID.randomUUID() + ".test");
         Files.write(file, raw);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
         Files.move(file, maildir.resolve("new").resolve(file.getFileName()));

@@ -70,11 +70,11 @@ class RelayCliBouncesTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> reports = (List<Map<String, Object>>) json.get("reports");
         assertThat(reports).hasSize(6);
-        assertThat(reports.get(0)).isEqualTo(Map.of(
+        assertThat(reports).filteredOn(r -> r.get("recipient").equals("nobody@example.org")).singleElement().isEqualTo(Map.of(
                 "kind", "hard", "recipient", "nobody@example.org", "status", "5.1.1",
                 "diagnostic", "550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown",
                 "originalMessageId", "<reset-4711@relay.example.net>", "reportingMta", "mail.example.net"));
-        assertThat(reports).extracting(r -> r.get("kind")).containsExactly("hard", "complaint", "soft", "soft", "hard", "unknown");
+        assertThat(reports).extracting(r -> r.get("kind")).containsExactlyInAnyOrder("hard", "complaint", "soft", "soft", "hard", "unknown");
         assertThat(json.get("counts")).isEqualTo(Map.of("hard", 2L, "soft", 2L, "complaint", 1L, "unknown", 1L));
     }
 
