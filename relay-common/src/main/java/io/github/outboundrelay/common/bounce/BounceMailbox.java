@@ -109,18 +109,29 @@ public final class BounceMailbox {
             prefetch(folder, messages);
             List<MailboxRead.ReadMail> mails = new ArrayList<>();
             List<Message> processed = new ArrayList<>();
-            for (Message message : messages) {
-                MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message)));
-                if (mail.unknown()) {
-                    if (keywords) {
-                        folder.setFlags(new Message[] {message}, new Flags(UNKNOWN_KEYWORD), true);
+            try {
+                for (Message message : messages) {
+                    MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message)));
+                    if (mail.unknown()) {
+                        if (keywords) {
+                            folder.setFlags(new Message[] {message}, new Flags(UNKNOWN_KEYWORD), true);
+                        }
+                    } else {
+                        sink.accept(mail.reports());
+                        mark(folder, message, keywords);
+                        processed.add(message);
                     }
-                } else {
-                    sink.accept(mail.reports());
-                    mark(folder, message, keywords);
-                    processed.add(message);
+                    mails.add(mail);
                 }
-                mails.add(mail);
+            } catch (IOException sinkFailed) {
+                // The mails taken into account before the failure are marked: move or delete them too, or they would
+                // stay marked in the folder, where no later poll looks for them.
+                try {
+                    finish(folder, destination, processed);
+                } catch (MessagingException alsoFailed) {
+                    sinkFailed.addSuppressed(alsoFailed);
+                }
+                throw sinkFailed;
             }
             finish(folder, destination, processed);
             return new MailboxRead(settings.folder(), folder.getMessageCount(), mails);

@@ -148,6 +148,26 @@ class BounceMailboxTest {
     }
 
     @Test
+    void whenTheSinkFailsMidwayTheMailsTakenBeforeAreStillMovedAndTheRestWait() throws Exception {
+        dovecot.createFolder("midway", "Done");
+        deliverFixtures("midway", "postfix-unknown-user.eml");
+        deliverFixtures("midway", "ses-bounce.eml");
+        BounceMailbox mailbox = new BounceMailbox(settings("midway").disposition(BounceMailboxSettings.Disposition.MOVE)
+                .moveTo("Done").build(), Clock.systemUTC());
+        AtomicInteger calls = new AtomicInteger();
+
+        assertThatThrownBy(() -> mailbox.poll(reports -> {
+            if (calls.incrementAndGet() == 2) {
+                throw new IOException("disk full");
+            }
+        })).isInstanceOf(IOException.class);
+
+        assertThat(flagsOf("midway", "Done")).as("the first, taken into account, moved").hasSize(1);
+        assertThat(flagsOf("midway", "INBOX")).as("the second, waiting unmarked").singleElement()
+                .satisfies(f -> assertThat(f.getUserFlags()).isEmpty());
+    }
+
+    @Test
     void deleteDispositionDeletesOnlyWhatWasProcessed() throws Exception {
         deliverFixtures("deleter", "ses-bounce.eml", "qmail-plain-text.eml");
         new BounceMailbox(settings("deleter").disposition(BounceMailboxSettings.Disposition.DELETE).build(), Clock.systemUTC())
