@@ -3,11 +3,14 @@ package io.github.outboundrelay.common.bounce;
 import io.github.outboundrelay.common.BounceMetrics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Accepted recipients and reports per hour, for the last 7 days: a ring of 168 hourly buckets, so the rates cost a
  * fixed 168 x 4 longs however much mail flows. Windows are whole hours (the 24-hour window is the current hour and
- * the 23 before it). Held in memory: the counts start again at zero when the process restarts.
+ * the 23 before it). Held in memory; {@link BounceTracker} saves them beside the suppression list when it has a
+ * directory, so a restart keeps them.
  */
 final class BounceCounts {
     static final int HOURS = 7 * 24;
@@ -51,6 +54,38 @@ final class BounceCounts {
             }
         }
         return new BounceMetrics.Window(span, s, h, so, c);
+    }
+
+    /** The buckets with anything in them, one line each: {@code hour TAB sent TAB hard TAB soft TAB complaints}. */
+    synchronized List<String> toLines() {
+        List<String> lines = new ArrayList<>();
+        for (int b = 0; b < HOURS; b++) {
+            if (hourOf[b] >= 0 && (sent[b] | hard[b] | soft[b] | complaints[b]) != 0) {
+                lines.add(hourOf[b] + "\t" + sent[b] + "\t" + hard[b] + "\t" + soft[b] + "\t" + complaints[b]);
+            }
+        }
+        return lines;
+    }
+
+    /** Adds what {@link #toLines()} wrote; lines a week old or unreadable are skipped (they would not count anyway). */
+    synchronized void addLines(List<String> lines, Instant now) {
+        long current = now.toEpochMilli() / HOUR_MS;
+        for (String line : lines) {
+            String[] f = line.split("\t");
+            try {
+                long hour = Long.parseLong(f[0]);
+                if (f.length != 5 || hour <= current - HOURS || hour > current) {
+                    continue;
+                }
+                int b = bucket(Instant.ofEpochMilli(hour * HOUR_MS));
+                sent[b] += Long.parseLong(f[1]);
+                hard[b] += Long.parseLong(f[2]);
+                soft[b] += Long.parseLong(f[3]);
+                complaints[b] += Long.parseLong(f[4]);
+            } catch (NumberFormatException e) {
+                // A damaged line costs its hour's counts, never the start.
+            }
+        }
     }
 
     /** The bucket of {@code now}'s hour, emptied first if it still holds an hour a week old. */

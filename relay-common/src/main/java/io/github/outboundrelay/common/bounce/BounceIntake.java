@@ -93,6 +93,7 @@ public final class BounceIntake implements AutoCloseable {
         synchronized (pollLock) {
             try {
                 MailboxRead read = mailbox.poll(tracker);
+                tracker.saveCounts(); // The sent counts since the last poll.
                 succeeded(read);
             } catch (BounceMailboxException e) {
                 failed(e.category(), e.detail());

@@ -8,6 +8,10 @@ import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.SendGate;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -36,7 +40,10 @@ import java.util.Optional;
 public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSink {
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.bounces");
 
+    static final String COUNTS_FILE = "rates.tsv";
+
     private final SuppressionList list;
+    private final Path countsFile; // null: the counts stay in memory
     private final BounceLimits limits;
     private final DeliveryLog log;
     private final boolean maskRecipients;
@@ -44,14 +51,55 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
     private final BounceCounts counts = new BounceCounts();
 
     /**
+     * A tracker whose counts live in memory only (a list kept elsewhere, such as Keycloak's database).
+     *
      * @param maskRecipients whether addresses are masked in the delivery log, as the relay settings say
      */
     public BounceTracker(SuppressionList list, BounceLimits limits, DeliveryLog log, boolean maskRecipients, Clock clock) {
+        this(list, null, limits, log, maskRecipients, clock);
+    }
+
+    private BounceTracker(SuppressionList list, Path countsFile, BounceLimits limits, DeliveryLog log, boolean maskRecipients,
+                          Clock clock) {
         this.list = Objects.requireNonNull(list, "list");
+        this.countsFile = countsFile;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.log = Objects.requireNonNull(log, "log");
         this.maskRecipients = maskRecipients;
         this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * The file-backed tracker: the suppression list ({@link FileSuppressionList}) and the rate counts
+     * ({@value #COUNTS_FILE}, saved after each report and each {@link #saveCounts()}) in one owner-only directory.
+     */
+    public static BounceTracker open(Path directory, BounceLimits limits, DeliveryLog log, boolean maskRecipients, Clock clock) {
+        BounceTracker tracker = new BounceTracker(FileSuppressionList.open(directory), directory.resolve(COUNTS_FILE), limits,
+                log, maskRecipients, clock);
+        try {
+            if (Files.exists(tracker.countsFile)) {
+                tracker.counts.addLines(Files.readAllLines(tracker.countsFile, StandardCharsets.UTF_8), clock.instant());
+            }
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "The bounce counts in " + tracker.countsFile + " could not be read ("
+                    + e.getMessage() + "); the rates start from zero");
+        }
+        return tracker;
+    }
+
+    /**
+     * Writes the rate counts (temporary file, then rename), when this tracker has a directory. {@link BounceIntake}
+     * calls it after every poll, so a crash loses at most the sent counts of one poll interval.
+     */
+    public void saveCounts() throws IOException {
+        if (countsFile == null) {
+            return;
+        }
+        synchronized (countsFile) {
+            Path temp = countsFile.resolveSibling(COUNTS_FILE + ".tmp");
+            Files.write(temp, counts.toLines(), StandardCharsets.UTF_8);
+            Files.move(temp, countsFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     public SuppressionList suppressions() {
@@ -64,6 +112,7 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         for (BounceReport report : reports) {
             apply(report, clock.instant());
         }
+        saveCounts();
     }
 
     void apply(BounceReport report, Instant now) throws IOException {
