@@ -9,7 +9,7 @@ import io.github.outboundrelay.common.bounce.BounceMailbox;
 import io.github.outboundrelay.common.bounce.BounceMailboxFailure;
 import io.github.outboundrelay.common.bounce.BounceMailboxSettings;
 import io.github.outboundrelay.common.bounce.BounceTracker;
-import io.github.outboundrelay.common.bounce.DovecotFixture;
+import io.github.outboundrelay.common.bounce.DovecotServer;
 import io.github.outboundrelay.common.bounce.FileSuppressionList;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
@@ -44,7 +44,7 @@ class BounceEndToEndTest {
 
     @TempDir
     Path dir;
-    DovecotFixture dovecot;
+    DovecotServer dovecot;
     PostfixServer postfix;
     final DeliveryLog log = new DeliveryLog(1000);
     BounceTracker tracker;
@@ -54,15 +54,15 @@ class BounceEndToEndTest {
     @BeforeEach
     void start() throws Exception {
         PostfixServer.assumeInstalled();
-        dovecot = DovecotFixture.start(dir); // The mail processes run as nobody: a directory they can enter.
+        dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
         postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces", "reader"));
         tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")), BounceLimits.DEFAULT, log, true,
                 Clock.systemUTC());
-        queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(postfix.relaySettings(SENDER))
+        queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(relaySettings(postfix))
                 .bounces(tracker).deliveryLog(log).manualDispatch().build();
-        BounceMailboxSettings mailbox = BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort())
-                .authentication(Authentication.password("bounces", Secret.of(dovecot.password())))
-                .trust(TrustSettings.pem(dovecot.certificatePem())).build();
+        BounceMailboxSettings mailbox = BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort)
+                .authentication(Authentication.password("bounces", Secret.of(DovecotServer.PASSWORD)))
+                .trust(TrustSettings.pem(dovecot.certificate.pem())).build();
         intake = new BounceIntake(new BounceMailbox(mailbox, Clock.systemUTC()), tracker, Clock.systemUTC());
     }
 
@@ -80,6 +80,12 @@ class BounceEndToEndTest {
         if (dovecot != null) {
             dovecot.close();
         }
+    }
+
+    /** Postfix on loopback takes mail from 127.0.0.0/8 without TLS or AUTH, as a relay on the same host would. */
+    static RelaySettings relaySettings(PostfixServer postfix) {
+        return RelaySettings.builder().host("127.0.0.1").port(postfix.port).tlsMode(TlsMode.NONE).from(SENDER)
+                .timeouts(new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10))).build();
     }
 
     void sendAll() throws InterruptedException {

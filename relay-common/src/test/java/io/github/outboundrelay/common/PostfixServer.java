@@ -23,17 +23,19 @@ import java.util.regex.Pattern;
  * report; {@value #MAILBOX_DOMAIN} addresses listed at start are Maildirs under the given directory, which Dovecot
  * serves. So a mail to {@code ghost@bounce.test} sent as {@code bounces@mailbox.test} ends as a DSN in the
  * {@code bounces} Maildir, as a relay's bounce ends in a real bounce mailbox.
+ *
+ * <p>Depends on the JDK and JUnit only, so that it can live wherever the test servers of every module live.
  */
-final class PostfixServer implements AutoCloseable {
-    static final Path BINARY = Path.of("/usr/sbin/postfix");
-    static final String BOUNCING_DOMAIN = "bounce.test";
-    static final String MAILBOX_DOMAIN = "mailbox.test";
+public final class PostfixServer implements AutoCloseable {
+    public static final Path BINARY = Path.of("/usr/sbin/postfix");
+    public static final String BOUNCING_DOMAIN = "bounce.test";
+    public static final String MAILBOX_DOMAIN = "mailbox.test";
     private static final Pattern DELIVERY = Pattern.compile("to=<([^>]+)>, .*status=(\\w+)");
 
-    final Path dir;
-    final int port;
+    public final Path dir;
+    public final int port;
 
-    static void assumeInstalled() {
+    public static void assumeInstalled() {
         assumeTrue(Files.isExecutable(BINARY), "Postfix is not installed (/usr/sbin/postfix): apt-get install postfix, "
                 + "as .ci/run does; the end-to-end bounce test needs the real bounce generator");
     }
@@ -41,7 +43,7 @@ final class PostfixServer implements AutoCloseable {
     /**
      * @param mailboxes Maildir root: {@code <mailboxes>/<user>/} for each of {@code users} at mailbox.test
      */
-    static PostfixServer start(Path dir, Path mailboxes, List<String> users) throws IOException, InterruptedException {
+    public static PostfixServer start(Path dir, Path mailboxes, List<String> users) throws IOException, InterruptedException {
         assumeInstalled();
         return new PostfixServer(dir, mailboxes, users);
     }
@@ -127,7 +129,7 @@ final class PostfixServer implements AutoCloseable {
     }
 
     /** How many deliveries to {@code address} the log shows, by status (sent, bounced, deferred). */
-    long deliveries(String address, String status) throws IOException {
+    public long deliveries(String address, String status) throws IOException {
         Matcher m = DELIVERY.matcher(log());
         long n = 0;
         while (m.find()) {
@@ -138,14 +140,9 @@ final class PostfixServer implements AutoCloseable {
         return n;
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         Path log = dir.resolve("postfix.log");
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
-    }
-
-    RelaySettings relaySettings(MailAddress from) {
-        return RelaySettings.builder().host("127.0.0.1").port(port).tlsMode(TlsMode.NONE).from(from)
-                .timeouts(new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10))).build();
     }
 
     @Override

@@ -22,30 +22,33 @@ import java.util.concurrent.TimeUnit;
  * and Maildir under a temporary directory, an IMAPS and an IMAP+STARTTLS listener on free loopback ports, a
  * certificate made now for 127.0.0.1 and localhost, and any user name logging in with {@link #PASSWORD}.
  * Tests put reports into a user's Maildir with {@link #deliver}, as an MTA's local delivery would.
+ *
+ * <p>Depends on the JDK, JUnit and {@code SelfSignedCertificate} only, so that it can live wherever the test
+ * servers of every module live.
  */
-final class DovecotServer implements AutoCloseable {
-    static final Path BINARY = Path.of("/usr/sbin/dovecot");
-    static final String PASSWORD = "imap-test-password";
+public final class DovecotServer implements AutoCloseable {
+    public static final Path BINARY = Path.of("/usr/sbin/dovecot");
+    public static final String PASSWORD = "imap-test-password";
     private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
 
-    final Path dir;
-    final SelfSignedCertificate certificate;
-    final int imapsPort;
-    final int starttlsPort;
+    public final Path dir;
+    public final SelfSignedCertificate certificate;
+    public final int imapsPort;
+    public final int starttlsPort;
     private final Process process;
 
     /** Skips the calling test, with the reason, when Dovecot is not installed here (CI installs it: .ci/run). */
-    static void assumeInstalled() {
+    public static void assumeInstalled() {
         assumeTrue(Files.isExecutable(BINARY), "Dovecot is not installed (/usr/sbin/dovecot): "
                 + "apt-get install dovecot-imapd, as .ci/run does; the IMAP tests need the real server");
     }
 
-    static DovecotServer start(Path dir) throws IOException, InterruptedException {
+    public static DovecotServer start(Path dir) throws IOException, InterruptedException {
         return start(dir, SelfSignedCertificate.forLoopback());
     }
 
     /** With a certificate of the test's choosing (one for another name, to see hostname verification refuse it). */
-    static DovecotServer start(Path dir, SelfSignedCertificate certificate) throws IOException, InterruptedException {
+    public static DovecotServer start(Path dir, SelfSignedCertificate certificate) throws IOException, InterruptedException {
         assumeInstalled();
         return new DovecotServer(dir, certificate);
     }
@@ -113,7 +116,7 @@ final class DovecotServer implements AutoCloseable {
     }
 
     /** Puts one raw message into {@code user}'s folder (INBOX, or a Maildir++ folder such as {@code .Processed}). */
-    void deliver(String user, String folder, byte[] raw) throws IOException {
+    public void deliver(String user, String folder, byte[] raw) throws IOException {
         Path maildir = dir.resolve("mail").resolve(user);
         if (!folder.equals("INBOX")) {
             maildir = maildir.resolve(folder.startsWith(".") ? folder : "." + folder);
@@ -130,7 +133,7 @@ final class DovecotServer implements AutoCloseable {
     }
 
     /** Creates an empty folder for {@code user}. */
-    void createFolder(String user, String folder) throws IOException {
+    public void createFolder(String user, String folder) throws IOException {
         Path maildir = dir.resolve("mail").resolve(user).resolve("." + folder);
         for (String sub : List.of("", "new", "cur", "tmp")) {
             open(Files.createDirectories(maildir.resolve(sub)));
@@ -138,7 +141,22 @@ final class DovecotServer implements AutoCloseable {
         open(Files.createDirectories(dir.resolve("mail").resolve(user)));
     }
 
-    String log() throws IOException {
+    /** Where each user's Maildir is: {@code <this>/<user>}, writable by the mail processes' user. */
+    public Path mailDirectory() {
+        return dir.resolve("mail");
+    }
+
+    /** A report fixture from {@code /bounces/} on the test class path. */
+    public static byte[] fixture(String name) throws IOException {
+        try (java.io.InputStream in = DovecotServer.class.getResourceAsStream("/bounces/" + name)) {
+            if (in == null) {
+                throw new IOException("no fixture /bounces/" + name + " on the class path");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    public String log() throws IOException {
         Path log = dir.resolve("dovecot.log");
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
@@ -170,7 +188,7 @@ final class DovecotServer implements AutoCloseable {
         throw new IllegalStateException("dovecot did not listen on " + port + " within 15 s: " + log());
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

@@ -2,7 +2,7 @@ package io.github.outboundrelay.common.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.bounce.DovecotFixture;
+import io.github.outboundrelay.common.bounce.DovecotServer;
 import io.github.outboundrelay.common.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,17 +18,17 @@ import org.junit.jupiter.api.io.TempDir;
 class RelayCliBouncesTest {
     @TempDir
     static Path dir;
-    static DovecotFixture dovecot;
+    static DovecotServer dovecot;
     static Path trustPem;
 
     @BeforeAll
     static void start() throws Exception {
-        dovecot = DovecotFixture.start(dir); // The mail processes run as nobody: the directory must be one they can enter.
-        trustPem = Files.writeString(dir.resolve("ca.pem"), dovecot.certificatePem());
-        dovecot.deliverFixture("admin", "postfix-unknown-user.eml");
-        dovecot.deliverFixture("admin", "ses-complaint.eml");
-        dovecot.deliverFixture("admin", "delayed-and-failed.eml");
-        dovecot.deliverFixture("admin", "qmail-plain-text.eml");
+        dovecot = DovecotServer.start(dir); // The mail processes run as nobody: the directory must be one they can enter.
+        trustPem = Files.writeString(dir.resolve("ca.pem"), dovecot.certificate.pem());
+        dovecot.deliver("admin", "INBOX", DovecotServer.fixture("postfix-unknown-user.eml"));
+        dovecot.deliver("admin", "INBOX", DovecotServer.fixture("ses-complaint.eml"));
+        dovecot.deliver("admin", "INBOX", DovecotServer.fixture("delayed-and-failed.eml"));
+        dovecot.deliver("admin", "INBOX", DovecotServer.fixture("qmail-plain-text.eml"));
     }
 
     @AfterAll
@@ -40,10 +40,10 @@ class RelayCliBouncesTest {
 
     static CliRun bounces(String... more) {
         List<String> args = new ArrayList<>(List.of("bounces", "--host", "127.0.0.1", "--port",
-                Integer.toString(dovecot.imapsPort()), "--user", "admin", "--password-env", "IMAP_PASSWORD",
+                Integer.toString(dovecot.imapsPort), "--user", "admin", "--password-env", "IMAP_PASSWORD",
                 "--trust-pem", trustPem.toString()));
         args.addAll(List.of(more));
-        return CliRun.run(Map.of("IMAP_PASSWORD", dovecot.password()), "", args.toArray(String[]::new));
+        return CliRun.run(Map.of("IMAP_PASSWORD", DovecotServer.PASSWORD), "", args.toArray(String[]::new));
     }
 
     @Test
@@ -80,20 +80,20 @@ class RelayCliBouncesTest {
 
     @Test
     void startTlsWorksToo() {
-        CliRun run = bounces("--tls", "starttls", "--port", Integer.toString(dovecot.starttlsPort()));
+        CliRun run = bounces("--tls", "starttls", "--port", Integer.toString(dovecot.starttlsPort));
         assertThat(run.exit()).as(run.all()).isEqualTo(2);
         assertThat(run.err()).contains("--port is given more than once");
         List<String> args = new ArrayList<>(List.of("bounces", "--host", "127.0.0.1", "--port",
-                Integer.toString(dovecot.starttlsPort()), "--tls", "starttls", "--user", "admin",
+                Integer.toString(dovecot.starttlsPort), "--tls", "starttls", "--user", "admin",
                 "--password-stdin", "--trust-pem", trustPem.toString()));
-        CliRun viaStdin = CliRun.run(Map.of(), dovecot.password() + "\n", args.toArray(String[]::new));
+        CliRun viaStdin = CliRun.run(Map.of(), DovecotServer.PASSWORD + "\n", args.toArray(String[]::new));
         assertThat(viaStdin.exit()).as(viaStdin.all()).isEqualTo(0);
         assertThat(viaStdin.out()).contains("Counts: hard 2, soft 2, complaint 1, unknown 1");
     }
 
     @Test
     void aWrongPasswordExitsThreeWithCategoryAndRemedy() {
-        List<String> args = List.of("bounces", "--host", "127.0.0.1", "--port", Integer.toString(dovecot.imapsPort()),
+        List<String> args = List.of("bounces", "--host", "127.0.0.1", "--port", Integer.toString(dovecot.imapsPort),
                 "--user", "admin", "--password-env", "IMAP_PASSWORD", "--trust-pem", trustPem.toString());
         CliRun run = CliRun.run(Map.of("IMAP_PASSWORD", "not-it"), "", args.toArray(String[]::new));
         assertThat(run.exit()).isEqualTo(3);
