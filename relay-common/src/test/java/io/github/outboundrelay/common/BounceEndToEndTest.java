@@ -1,5 +1,9 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.testing.DovecotServer;
+import io.github.outboundrelay.testing.PostfixServer;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.bounce.BounceIntake;
@@ -9,7 +13,6 @@ import io.github.outboundrelay.common.bounce.BounceMailbox;
 import io.github.outboundrelay.common.bounce.BounceMailboxFailure;
 import io.github.outboundrelay.common.bounce.BounceMailboxSettings;
 import io.github.outboundrelay.common.bounce.BounceTracker;
-import io.github.outboundrelay.common.bounce.DovecotServer;
 import io.github.outboundrelay.common.bounce.FileSuppressionList;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
@@ -53,7 +56,8 @@ class BounceEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        PostfixServer.assumeInstalled();
+        assumeTrue(PostfixServer.installed(), PostfixServer.NOT_INSTALLED);
+        assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
         postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces", "reader"));
         tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")), BounceLimits.DEFAULT, log, true,

@@ -9,6 +9,8 @@ import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,11 +35,11 @@ class MailQueueRecoveryTest {
     @TempDir
     Path spool;
     final DeliveryLog log = new DeliveryLog(5000);
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
     }
 
     @AfterEach
@@ -47,7 +49,7 @@ class MailQueueRecoveryTest {
 
     MailQueue.Builder builder() {
         return MailQueue.builder()
-                .relay(relay.settings())
+                .relay(QueueTestPeer.settings(relay))
                 .retrySchedule(RetrySchedule.builder().firstRetry(Duration.ofMillis(200)).maxDelay(Duration.ofSeconds(1)).build())
                 .relayCooldown(Duration.ofMillis(100), Duration.ofMillis(400))
                 .shutdownTimeout(Duration.ofSeconds(10))
@@ -55,13 +57,7 @@ class MailQueueRecoveryTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT + " waiting for " + what);
-            }
-            Thread.sleep(10); // Polls a condition another thread changes; bounded above.
-        }
+        Poll.until(what, WAIT, condition);
     }
 
     @Test
@@ -207,7 +203,7 @@ class MailQueueRecoveryTest {
     @Test
     void aGracefulStopFinishesTheSendInFlightAndLeavesTheRestSpooledForTheNextStart() throws Exception {
         relay.dataDelay(Duration.ofMillis(1500));
-        RelaySettings oneConnection = relay.settings().toBuilder().maxConnections(1).build();
+        RelaySettings oneConnection = QueueTestPeer.settings(relay).toBuilder().maxConnections(1).build();
         List<String> messageIds = new ArrayList<>();
         // One connection: one mail is in flight, two wait.
         MailQueue queue = MailQueue.builder().relay(oneConnection).spoolDirectory(spool).deliveryLog(log).build();
@@ -216,7 +212,7 @@ class MailQueueRecoveryTest {
             queue.submit(m);
             messageIds.add(m.messageId());
         }
-        await("a mail in flight", () -> relay.commands(QueueTestRelay.Step.MAIL) >= 1);
+        await("a mail in flight", () -> relay.commands(ScriptedSmtpPeer.Step.MAIL) >= 1);
         long start = System.nanoTime();
         assertThat(queue.shutdown(Duration.ofSeconds(10))).as("drained").isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
@@ -237,7 +233,7 @@ class MailQueueRecoveryTest {
         OutboundMessage m = mail(1);
         MailQueue queue = builder().spoolDirectory(spool).build();
         queue.submit(m);
-        await("the mail in flight", () -> relay.commands(QueueTestRelay.Step.MAIL) >= 1);
+        await("the mail in flight", () -> relay.commands(ScriptedSmtpPeer.Step.MAIL) >= 1);
         assertThat(queue.shutdown(Duration.ofMillis(100))).as("drained").isFalse();
 
         relay.dataDelay(Duration.ZERO);

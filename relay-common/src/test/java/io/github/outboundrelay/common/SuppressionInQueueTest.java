@@ -7,6 +7,7 @@ import io.github.outboundrelay.common.bounce.BounceLimits;
 import io.github.outboundrelay.common.bounce.BounceReport;
 import io.github.outboundrelay.common.bounce.BounceTracker;
 import io.github.outboundrelay.common.bounce.FileSuppressionList;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,17 +30,17 @@ class SuppressionInQueueTest {
     final ManualTime time = new ManualTime();
     final DeliveryLog log = new DeliveryLog(2000);
     final List<AutoCloseable> closeAfter = new ArrayList<>();
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
     BounceTracker tracker;
     MailQueue queue;
 
     @BeforeEach
     void start() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         closeAfter.add(relay);
         tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")),
                 new BounceLimits(0.05, 0.10, 0.001, 0.005, 2), log, true, time);
-        queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(relay.settings()).bounces(tracker)
+        queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(QueueTestPeer.settings(relay)).bounces(tracker)
                 .deliveryLog(log).clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
                 .shutdownTimeout(Duration.ofSeconds(5)).manualDispatch().build();
         closeAfter.add(0, queue);

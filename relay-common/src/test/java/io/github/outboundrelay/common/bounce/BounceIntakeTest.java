@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.testing.DovecotServer;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.Authentication;
@@ -23,6 +26,7 @@ class BounceIntakeTest {
 
     @BeforeAll
     static void startDovecot() throws Exception {
+        assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
     }
 
@@ -45,7 +49,7 @@ class BounceIntakeTest {
     @Test
     void aPollSuppressesHardBouncesAndComplaintsCountsUnknownAndTheStatusSaysSo() throws Exception {
         for (String f : List.of("postfix-unknown-user.eml", "ses-complaint.eml", "malformed-no-recipient.eml")) {
-            dovecot.deliver("intake", "INBOX", BounceReportParserTest.fixture(f));
+            dovecot.deliver("intake", "INBOX", DovecotServer.fixture(f));
         }
         BounceTracker tracker = tracker(dir.resolve("lists-1"));
         BounceIntake intake = new BounceIntake(new BounceMailbox(settings("intake").build(), Clock.systemUTC()), tracker, Clock.systemUTC());
@@ -64,7 +68,7 @@ class BounceIntakeTest {
 
     @Test
     void aWrongPasswordIsNamedInTheStatusAndTheReportWaitsForTheFixedPassword() throws Exception {
-        dovecot.deliver("patient", "INBOX", BounceReportParserTest.fixture("ses-bounce.eml"));
+        dovecot.deliver("patient", "INBOX", DovecotServer.fixture("ses-bounce.eml"));
         BounceTracker tracker = tracker(dir.resolve("lists-2"));
         BounceMailboxSettings wrong = settings("patient").authentication(Authentication.password("patient", Secret.of("old"))).build();
 
@@ -83,7 +87,7 @@ class BounceIntakeTest {
 
     @Test
     void aSuppressionListThatCannotBeWrittenFailsThePollAndLeavesTheReportForTheNext() throws Exception {
-        dovecot.deliver("storage", "INBOX", BounceReportParserTest.fixture("postfix-unknown-user.eml"));
+        dovecot.deliver("storage", "INBOX", DovecotServer.fixture("postfix-unknown-user.eml"));
         Path lists = dir.resolve("lists-3");
         BounceTracker tracker = tracker(lists);
         Path blocker = Files.createDirectory(lists.resolve(FileSuppressionList.FILE + ".tmp"));

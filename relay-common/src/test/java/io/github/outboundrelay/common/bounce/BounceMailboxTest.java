@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.testing.DovecotServer;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,6 +38,7 @@ class BounceMailboxTest {
 
     @BeforeAll
     static void startDovecot() throws Exception {
+        assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir);
     }
 
@@ -54,7 +58,7 @@ class BounceMailboxTest {
 
     static void deliverFixtures(String user, String... names) throws IOException {
         for (String name : names) {
-            dovecot.deliver(user, "INBOX", BounceReportParserTest.fixture(name));
+            dovecot.deliver(user, "INBOX", DovecotServer.fixture(name));
         }
     }
 
@@ -212,7 +216,7 @@ class BounceMailboxTest {
     @Test
     void aTrustedCertificateForAnotherNameIsRefused() throws Exception {
         java.time.Instant now = java.time.Instant.now();
-        io.github.outboundrelay.common.demo.SelfSignedCertificate elsewhere = io.github.outboundrelay.common.demo.SelfSignedCertificate
+        io.github.outboundrelay.testing.SelfSignedCertificate elsewhere = io.github.outboundrelay.testing.SelfSignedCertificate
                 .create(List.of("DNS:imap.elsewhere.example"), now.minusSeconds(3600), now.plusSeconds(86400));
         try (DovecotServer impostor = DovecotServer.start(dir.resolve("elsewhere"), elsewhere)) {
             for (TlsMode mode : List.of(TlsMode.IMPLICIT_TLS, TlsMode.STARTTLS)) {
