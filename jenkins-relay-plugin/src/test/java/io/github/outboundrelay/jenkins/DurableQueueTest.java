@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -33,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DurableQueueTest {
     /** Short cool-downs so that a relay coming back is tried within a second, not the production 10 s. */
-    static final QueuedRelayMailer.Timings FAST = new QueuedRelayMailer.Timings(Duration.ofMillis(100),
+    static final RelayMailer.Timings FAST = new RelayMailer.Timings(Duration.ofMillis(100),
             Duration.ofMillis(500), Duration.ofSeconds(5));
     static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -148,7 +150,7 @@ class DurableQueueTest {
         await("both mails were tried and deferred", () -> events(DeliveryEvent.Outcome.DEFERRED).size() >= 2);
 
         configuration.setReadTimeout(6); // A save: the old queue closes, a new one opens the same spool.
-        ReopeningRelayMailer mailer = (ReopeningRelayMailer) configuration.mailer();
+        RelayMailer mailer = configuration.mailer();
         assertThat(mailer.isOpen()).as("a new queue is open at once, without waiting for the next submit").isTrue();
         assertThat(status().metrics().queueDepth()).isEqualTo(2);
         assertThat(status().recentEvents()).as("the delivery log outlives the switch")
@@ -158,6 +160,36 @@ class DurableQueueTest {
         List<EmbeddedRelay.ReceivedMail> mails = relay.awaitMessages(2, WAIT);
         assertThat(mails).extracting(EmbeddedRelay.ReceivedMail::content)
                 .anyMatch(c -> c.contains("Message-ID: " + first)).anyMatch(c -> c.contains("Message-ID: " + second));
+    }
+
+    @Test
+    void savingTheSettingsWhileASendWaitsOnASlowRelayLosesNothingAndSendsNothingTwice() throws Exception {
+        // Jenkins drains 10 s on a save while the read timeout is 30 s; here 300 ms against the page's 5 s.
+        Duration drain = Duration.ofMillis(300);
+        configuration.timings(new RelayMailer.Timings(FAST.relayCooldown(), FAST.maxRelayCooldown(), drain));
+        relay.holding();
+        String held = relayMail("slow@example.com", "held by the slow relay");
+        await("the relay holds the mail's final reply", () -> relay.held() == 1);
+
+        CompletableFuture<Void> save = CompletableFuture.runAsync(() -> configuration.setReadTimeout(6));
+        Thread.sleep(drain.toMillis() * 3); // past the drain: the send still waits for its "250"
+        assertThat(save).as("the save waits until the old queue let go of the spool").isNotDone();
+        CompletableFuture<String> during = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relayMail("during@example.com", "submitted during the save");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        relay.up();
+        save.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        String second = during.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        relay.awaitMessages(2, WAIT);
+        await("the new queue sent everything", () -> status().metrics().queueDepth() == 0);
+        assertThat(relay.received()).extracting(EmbeddedRelay.ReceivedMail::content).hasSize(2)
+                .anyMatch(c -> c.contains("Message-ID: " + held)).anyMatch(c -> c.contains("Message-ID: " + second));
+        assertThat(status().metrics().deadLetters()).isZero();
     }
 
     @Test
@@ -176,7 +208,7 @@ class DurableQueueTest {
         relay.up();
         jenkins = jenkinsOn(home); // The same JENKINS_HOME, a new Jenkins and a new page object, as after a restart.
         configuration = configured(jenkins);
-        assertThat(((ReopeningRelayMailer) configuration.mailer()).isOpen()).isFalse();
+        assertThat(configuration.mailer().isOpen()).isFalse();
         MailQueueLifecycle.openQueue(); // Jenkins has started: the @Initializer, with no job submitting anything.
 
         EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, WAIT).get(0);
@@ -189,7 +221,8 @@ class DurableQueueTest {
         relay.up();
         relay.refuse("nobody@example.com");
         String id = relayMail("nobody@example.com", "Build failed");
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
 
         DeadLetter letter = status().deadLetters().get(0);
         assertThat(letter.messageId()).isEqualTo(id);
@@ -263,7 +296,8 @@ class DurableQueueTest {
         relay.refuse("nobody@example.com");
         String link = "https://ci.example.com/approve?token=" + java.util.UUID.randomUUID();
         String id = relayMail("nobody@example.com", "Approve deployment", "Approve here: " + link);
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
         DeadLetter letter = status().deadLetters().get(0);
 
         Path dead = RelayMailer.spoolDirectory(home).resolve("dead").resolve(letter.id() + ".msg");

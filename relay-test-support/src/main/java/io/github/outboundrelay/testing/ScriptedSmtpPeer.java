@@ -18,8 +18,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -75,6 +78,8 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
     private final AtomicInteger sessions = new AtomicInteger();
     private final AtomicInteger maxSessions = new AtomicInteger();
     private volatile long dataDelayMillis;
+    private volatile CountDownLatch dataHold; // null: the end of DATA is answered at once
+    private final Semaphore heldReplies = new Semaphore(0);
     private volatile ServerSocket server;
 
     private ScriptedSmtpPeer(Builder script) throws IOException {
@@ -142,6 +147,31 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
         dataDelayMillis = delay.toMillis();
     }
 
+    /**
+     * Holds every answer to the end of DATA until {@link #releaseData}: a send blocked in socket I/O for as long as the
+     * test wants (bounded by five minutes, so a test that forgets still ends). {@link #awaitHeldData} says when a
+     * sender waits there.
+     */
+    public void holdData() {
+        dataHold = new CountDownLatch(1);
+    }
+
+    /** Answers the held ends of DATA, and later ones at once. */
+    public void releaseData() {
+        CountDownLatch hold = dataHold;
+        dataHold = null;
+        if (hold != null) {
+            hold.countDown();
+        }
+    }
+
+    /** Waits until {@code count} answers to the end of DATA are being held. */
+    public void awaitHeldData(int count, Duration timeout) throws InterruptedException {
+        if (!heldReplies.tryAcquire(count, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            throw new AssertionError("no send reached the end of DATA within " + timeout);
+        }
+    }
+
     public List<Received> received() {
         synchronized (received) {
             return List.copyOf(received);
@@ -174,6 +204,7 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
 
     @Override
     public void close() {
+        releaseData();
         stop();
     }
 
@@ -316,6 +347,11 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
                     }
                     if (dataDelayMillis > 0) {
                         Thread.sleep(dataDelayMillis); // The slow relay this peer pretends to be.
+                    }
+                    CountDownLatch hold = dataHold;
+                    if (hold != null) {
+                        heldReplies.release();
+                        hold.await(5, TimeUnit.MINUTES); // Released by the test, or by close().
                     }
                     reply = scripted(Step.END_OF_DATA, "250 2.0.0 Ok: queued");
                     if (reply.startsWith("2") || reply.equals(DROP)) {

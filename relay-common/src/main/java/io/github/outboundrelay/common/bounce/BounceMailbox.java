@@ -7,6 +7,7 @@ import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.auth.OAuth2TokenSource;
 import io.github.outboundrelay.common.failure.FailureClassifier;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Flags;
@@ -281,7 +282,7 @@ public final class BounceMailbox {
         p.put(prefix + "writetimeout", Integer.toString(settings.timeouts().writeMillis()));
         p.put(prefix + "ssl.socketFactory", tls.socketFactory());
         p.put(prefix + "ssl.socketFactory.fallback", "false");
-        p.put(prefix + "ssl.protocols", String.join(" ", TlsContext.PROTOCOLS));
+        p.put(prefix + "ssl.protocols", String.join(" ", TlsPolicy.PROTOCOLS));
         p.put(prefix + "ssl.checkserveridentity", "true");
         if (settings.tlsMode() == TlsMode.STARTTLS) {
             // starttls.enable alone would log in over plain text when STARTTLS is not offered.

@@ -1,9 +1,8 @@
 package io.github.outboundrelay.common.spool;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -13,80 +12,82 @@ import java.util.Map;
  * A few open files, the least recently used closed first, so that reading an entry from a batch and marking it
  * done cost a read or a write, not an open and a close as well: under load that is a fifth of the spool's share of
  * a mail's CPU. Consecutive mails mostly come from the same batch. Thread-safe; the I/O happens under its lock.
+ *
+ * <p>{@link RandomAccessFile}, not a {@code FileChannel}: a channel used by an interrupted thread closes itself, and a
+ * queue that shuts down interrupts its senders, possibly while one marks a mail done in a file the others share.
  */
-public final class FileChannelCache implements AutoCloseable {
+final class OpenFileCache implements AutoCloseable {
     private final int capacity;
-    private final OpenOption[] options;
-    private final LinkedHashMap<Path, FileChannel> open = new LinkedHashMap<>(16, 0.75f, true); // guarded by this
+    private final LinkedHashMap<Path, RandomAccessFile> open = new LinkedHashMap<>(16, 0.75f, true); // guarded by this
 
-    FileChannelCache(int capacity, OpenOption... options) {
+    OpenFileCache(int capacity) {
         this.capacity = capacity;
-        this.options = options.clone();
     }
 
     /** Reads up to {@code length} bytes at {@code position}; the buffer's limit says how many there were. */
     synchronized ByteBuffer read(Path file, long position, int length) throws IOException {
-        FileChannel ch = channel(file);
-        ByteBuffer buffer = ByteBuffer.allocate(length);
+        RandomAccessFile f = file(file);
+        byte[] bytes = new byte[length];
+        int read = 0;
         try {
-            long pos = position;
-            while (buffer.hasRemaining()) {
-                int n = ch.read(buffer, pos);
+            f.seek(position);
+            while (read < length) {
+                int n = f.read(bytes, read, length - read);
                 if (n < 0) {
                     break;
                 }
-                pos += n;
+                read += n;
             }
         } catch (IOException e) {
             evict(file);
             throw e;
         }
-        buffer.flip();
-        return buffer;
+        return ByteBuffer.wrap(bytes, 0, read).slice();
     }
 
     /** Writes one byte at {@code position} (the cache opens files for writing). */
     synchronized void write(Path file, long position, byte value) throws IOException {
-        FileChannel ch = channel(file);
+        RandomAccessFile f = file(file);
         try {
-            ch.write(ByteBuffer.wrap(new byte[] {value}), position);
+            f.seek(position);
+            f.write(value);
         } catch (IOException e) {
             evict(file);
             throw e;
         }
     }
 
-    /** Closes the file if it is open: before it is deleted. */
+    /** Closes the file if it is open: before it is moved or deleted. */
     synchronized void evict(Path file) {
-        FileChannel ch = open.remove(file);
-        if (ch != null) {
-            closeQuietly(ch);
+        RandomAccessFile f = open.remove(file);
+        if (f != null) {
+            closeQuietly(f);
         }
     }
 
     @Override
     public synchronized void close() {
-        open.values().forEach(FileChannelCache::closeQuietly);
+        open.values().forEach(OpenFileCache::closeQuietly);
         open.clear();
     }
 
-    private FileChannel channel(Path file) throws IOException {
-        FileChannel ch = open.get(file);
-        if (ch == null) {
-            ch = FileChannel.open(file, options);
-            open.put(file, ch);
+    private RandomAccessFile file(Path file) throws IOException {
+        RandomAccessFile f = open.get(file);
+        if (f == null) {
+            f = new RandomAccessFile(file.toFile(), "rw");
+            open.put(file, f);
             if (open.size() > capacity) {
-                Iterator<Map.Entry<Path, FileChannel>> eldest = open.entrySet().iterator();
+                Iterator<Map.Entry<Path, RandomAccessFile>> eldest = open.entrySet().iterator();
                 closeQuietly(eldest.next().getValue());
                 eldest.remove();
             }
         }
-        return ch;
+        return f;
     }
 
-    private static void closeQuietly(FileChannel ch) {
+    private static void closeQuietly(RandomAccessFile f) {
         try {
-            ch.close();
+            f.close();
         } catch (IOException e) {
             // Nothing to do.
         }
