@@ -12,7 +12,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The {@code relay} command line: {@code probe}, {@code send} and {@code demo}. The Main-Class of relay-cli.jar.
+ * The {@code relay} command line: {@code probe}, {@code send}, {@code demo} and {@code bounces}. The Main-Class of relay-cli.jar.
  *
  * <pre>{@code
  * java -jar relay-cli.jar probe --host smtp.example.com --user ci@example.com --password-env RELAY_PASSWORD
@@ -63,7 +63,8 @@ public final class RelayCli {
                 case "probe" -> ProbeCommand.run(rest, io);
                 case "send" -> SendCommand.run(rest, io);
                 case "demo" -> DemoCommand.run(rest, io);
-                default -> throw new UsageException("unknown command '" + argv.get(0) + "': use probe, send or demo");
+                case "bounces" -> BouncesCommand.run(rest, io);
+                default -> throw new UsageException("unknown command '" + argv.get(0) + "': use probe, send, demo or bounces");
             };
         } catch (UsageException e) {
             err.println("relay: " + e.getMessage());

@@ -86,7 +86,7 @@ public final class RelayOptions {
         return builder.build();
     }
 
-    private static Authentication authentication(CommandLine line, CliIo io) {
+    static Authentication authentication(CommandLine line, CliIo io) {
         boolean fromEnv = line.value("password-env").isPresent();
         boolean fromStdin = line.flag("password-stdin");
         if (fromEnv && fromStdin) {
@@ -126,7 +126,7 @@ public final class RelayOptions {
         return value;
     }
 
-    private static Timeouts timeouts(CommandLine line) {
+    static Timeouts timeouts(CommandLine line) {
         Timeouts d = Timeouts.DEFAULT;
         return new Timeouts(millis(line, "connect-timeout", d.connect()), millis(line, "read-timeout", d.read()),
                 millis(line, "write-timeout", d.write()));
@@ -136,7 +136,7 @@ public final class RelayOptions {
         return line.value(option).map(v -> Duration.ofMillis(number(option, v))).orElse(fallback);
     }
 
-    private static TrustSettings trust(CommandLine line) {
+    static TrustSettings trust(CommandLine line) {
         TrustSettings trust = line.value("trust-pem").map(RelayOptions::readPem).map(TrustSettings::pem)
                 .orElseGet(TrustSettings::jvmDefault);
         return trust.withPins(line.values("pin"));

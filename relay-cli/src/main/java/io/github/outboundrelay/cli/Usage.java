@@ -5,7 +5,7 @@ import io.github.outboundrelay.common.Timeouts;
 /** The help text: what {@code --help} prints, and what a usage error points to. */
 public final class Usage {
     static final String TEXT = """
-            Usage: java -jar relay-cli.jar probe|send|demo [options]
+            Usage: java -jar relay-cli.jar probe|send|demo|bounces [options]
 
             Commands:
               probe   Test the relay step by step: DNS, TCP, greeting, EHLO, TLS, AUTH, MAIL FROM,
@@ -13,6 +13,8 @@ public final class Usage {
               send    Send one message. The body is read from standard input.
               demo    Start a relay on loopback that requires STARTTLS and AUTH, probe it, send a
                       message through it and show what it received. Needs no network.
+              bounces Read the bounce mailbox over IMAP without changing it and print each
+                      bounce or complaint report (see BouncesCommand.USAGE below).
 
             Options of probe and send:
               --host HOST            the relay's host name (required)
@@ -38,6 +40,7 @@ public final class Usage {
                                      The body is standard input; with --password-stdin the first line
                                      is the password and the rest is the body.
 
+            %s
             A password is never accepted on the command line (--password), where the process
             list and the shell history would show it.
 
@@ -54,7 +57,7 @@ public final class Usage {
                   --to ops@example.com --subject "Build 42 failed"
               java -jar relay-cli.jar demo
             """.formatted(Timeouts.DEFAULT.connect().toMillis(), Timeouts.DEFAULT.read().toMillis(),
-            Timeouts.DEFAULT.write().toMillis());
+            Timeouts.DEFAULT.write().toMillis(), BouncesCommand.USAGE);
 
     /** The line under a usage error. */
     static final String HINT = "Run 'java -jar relay-cli.jar --help' for the options.";

@@ -50,7 +50,7 @@ class RelayCliUsageTest {
     void anUnknownCommandExitsTwo() {
         CliRun run = CliRun.run("sned", "--host", "x");
         assertThat(run.exit()).isEqualTo(2);
-        assertThat(run.err()).contains("unknown command 'sned'", "probe, send or demo", "--help");
+        assertThat(run.err()).contains("unknown command 'sned'", "probe, send, demo or bounces", "--help");
     }
 
     @Test

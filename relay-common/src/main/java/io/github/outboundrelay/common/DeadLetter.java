@@ -44,7 +44,12 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
          * Transient failures lasted longer than the retry schedule's lifetime, or (category
          * {@link FailureCategory#EXPIRED}) the link the mail carried expired before it could be sent.
          */
-        EXPIRED
+        EXPIRED,
+        /**
+         * Every recipient is on the suppression list (category {@link FailureCategory#RECIPIENT_SUPPRESSED}): the
+         * relay never saw the mail. Retrying it after removing the address from the list sends it.
+         */
+        SUPPRESSED
     }
 
     public DeadLetter {

@@ -48,7 +48,12 @@ public record DeliveryEvent(Instant time, Outcome outcome, String messageId, Str
         /** An administrator put a dead letter back in the queue. */
         REQUEUED,
         /** An administrator deleted a dead letter. */
-        PURGED
+        PURGED,
+        /**
+         * A bounce or complaint report about a mail sent earlier arrived in the bounce mailbox; {@code messageId} is
+         * the original mail's, {@code reply} the reported status, and {@code detail} the kind and the rates.
+         */
+        BOUNCE_REPORTED
     }
 
     public DeliveryEvent {

@@ -137,8 +137,9 @@ public final class MailQueue implements AutoCloseable {
         };
         pool.allowCoreThreadTimeOut(true);
         this.senders = pool;
+        counters.bounces(b.bounces);
         this.dispatcher = new QueueDispatcher(spool, new FailoverRelays(lanes), b.retrySchedule, counters, log, senders,
-                clock, ticker, b.jitter, b.sendGate);
+                clock, ticker, b.jitter, b.bounces.gate(b.sendGate));
         if (b.manualDispatch) {
             this.loop = null;
         } else {
@@ -450,6 +451,7 @@ public final class MailQueue implements AutoCloseable {
         private ThrottleBudget.Source throttleBudgets = ThrottleBudget.Source.LOCAL;
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
         private SendGate sendGate = SendGate.OPEN;
+        private BounceWatch bounces = BounceWatch.NONE;
         private Duration relayCooldown = DEFAULT_RELAY_COOLDOWN;
         private Duration maxRelayCooldown = DEFAULT_MAX_RELAY_COOLDOWN;
         private Duration authFailurePause = DEFAULT_AUTH_FAILURE_PAUSE;
@@ -547,6 +549,16 @@ public final class MailQueue implements AutoCloseable {
          * What decides, before each attempt, whether a mail is still worth sending (an expired link, a newer mail to
          * the same person). Default {@link SendGate#OPEN}: everything is sent.
          */
+        /**
+         * Bounce tracking: mail to a suppressed recipient is not sent (a dead letter, or a FAILED event for that
+         * recipient alone), accepted recipients are counted for the rates, and {@link QueueMetrics#bounces()} shows
+         * them. Default {@link BounceWatch#NONE}.
+         */
+        public Builder bounces(BounceWatch watch) {
+            this.bounces = Objects.requireNonNull(watch, "bounces");
+            return this;
+        }
+
         public Builder sendGate(SendGate gate) {
             this.sendGate = Objects.requireNonNull(gate, "sendGate");
             return this;
