@@ -239,8 +239,10 @@ public final class QueueDispatcher {
             }
             Receipt receipt;
             try {
-                // The bytes rendered at submit; the envelope is the gate's message (suppressed recipients left out).
-                receipt = lane.client.send(message, entry.rendered(), attempt);
+                // The bytes rendered at submit, unless the gate left suppressed recipients out: then the headers
+                // must not name them either, and this one mail is rendered again.
+                byte[] rendered = message == entry.message() ? entry.rendered() : null;
+                receipt = lane.client.send(message, rendered, attempt);
             } catch (DeliveryException e) {
                 lane.failed.increment();
                 counters.failed(e.category());
