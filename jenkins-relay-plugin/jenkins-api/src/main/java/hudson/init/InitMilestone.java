@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/init/InitMilestone.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/hudson/init/InitMilestone.java at tag jenkins-2.504.3; checked member by member against the real sources (profiles 2.504.3 and 2.568.2; docs/jenkins.md, "How this plugin was built and checked").
 // The real enum implements org.jvnet.hudson.reactor.Milestone (lib-task-reactor, outside the checked trees) and has
 // ordering(), which returns a reactor type: both left out, nothing here uses them. Every constant is here, in order.
 package hudson.init;

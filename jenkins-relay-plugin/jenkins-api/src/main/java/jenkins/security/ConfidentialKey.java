@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/jenkins/security/ConfidentialKey.java at tag jenkins-2.504.3; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+// Stand-in. Mirrors jenkinsci/jenkins/core/src/main/java/jenkins/security/ConfidentialKey.java at tag jenkins-2.504.3; checked member by member against the real sources (profiles 2.504.3 and 2.568.2; docs/jenkins.md, "How this plugin was built and checked").
 // The real load and store go through ConfidentialStore: DefaultConfidentialStore keeps each key in
 // $JENKINS_HOME/secrets/<id>, encrypted with secrets/master.key. This one keeps the bytes as they are in the same
 // file, so that tests see where the key lives; the plugin never depends on the difference.

@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/lib-symbol-annotation/src/main/java/org/jenkinsci/Symbol.java at tag symbol-annotation-1.25; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+// Stand-in. Mirrors jenkinsci/lib-symbol-annotation/src/main/java/org/jenkinsci/Symbol.java at tag symbol-annotation-1.25; checked member by member against the real sources (profiles 2.504.3 and 2.568.2; docs/jenkins.md, "How this plugin was built and checked").
 package org.jenkinsci;
 
 import java.lang.annotation.Documented;

@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/stapler/core/src/main/java/org/kohsuke/stapler/HttpResponse.java at tag 1967.vfcb_700b_75e9e; checked member by member with tools/jenkins-conformance (profiles 2.504.3 and 2.568.2).
+// Stand-in. Mirrors jenkinsci/stapler/core/src/main/java/org/kohsuke/stapler/HttpResponse.java at tag 1967.vfcb_700b_75e9e; checked member by member against the real sources (profiles 2.504.3 and 2.568.2; docs/jenkins.md, "How this plugin was built and checked").
 package org.kohsuke.stapler;
 
 public interface HttpResponse {

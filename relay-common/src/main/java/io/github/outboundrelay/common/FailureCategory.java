@@ -24,7 +24,8 @@ public enum FailureCategory {
     TIMEOUT(true, "The relay stopped answering within the read timeout: it may be overloaded or tarpitting this client; if it never greets, check the TLS mode (465 needs implicit TLS)."),
     CONNECTION_LOST(true, "The relay closed the connection in the middle of the conversation: it will be retried; if it keeps happening, check the relay's limits on connections and message size."),
     PROTOCOL(true, "The relay answered something this client did not expect: see the transcript in the probe report."),
-    EXPIRED(false, "The link in this mail (a password reset or email verification) expired before the relay took the mail, so it was not sent: the user asks for a new one. If this happens often, the relay was down or throttled for longer than the link's lifespan: fix the relay, raise the rate limit or lengthen the lifespan.");
+    EXPIRED(false, "The link in this mail (a password reset or email verification) expired before the relay took the mail, so it was not sent: the user asks for a new one. If this happens often, the relay was down or throttled for longer than the link's lifespan: fix the relay, raise the rate limit or lengthen the lifespan."),
+    RECIPIENT_SUPPRESSED(false, "The recipient is on the suppression list after a hard bounce, a complaint or repeated soft bounces, so nothing was sent to it: remove it from the suppression list once the address is fixed.");
 
     private final boolean transientByDefault;
     private final String remedy;

@@ -15,7 +15,7 @@ import java.util.Map;
  * <pre>{@code
  * QueueMetrics m = queue.metrics();
  * if (m.oldestMessageAge().toMinutes() > 30) alert("mail is stuck: " + m.relays());
- * String json = Json.write(m.toMap());
+ * Map<String, Object> view = m.toMap();   // serialise with the host's JSON
  * }</pre>
  *
  * @param time               when the snapshot was taken
@@ -33,16 +33,18 @@ import java.util.Map;
  * @param failuresByCategory failed attempts per category
  * @param bounceRateLastHour permanently refused mails / (sent + permanently refused), over the last hour; 0 when none
  * @param relays             each relay's health, in failover order
+ * @param bounces            bounce and complaint rates from the bounce mailbox, and the suppression list's size
  */
 public record QueueMetrics(Instant time, long submitted, long sent, long deferred, long retried, long failed,
                            long deadLettered, long expired, long quarantined, long queueDepth,
                            Duration oldestMessageAge, long deadLetters, Map<FailureCategory, Long> failuresByCategory,
-                           double bounceRateLastHour, List<RelayHealth> relays) {
+                           double bounceRateLastHour, List<RelayHealth> relays, BounceMetrics bounces) {
 
     public QueueMetrics {
         failuresByCategory = Collections.unmodifiableMap(new EnumMap<>(failuresByCategory.isEmpty()
                 ? new EnumMap<>(FailureCategory.class) : failuresByCategory));
         relays = List.copyOf(relays);
+        bounces = bounces == null ? BounceMetrics.NONE : bounces;
     }
 
     /** How a relay is doing. */
@@ -74,7 +76,7 @@ public record QueueMetrics(Instant time, long submitted, long sent, long deferre
                               long failed, Throttle throttle) {
     }
 
-    /** The snapshot as maps, lists, strings and numbers, for {@link Json#write}. */
+    /** The snapshot as maps, lists, strings and numbers, serialised with whatever JSON the host has. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("time", time.toString());
@@ -110,6 +112,7 @@ public record QueueMetrics(Instant time, long submitted, long sent, long deferre
             relay.put("recipientsPerHour", (long) r.throttle().recipientsPerHour());
             return relay;
         }).toList());
+        m.put("bounces", bounces.toMap());
         return m;
     }
 }

@@ -1,6 +1,7 @@
 package io.github.outboundrelay.common;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -40,19 +41,41 @@ public interface SendGate {
         /** Not sent: moved to the dead letters with {@link FailureCategory#EXPIRED}. */
         EXPIRED,
         /** Not sent and not kept: a newer mail replaces it. */
-        SUPERSEDED
+        SUPERSEDED,
+        /**
+         * Not sent: every recipient is on the suppression list. Moved to the dead letters with
+         * {@link FailureCategory#RECIPIENT_SUPPRESSED}.
+         */
+        SUPPRESSED
     }
 
     /**
-     * @param decision what happens to the mail
-     * @param reason   one line for the dead letter or the event, never the link or the body; empty for SEND
+     * @param decision   what happens to the mail
+     * @param reason     one line for the dead letter or the event, never the link or the body; empty for SEND
+     * @param suppressed with SEND, recipients on the suppression list: the mail goes to the others only, and each
+     *                   of these gets a FAILED event with {@link FailureCategory#RECIPIENT_SUPPRESSED}
      */
-    record Verdict(Decision decision, String reason) {
+    record Verdict(Decision decision, String reason, List<MailAddress> suppressed) {
         public static final Verdict SEND = new Verdict(Decision.SEND, "");
 
         public Verdict {
             Objects.requireNonNull(decision, "decision");
             reason = reason == null ? "" : reason;
+            suppressed = suppressed == null ? List.of() : List.copyOf(suppressed);
+        }
+
+        public Verdict(Decision decision, String reason) {
+            this(decision, reason, List.of());
+        }
+
+        /** Not sent at all: every recipient is suppressed. */
+        public static Verdict suppressed(String reason) {
+            return new Verdict(Decision.SUPPRESSED, reason);
+        }
+
+        /** Sent, but not to these suppressed recipients. */
+        public static Verdict sendWithout(List<MailAddress> suppressed, String reason) {
+            return new Verdict(Decision.SEND, reason, suppressed);
         }
 
         public static Verdict expired(String reason) {

@@ -3,7 +3,8 @@ package io.github.outboundrelay.common;
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.QueueTestRelay.Step;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
 import io.github.outboundrelay.common.spool.FileSpool;
 import io.github.outboundrelay.common.spool.Spool;
 import java.nio.file.Path;
@@ -28,11 +29,11 @@ class QueueRendersOnceTest {
     Path spool;
     final ManualTime time = new ManualTime(SUBMITTED);
     final List<AutoCloseable> closeAfter = new ArrayList<>();
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         closeAfter.add(relay);
     }
 
@@ -59,7 +60,7 @@ class QueueRendersOnceTest {
 
     @Test
     void aRetrySendsTheBytesRenderedAtSubmit() throws Exception {
-        MailQueue queue = start(relay.settings());
+        MailQueue queue = start(QueueTestPeer.settings(relay));
         relay.reply(Step.DATA, "451 4.3.0 Temporary local problem, try later");
         queue.submit(mail(1));
         assertThat(queue.runUntilQuiet(Duration.ofSeconds(20))).isEqualTo(1);
@@ -79,7 +80,7 @@ class QueueRendersOnceTest {
             old.recover(Spool.QuarantineListener.NONE);
             old.store(mail(2), SUBMITTED);
         }
-        MailQueue queue = start(relay.settings());
+        MailQueue queue = start(QueueTestPeer.settings(relay));
         assertThat(queue.runUntilQuiet(Duration.ofSeconds(20))).isEqualTo(1);
 
         String data = relay.awaitReceived(1, Duration.ofSeconds(10)).get(0).data();
@@ -90,7 +91,7 @@ class QueueRendersOnceTest {
 
     @Test
     void aQueuedMailGoesOutWithTheFromOfTheSettingsItIsSentWith() throws Exception {
-        MailQueue first = start(relay.settings());
+        MailQueue first = start(QueueTestPeer.settings(relay));
         relay.reply(Step.GREETING, "421 4.3.2 Service not available");
         first.submit(mail(3));
         first.runUntilQuiet(Duration.ofSeconds(20));
@@ -98,7 +99,7 @@ class QueueRendersOnceTest {
         closeAfter.remove(first);
 
         // The administrator changed the default From while the mail waited: the relay may refuse the old one.
-        RelaySettings changed = relay.settings().toBuilder().from(MailAddress.of("alerts@example.com", "Alerts", "from")).build();
+        RelaySettings changed = QueueTestPeer.settings(relay).toBuilder().from(MailAddress.of("alerts@example.com", "Alerts", "from")).build();
         MailQueue second = start(changed);
         time.advance(Duration.ofMinutes(10));
         assertThat(second.runUntilQuiet(Duration.ofSeconds(20))).isEqualTo(1);

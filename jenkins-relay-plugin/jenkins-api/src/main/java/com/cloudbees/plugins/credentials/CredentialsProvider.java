@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/credentials-plugin/src/main/java/com/cloudbees/plugins/credentials/CredentialsProvider.java at tag 1480.v2246fd131e83; checked member by member with tools/jenkins-conformance (profiles 1480 and 1502).
+// Stand-in. Mirrors jenkinsci/credentials-plugin/src/main/java/com/cloudbees/plugins/credentials/CredentialsProvider.java at tag 1480.v2246fd131e83; checked member by member against the real sources (profiles 1480 and 1502; docs/jenkins.md, "How this plugin was built and checked").
 // The real class is a Descriptor and an extension point; only the static look-up the plugin calls is declared.
 package com.cloudbees.plugins.credentials;
 

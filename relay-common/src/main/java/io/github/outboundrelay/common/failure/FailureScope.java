@@ -32,7 +32,7 @@ public enum FailureScope {
             case SENDER_REJECTED, RECIPIENT_REJECTED, RELAY_DENIED, MESSAGE_REJECTED ->
                     e.isTransient() ? MESSAGE_TRANSIENT : MESSAGE_PERMANENT;
             // The queue's own verdict (SendGate), never a relay's answer: the mail is dead, the relay untouched.
-            case EXPIRED -> MESSAGE_PERMANENT;
+            case EXPIRED, RECIPIENT_SUPPRESSED -> MESSAGE_PERMANENT;
             // Everything else happens before the relay looks at the mail: network, TLS, certificates, timeouts,
             // a dropped connection, 421. Even the permanent ones (an untrusted certificate) are the relay's or the
             // settings' fault, never the mail's: the mail waits for a relay that works instead of bouncing.

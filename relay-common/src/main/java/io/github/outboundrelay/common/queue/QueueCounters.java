@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.queue;
 
+import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
@@ -25,6 +26,7 @@ public final class QueueCounters {
     private final Map<FailureCategory, LongAdder> byCategory = new EnumMap<>(FailureCategory.class);
     private final SlidingWindowCounter sentLastHour = new SlidingWindowCounter(60, 60_000);
     private final SlidingWindowCounter bouncedLastHour = new SlidingWindowCounter(60, 60_000);
+    private volatile BounceWatch bounces = BounceWatch.NONE;
 
     public QueueCounters() {
         for (FailureCategory c : FailureCategory.values()) {
@@ -32,9 +34,15 @@ public final class QueueCounters {
         }
     }
 
-    void sent(Instant now) {
+    void sent(Instant now, int acceptedRecipients) {
         sent.increment();
         sentLastHour.add(now.toEpochMilli());
+        bounces.sent(acceptedRecipients, now);
+    }
+
+    /** Where accepted recipients are counted for the bounce rates; set once, before the first mail. */
+    public void bounces(BounceWatch watch) {
+        this.bounces = watch;
     }
 
     void failed(FailureCategory category) {
@@ -46,8 +54,8 @@ public final class QueueCounters {
         deadLettered.increment();
         if (reason == DeadLetter.Reason.EXPIRED) {
             expired.increment();
-        } else {
-            bouncedLastHour.add(now.toEpochMilli());
+        } else if (reason == DeadLetter.Reason.REJECTED) {
+            bouncedLastHour.add(now.toEpochMilli()); // A suppressed mail was never offered: not the relay's bounce.
         }
     }
 
@@ -69,6 +77,6 @@ public final class QueueCounters {
         }
         return new QueueMetrics(now, submitted.sum(), sent.sum(), deferred.sum(), retried.sum(), failed.sum(),
                 deadLettered.sum(), expired.sum(), quarantined.sum(), depth.queued(), oldest, depth.deadLetters(),
-                categories, bounceRate, relays);
+                categories, bounceRate, relays, bounces.metrics(now));
     }
 }

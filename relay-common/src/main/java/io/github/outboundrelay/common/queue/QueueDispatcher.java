@@ -6,9 +6,9 @@ import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.Receipt;
-import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.failure.FailureScope;
 import io.github.outboundrelay.common.spool.SpoolException;
@@ -186,6 +186,12 @@ public final class QueueDispatcher {
     private void deliverAndContinue(Next first) {
         Next current = first;
         try {
+            if (stopping) {
+                // Handed over just before the queue closed: not started, so not sent. It stays stored, claimed only
+                // in this queue's memory (or under this spool's lease), and the next queue on the spool sends it.
+                current.lane().finished();
+                return;
+            }
             while (true) {
                 try {
                     deliver(current.entry(), current.lane());
@@ -227,12 +233,14 @@ public final class QueueDispatcher {
     void deliver(Spool.Entry entry, RelayLane lane) {
         int attempt = entry.attempts() + 1;
         try {
-            if (!passesGate(entry, lane)) {
+            OutboundMessage message = passesGate(entry, lane);
+            if (message == null) {
                 return;
             }
             Receipt receipt;
             try {
-                receipt = lane.client.send(entry.message(), entry.rendered(), attempt);
+                // The bytes rendered at submit, unless the gate changed the message.
+                receipt = lane.client.send(message, message == entry.message() ? entry.rendered() : null, attempt);
             } catch (DeliveryException e) {
                 lane.failed.increment();
                 counters.failed(e.category());
@@ -248,7 +256,7 @@ public final class QueueDispatcher {
             }
             lane.breaker.succeeded();
             lane.sent.increment();
-            counters.sent(clock.instant()); // Before the spool forgets it: metrics never show it neither queued nor sent.
+            counters.sent(clock.instant(), receipt.accepted().size()); // Before the spool forgets it: metrics never show it neither queued nor sent.
             spool.complete(entry.id());
             for (Receipt.RejectedRecipient r : receipt.rejected()) {
                 record(DeliveryEvent.Outcome.FAILED, entry, lane, attempt, List.of(r.address()), r.category(),
@@ -257,9 +265,6 @@ public final class QueueDispatcher {
             }
         } catch (RuntimeException e) {
             lane.breaker.abandoned();
-            if (stopping) {
-                return; // The spool may be closed; the entry stays stored and is delivered after the restart.
-            }
             LOGGER.log(System.Logger.Level.ERROR, "Unexpected error delivering " + entry.message().messageId()
                     + "; it stays queued and is retried", e);
             try {
@@ -273,9 +278,10 @@ public final class QueueDispatcher {
 
     /**
      * Asks the {@link SendGate}; for a mail it stops, gives the relay's permits back (the relay never saw the mail)
-     * and ends the mail: a dead letter for an expired one, nothing for a superseded one.
+     * and ends the mail: a dead letter for an expired or suppressed one, nothing for a superseded one. Returns the
+     * mail to send (without its suppressed recipients), or null when it stops.
      */
-    private boolean passesGate(Spool.Entry entry, RelayLane lane) {
+    private OutboundMessage passesGate(Spool.Entry entry, RelayLane lane) {
         Instant now = clock.instant();
         SendGate.Verdict verdict;
         try {
@@ -283,24 +289,58 @@ public final class QueueDispatcher {
         } catch (RuntimeException e) {
             LOGGER.log(System.Logger.Level.ERROR, "The send gate failed on " + entry.message().messageId()
                     + "; the mail is sent", e);
-            return true;
+            return entry.message();
         }
         if (verdict.decision() == SendGate.Decision.SEND) {
-            return true;
+            return verdict.suppressed().isEmpty() ? entry.message() : withoutSuppressed(entry, lane, verdict);
         }
         lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
         synchronized (dispatchLock) {
             lane.release(ticker.getAsLong(), entry.message().recipients().size());
         }
-        if (verdict.decision() == SendGate.Decision.EXPIRED) {
-            giveUp(entry, lane, entry.attempts(), FailureCategory.EXPIRED, "",
+        switch (verdict.decision()) {
+            case EXPIRED -> giveUp(entry, lane, entry.attempts(), FailureCategory.EXPIRED, "",
                     verdict.reason() + ". " + FailureCategory.EXPIRED.remedy(), DeadLetter.Reason.EXPIRED);
-        } else {
-            spool.complete(entry.id());
-            record(DeliveryEvent.Outcome.SUPERSEDED, entry, lane, entry.attempts(), recipients(entry), null, "",
-                    verdict.reason());
+            case SUPPRESSED -> giveUp(entry, lane, entry.attempts(), FailureCategory.RECIPIENT_SUPPRESSED, "",
+                    verdict.reason() + ". " + FailureCategory.RECIPIENT_SUPPRESSED.remedy(), DeadLetter.Reason.SUPPRESSED);
+            default -> {
+                spool.complete(entry.id());
+                record(DeliveryEvent.Outcome.SUPERSEDED, entry, lane, entry.attempts(), recipients(entry), null, "",
+                        verdict.reason());
+            }
         }
-        return false;
+        return null;
+    }
+
+    /**
+     * The mail without its suppressed recipients, each of which gets a FAILED event.
+     * When nobody is left, the gate should have said SUPPRESSED: the mail goes to the dead letters all the same.
+     */
+    private OutboundMessage withoutSuppressed(Spool.Entry entry, RelayLane lane, SendGate.Verdict verdict) {
+        java.util.Set<MailAddress> drop = java.util.Set.copyOf(verdict.suppressed());
+        OutboundMessage m = entry.message();
+        java.util.function.Function<List<MailAddress>, List<MailAddress>> keep =
+                list -> list.stream().filter(a -> !drop.contains(a)).toList();
+        if (keep.apply(m.recipients()).isEmpty()) {
+            lane.breaker.abandoned();
+            synchronized (dispatchLock) {
+                lane.release(ticker.getAsLong(), m.recipients().size());
+            }
+            giveUp(entry, lane, entry.attempts(), FailureCategory.RECIPIENT_SUPPRESSED, "",
+                    verdict.reason() + ". " + FailureCategory.RECIPIENT_SUPPRESSED.remedy(), DeadLetter.Reason.SUPPRESSED);
+            return null;
+        }
+        // Their recipient permits stay spent: giving part of a mail's permits back would need a second kind of
+        // release, and one mail's few recipients early on the rate limit costs nothing.
+        for (MailAddress address : m.recipients()) {
+            if (drop.contains(address)) {
+                record(DeliveryEvent.Outcome.FAILED, entry, lane, entry.attempts() + 1, List.of(address.address()),
+                        FailureCategory.RECIPIENT_SUPPRESSED, "", "not sent to this recipient: "
+                                + FailureCategory.RECIPIENT_SUPPRESSED.remedy());
+            }
+        }
+        return new OutboundMessage(m.messageId(), m.from(), keep.apply(m.to()), keep.apply(m.cc()), keep.apply(m.bcc()),
+                m.replyTo(), m.subject(), m.text(), m.html(), m.headers());
     }
 
     private void afterFailure(Spool.Entry entry, RelayLane lane, int attempt, DeliveryException e) {
@@ -385,8 +425,7 @@ public final class QueueDispatcher {
 
     private void record(DeliveryEvent.Outcome outcome, Spool.Entry entry, RelayLane lane, int attempt,
                         List<String> recipients, FailureCategory category, String reply, String detail) {
-        List<String> shown = lane.settings.maskRecipients()
-                ? recipients.stream().map(RecipientMask::mask).toList() : recipients;
+        List<String> shown = Redaction.recipients(recipients, lane.settings.maskRecipients());
         log.record(new DeliveryEvent(clock.instant(), outcome, entry.message().messageId(), lane.name(), shown, category,
                 masked(lane, reply), attempt, 0, masked(lane, detail)));
     }
@@ -397,11 +436,11 @@ public final class QueueDispatcher {
 
     private static List<String> recipients(Spool.Entry entry, RelayLane lane) {
         List<String> all = recipients(entry);
-        return lane.settings.maskRecipients() ? all.stream().map(RecipientMask::mask).toList() : all;
+        return Redaction.recipients(all, lane.settings.maskRecipients());
     }
 
     private static String masked(RelayLane lane, String text) {
-        return lane.settings.maskRecipients() ? RecipientMask.maskWithin(text) : text;
+        return Redaction.text(text, lane.settings.maskRecipients());
     }
 
     /** Stops dispatching; sends already running finish. */

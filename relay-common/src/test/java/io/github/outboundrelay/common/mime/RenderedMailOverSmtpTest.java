@@ -12,8 +12,8 @@ import io.github.outboundrelay.common.Secret;
 import io.github.outboundrelay.common.Timeouts;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.TrustSettings;
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-// Stand-in. Mirrors jenkinsci/workflow-step-api-plugin/src/main/java/org/jenkinsci/plugins/workflow/steps/SynchronousNonBlockingStepExecution.java at tag 710.v3e456cc85233; checked member by member with tools/jenkins-conformance.
+// Stand-in. Mirrors jenkinsci/workflow-step-api-plugin/src/main/java/org/jenkinsci/plugins/workflow/steps/SynchronousNonBlockingStepExecution.java at tag 710.v3e456cc85233; checked member by member against the real sources (docs/jenkins.md, "How this plugin was built and checked").
 // The real start() runs run() on a thread pool and reports to the context; tests here call run() themselves.
 package org.jenkinsci.plugins.workflow.steps;
 
