@@ -89,7 +89,7 @@ final class KeycloakServer implements AutoCloseable {
         builder.environment().put("JAVA_OPTS_APPEND", "-Dliquibase.analytics.enabled=false");
         long start = System.nanoTime();
         process = builder.start();
-        awaitReady(Duration.ofMinutes(4));
+        awaitReady(Duration.ofMinutes(8)); // a Keycloak augmenting on a busy 2-core machine has taken over 4
         lastStartup = Duration.ofNanos(System.nanoTime() - start);
         System.out.printf("Keycloak ready on http://127.0.0.1:%d after %d ms (log: %s)%n", httpPort, lastStartup.toMillis(), log);
     }
@@ -119,6 +119,11 @@ final class KeycloakServer implements AutoCloseable {
 
     URI baseUri() {
         return URI.create("http://127.0.0.1:" + httpPort);
+    }
+
+    /** The management interface: {@code /health}, and {@code /metrics} when started with --metrics-enabled=true. */
+    URI managementUri() {
+        return URI.create("http://127.0.0.1:" + managementPort);
     }
 
     String adminPassword() {
