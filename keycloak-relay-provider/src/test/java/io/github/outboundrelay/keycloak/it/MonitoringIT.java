@@ -65,7 +65,7 @@ class MonitoringIT {
         assertThat(scrape.value("outbound_relay_dead_letters", "realm", realm)).hasValue(0.0);
         assertThat(scrape.value("outbound_relay_relay_up", "realm", realm, "relay", "127.0.0.1:" + suite.relay.port())).hasValue(1.0);
         assertThat(scrape.value("outbound_relay_failed_total", "realm", realm, "category", "CONNECT_REFUSED")).hasValue(0.0);
-        assertThat(scrape.text()).contains("# TYPE outbound_relay_sent_total counter", "# TYPE outbound_relay_queue_depth gauge");
+        assertThat(scrape.text()).contains("# TYPE outbound_relay_sent counter", "# TYPE outbound_relay_queue_depth gauge");
         assertThat(scrape.samples()).filteredOn(s -> s.name().startsWith("outbound_relay_"))
                 .allSatisfy(s -> assertThat(s.labels().toString()).doesNotContain("@"));
 
@@ -98,7 +98,7 @@ class MonitoringIT {
         assertThat(scrape.value("outbound_relay_relay_state", "realm", realm, "relay", relay, "state", "HEALTHY")).hasValue(0.0);
 
         // The health view says the same, with the reason, to an account that may only view the realm.
-        suite.admin.createUser(realm, "monitor", null, "Monitor-pw-1");
+        suite.admin.createUser(realm, "monitor", "monitor@example.org", "Monitor-pw-1");
         suite.admin.grantRealmManagementRole(realm, "monitor", "view-realm");
         AdminApi monitor = new AdminApi(suite.keycloak.baseUri(), realm, "monitor", "Monitor-pw-1");
         String healthPath = "/admin/realms/" + realm + "/outbound-relay/health";
