@@ -32,7 +32,7 @@ class KeycloakVersionsSmokeIT {
 
     static Stream<Path> homes() {
         String homes = System.getProperty("keycloak.smoke.homes", "");
-        return Arrays.stream(homes.split(",")).filter(h -> !h.isBlank()).map(Path::of);
+        return Arrays.stream(homes.split(",")).filter(h -> !h.isBlank()).distinct().map(Path::of);
     }
 
     @BeforeAll
