@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
+import io.github.outboundrelay.common.RelaySettings;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -77,9 +78,9 @@ final class RelayMeters implements AutoCloseable {
             if (relay.isEmpty()) {
                 continue; // being rebuilt: the next refresh sees the new one
             }
-            QueueMetrics now = relay.get().metrics();
             String realmName = relay.get().realmName();
-            List<String> relayNames = now.relays().stream().map(QueueMetrics.RelayHealth::relay).toList();
+            // From the configuration, not a metrics snapshot: no spool (database) query per realm and refresh.
+            List<String> relayNames = relay.get().configuration().relays().stream().map(RelaySettings::relayName).toList();
             RealmMeters registered = realms.get(realmId);
             if (registered != null && registered.realmName.equals(realmName) && registered.relayNames.equals(relayNames)) {
                 continue;
