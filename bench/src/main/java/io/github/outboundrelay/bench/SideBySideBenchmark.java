@@ -1,6 +1,7 @@
 package io.github.outboundrelay.bench;
 
 import io.github.outboundrelay.common.TlsMode;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,12 +66,12 @@ public final class SideBySideBenchmark {
     private void run() throws Exception {
         Environment env = Environment.describe();
         Path work = Files.createTempDirectory("relay-bench-sinks");
-        BenchCertificate certificate = BenchCertificate.create();
+        SelfSignedCertificate certificate = SelfSignedCertificate.forLoopback();
         certificate.writePemFiles(work);
         try (ExternalSinks external = ExternalSinks.start(work);
              StartTlsSink starttls = StartTlsSink.start(certificate.serverContext(), "bench", "bench-pw")) {
             env.put("stunnel", external.stunnelVersion());
-            String pem = certificate.certificatePem();
+            String pem = certificate.pem();
             SendCases.Target plain = new SendCases.Target("plain", external.smtpSinkPort(), TlsMode.NONE, null, null, null);
             SendCases.Target tls = new SendCases.Target("implicit TLS", external.stunnelPort(), TlsMode.IMPLICIT_TLS, null, null, pem);
             SendCases.Target start = new SendCases.Target("STARTTLS+AUTH", starttls.port(), TlsMode.STARTTLS, "bench", "bench-pw", pem);

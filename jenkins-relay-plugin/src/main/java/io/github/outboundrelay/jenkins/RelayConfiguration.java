@@ -8,6 +8,7 @@ import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.DomainAllowList;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.Throttle;
@@ -70,14 +71,16 @@ public class RelayConfiguration extends GlobalConfiguration {
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
     private transient final SpoolKey spoolKey = new SpoolKey();
-    private transient final ReopeningRelayMailer mailer = new ReopeningRelayMailer(this::openQueue);
-    private transient volatile QueuedRelayMailer.Timings timings = QueuedRelayMailer.Timings.DEFAULT;
+    private transient final RelayMailer mailer = new RelayMailer(RelayConfiguration::openQueue, deliveryLog,
+            () -> RelayMailer.spoolDirectory(Jenkins.get().getRootDir()));
+    private transient volatile RelayMailer.Timings timings = RelayMailer.Timings.DEFAULT;
     private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
     private final transient boolean detached; // a form's values being checked: never saved, never opens a queue
 
     public RelayConfiguration() {
         this.detached = false;
         load();
+        mailer.settingsChanged(this, false); // the settings a queue opens with: on first use or when Jenkins started
     }
 
     /** Holds a submitted form's values for {@link #validate()}: its setters save nothing and open no queue. */
@@ -118,7 +121,7 @@ public class RelayConfiguration extends GlobalConfiguration {
             binding = false;
         }
         save();
-        mailer.reopen(true); // An administrator saved the page: queued mail goes out with the new settings now.
+        mailer.settingsChanged(this, true); // An administrator saved the page: queued mail goes out with them now.
         return true;
     }
 
@@ -463,19 +466,19 @@ public class RelayConfiguration extends GlobalConfiguration {
     }
 
     /** Tests shorten the relay cool-down; takes effect at the next queue switch. */
-    void timings(QueuedRelayMailer.Timings timings) {
+    void timings(RelayMailer.Timings timings) {
         this.timings = timings;
     }
 
-    private RelayMailer openQueue() {
-        return QueuedRelayMailer.open(relaySettings(), throttle(), retrySchedule(),
+    private MailQueue openQueue() {
+        return RelayMailer.openQueue(relaySettings(), throttle(), retrySchedule(),
                 RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings);
     }
 
     /** Bodies sealed with the key in JENKINS_HOME/secrets; dead letters keep them for the page's hours. */
-    QueuedRelayMailer.AtRest atRest() {
+    RelayMailer.AtRest atRest() {
         DEAD_LETTER_BODY_HOURS.check(deadLetterBodyHours);
-        return new QueuedRelayMailer.AtRest(BodyCipher.aesGcm(spoolKey), Duration.ofHours(deadLetterBodyHours));
+        return new RelayMailer.AtRest(BodyCipher.aesGcm(spoolKey), Duration.ofHours(deadLetterBodyHours));
     }
 
     private void changed() {
@@ -483,7 +486,7 @@ public class RelayConfiguration extends GlobalConfiguration {
             return; // configure() saves and switches once, after the last field.
         }
         save();
-        mailer.reopen(false); // Sends in flight finish first; an open queue is replaced on the same spool.
+        mailer.settingsChanged(this, false); // Sends in flight finish first; an open queue is replaced on the same spool.
     }
 
     private static String trim(String s) {

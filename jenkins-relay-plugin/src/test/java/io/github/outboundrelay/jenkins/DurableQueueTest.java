@@ -9,12 +9,17 @@ import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.jenkins.JobsForTests.BuildLogForTests;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -30,19 +35,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DurableQueueTest {
     /** Short cool-downs so that a relay coming back is tried within a second, not the production 10 s. */
-    static final QueuedRelayMailer.Timings FAST = new QueuedRelayMailer.Timings(Duration.ofMillis(100),
+    static final RelayMailer.Timings FAST = new RelayMailer.Timings(Duration.ofMillis(100),
             Duration.ofMillis(500), Duration.ofSeconds(5));
     static final Duration WAIT = Duration.ofSeconds(20);
 
     @TempDir
     File home;
-    SwitchableRelayForTests relay;
+    final SelfSignedCertificate certificate = SelfSignedCertificate.forLoopback();
+    EmbeddedRelay relay;
     RecordingJenkinsForTests jenkins;
     RelayConfiguration configuration;
 
     @BeforeEach
     void startJenkins() throws Exception {
-        relay = new SwitchableRelayForTests();
+        relay = EmbeddedRelay.builder(certificate.serverContext(), LoopbackRelayForTests.USER, LoopbackRelayForTests.PASSWORD)
+                .down();
         jenkins = jenkinsOn(home);
         configuration = configured(jenkins);
     }
@@ -56,8 +63,8 @@ class DurableQueueTest {
 
     RecordingJenkinsForTests jenkinsOn(File root) throws Exception {
         return RecordingJenkinsForTests.administrator(root, new InMemoryCredentialsForTests(Map.of("relay-login",
-                InMemoryCredentialsForTests.usernamePassword("relay-login", SwitchableRelayForTests.USER,
-                        SwitchableRelayForTests.PASSWORD))));
+                InMemoryCredentialsForTests.usernamePassword("relay-login", LoopbackRelayForTests.USER,
+                        LoopbackRelayForTests.PASSWORD))));
     }
 
     /** The page as an administrator would fill it in, for the switchable relay. */
@@ -66,10 +73,10 @@ class DurableQueueTest {
         on.register(c);
         c.timings(FAST);
         RelayEndpoint endpoint = new RelayEndpoint("127.0.0.1");
-        endpoint.setPort(Integer.toString(relay.port));
+        endpoint.setPort(Integer.toString(relay.port()));
         endpoint.setCredentialsId("relay-login");
         c.setFromAddress("ci@example.com");
-        c.setTrustPem(relay.certificate.pem());
+        c.setTrustPem(certificate.pem());
         c.setConnectTimeout(5);
         c.setReadTimeout(5);
         c.setRelays(List.of(endpoint));
@@ -99,13 +106,7 @@ class DurableQueueTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + WAIT + ": " + what);
-            }
-            Thread.sleep(20);
-        }
+        Poll.until(what, WAIT, condition);
     }
 
     @Test
@@ -126,8 +127,8 @@ class DurableQueueTest {
         assertThat(waiting.failuresByCategory()).containsKey(FailureCategory.CONNECT_REFUSED);
         assertThat(relay.received()).isEmpty();
 
-        relay.start();
-        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        relay.up();
+        EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, WAIT).get(0);
         assertThat(mail.recipients()).containsExactly("dev@example.com");
         assertThat(mail.content()).contains("Message-ID: " + id, "Subject: Deployed #8");
         await("the queue counted the mail sent", () -> status().metrics().sent() == 1);
@@ -136,7 +137,7 @@ class DurableQueueTest {
         assertThat(after.deferred()).isGreaterThanOrEqualTo(1);
         assertThat(after.retried()).isGreaterThanOrEqualTo(1);
         assertThat(after.relays()).singleElement().satisfies(r -> {
-            assertThat(r.relay()).isEqualTo("127.0.0.1:" + relay.port);
+            assertThat(r.relay()).isEqualTo("127.0.0.1:" + relay.port());
             assertThat(r.status()).isEqualTo(QueueMetrics.Status.HEALTHY);
             assertThat(r.sent()).isEqualTo(1);
         });
@@ -149,16 +150,46 @@ class DurableQueueTest {
         await("both mails were tried and deferred", () -> events(DeliveryEvent.Outcome.DEFERRED).size() >= 2);
 
         configuration.setReadTimeout(6); // A save: the old queue closes, a new one opens the same spool.
-        ReopeningRelayMailer mailer = (ReopeningRelayMailer) configuration.mailer();
+        RelayMailer mailer = configuration.mailer();
         assertThat(mailer.isOpen()).as("a new queue is open at once, without waiting for the next submit").isTrue();
         assertThat(status().metrics().queueDepth()).isEqualTo(2);
         assertThat(status().recentEvents()).as("the delivery log outlives the switch")
                 .anyMatch(e -> e.outcome() == DeliveryEvent.Outcome.DEFERRED && e.messageId().equals(first));
 
-        relay.start();
-        List<SwitchableRelayForTests.Mail> mails = relay.awaitMessages(2, WAIT);
-        assertThat(mails).extracting(SwitchableRelayForTests.Mail::content)
+        relay.up();
+        List<EmbeddedRelay.ReceivedMail> mails = relay.awaitMessages(2, WAIT);
+        assertThat(mails).extracting(EmbeddedRelay.ReceivedMail::content)
                 .anyMatch(c -> c.contains("Message-ID: " + first)).anyMatch(c -> c.contains("Message-ID: " + second));
+    }
+
+    @Test
+    void savingTheSettingsWhileASendWaitsOnASlowRelayLosesNothingAndSendsNothingTwice() throws Exception {
+        // Jenkins drains 10 s on a save while the read timeout is 30 s; here 300 ms against the page's 5 s.
+        Duration drain = Duration.ofMillis(300);
+        configuration.timings(new RelayMailer.Timings(FAST.relayCooldown(), FAST.maxRelayCooldown(), drain));
+        relay.holding();
+        String held = relayMail("slow@example.com", "held by the slow relay");
+        await("the relay holds the mail's final reply", () -> relay.held() == 1);
+
+        CompletableFuture<Void> save = CompletableFuture.runAsync(() -> configuration.setReadTimeout(6));
+        Thread.sleep(drain.toMillis() * 3); // past the drain: the send still waits for its "250"
+        assertThat(save).as("the save waits until the old queue let go of the spool").isNotDone();
+        CompletableFuture<String> during = CompletableFuture.supplyAsync(() -> {
+            try {
+                return relayMail("during@example.com", "submitted during the save");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        relay.up();
+        save.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        String second = during.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        relay.awaitMessages(2, WAIT);
+        await("the new queue sent everything", () -> status().metrics().queueDepth() == 0);
+        assertThat(relay.received()).extracting(EmbeddedRelay.ReceivedMail::content).hasSize(2)
+                .anyMatch(c -> c.contains("Message-ID: " + held)).anyMatch(c -> c.contains("Message-ID: " + second));
+        assertThat(status().metrics().deadLetters()).isZero();
     }
 
     @Test
@@ -174,23 +205,24 @@ class DurableQueueTest {
         }
         jenkins.close();
 
-        relay.start();
+        relay.up();
         jenkins = jenkinsOn(home); // The same JENKINS_HOME, a new Jenkins and a new page object, as after a restart.
         configuration = configured(jenkins);
-        assertThat(((ReopeningRelayMailer) configuration.mailer()).isOpen()).isFalse();
+        assertThat(configuration.mailer().isOpen()).isFalse();
         MailQueueLifecycle.openQueue(); // Jenkins has started: the @Initializer, with no job submitting anything.
 
-        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, WAIT).get(0);
         assertThat(mail.content()).contains("Message-ID: " + id, "Subject: queued before the restart");
         assertThat(relay.received()).hasSize(1); // The refused late mail was never queued.
     }
 
     @Test
     void aRefusedRecipientBecomesAPersistentDeadLetterThatAnAdministratorRetriesOrPurges() throws Exception {
-        relay.start();
+        relay.up();
         relay.refuse("nobody@example.com");
         String id = relayMail("nobody@example.com", "Build failed");
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
 
         DeadLetter letter = status().deadLetters().get(0);
         assertThat(letter.messageId()).isEqualTo(id);
@@ -252,19 +284,20 @@ class DurableQueueTest {
         assertThat(key).exists();
         assertThat(Files.size(key)).isEqualTo(32);
 
-        relay.start();
-        SwitchableRelayForTests.Mail mail = relay.awaitMessages(1, WAIT).get(0);
+        relay.up();
+        EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, WAIT).get(0);
         assertThat(mail.content()).contains("Message-ID: " + id, link);
     }
 
     @Test
     void aDeadLetterKeepsItsBodyOnlyForTheHoursThePageSaysThenCannotBeRetried() throws Exception {
         configuration.setDeadLetterBodyHours(0);
-        relay.start();
+        relay.up();
         relay.refuse("nobody@example.com");
         String link = "https://ci.example.com/approve?token=" + java.util.UUID.randomUUID();
         String id = relayMail("nobody@example.com", "Approve deployment", "Approve here: " + link);
-        await("a dead letter", () -> !status().deadLetters().isEmpty());
+        // The event is recorded last (after the spool and the counters), so once it is there everything below is.
+        await("the dead-letter event", () -> !events(DeliveryEvent.Outcome.DEAD_LETTERED).isEmpty());
         DeadLetter letter = status().deadLetters().get(0);
 
         Path dead = RelayMailer.spoolDirectory(home).resolve("dead").resolve(letter.id() + ".msg");
@@ -319,7 +352,7 @@ class DurableQueueTest {
     @Test
     void throttleRetryLifetimeAndMaskingComeFromThePage() throws Exception {
         RelayEndpoint backup = new RelayEndpoint("127.0.0.2");
-        backup.setPort(Integer.toString(relay.port));
+        backup.setPort(Integer.toString(relay.port()));
         backup.setAuthMode("NONE");
         configuration.setRelays(List.of(configuration.getRelays().get(0), backup));
         configuration.setMessagesPerMinute(30);
@@ -329,7 +362,7 @@ class DurableQueueTest {
 
         assertThat(configuration.retrySchedule().lifetime()).isEqualTo(Duration.ofHours(5));
         assertThat(status().metrics().relays()).extracting(QueueMetrics.RelayHealth::relay)
-                .containsExactly("127.0.0.1:" + relay.port, "127.0.0.2:" + relay.port); // Failover order.
+                .containsExactly("127.0.0.1:" + relay.port(), "127.0.0.2:" + relay.port()); // Failover order.
         assertThat(status().metrics().relays()).allSatisfy(r -> {
             assertThat(r.throttle().perMinute()).isEqualTo(30);
             assertThat(r.throttle().perHour()).isEqualTo(1_000);

@@ -8,6 +8,8 @@ import hudson.model.Result;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.jenkins.JobsForTests.BuildLogForTests;
 import io.github.outboundrelay.jenkins.JobsForTests.FreestyleBuildForTests;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.io.File;
 import java.time.Duration;
 import java.util.List;
@@ -85,16 +87,8 @@ class JobMailLimitsTest {
     }
 
     static String received(String messageId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (var mail : loopback.relay.received()) {
-                if (mail.content().contains("Message-ID: " + messageId)) {
-                    return mail.content();
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the relay did not receive " + messageId);
+        return Poll.untilPresent("the relay received " + messageId, Duration.ofSeconds(20), () -> loopback.relay.received().stream()
+                .map(EmbeddedRelay.ReceivedMail::content).filter(content -> content.contains("Message-ID: " + messageId)).findFirst());
     }
 
     @Test

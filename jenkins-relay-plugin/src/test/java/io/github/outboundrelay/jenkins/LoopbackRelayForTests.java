@@ -1,7 +1,7 @@
 package io.github.outboundrelay.jenkins;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 
 /** A real SMTP relay on a free loopback port (STARTTLS and AUTH required) and the PEM that trusts it. */
 final class LoopbackRelayForTests implements AutoCloseable {

@@ -1,6 +1,5 @@
 package io.github.outboundrelay.keycloak;
 
-import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.OutboundMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -43,7 +42,7 @@ record ActionLink(String type, Instant expiresAt) {
     /** Reads {@code typ} and {@code exp} from a JWT's payload; empty when either is missing or unreadable. */
     static Optional<ActionLink> claims(String payload) {
         try {
-            Map<String, Object> claims = Json.parseObject(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
+            Map<String, Object> claims = HostJson.parseObject(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
             if (claims.get("exp") instanceof Number exp && exp.longValue() > 0 && claims.get("typ") instanceof String type) {
                 return Optional.of(new ActionLink(type, Instant.ofEpochSecond(exp.longValue())));
             }

@@ -9,9 +9,10 @@ import org.keycloak.models.utils.KeycloakModelUtils;
 /**
  * Keycloak's database as the queue uses it: each call is one short transaction of its own, committed before it
  * returns. Called from the queue's threads, and from request threads where Keycloak suspends the request's
- * transaction meanwhile: a stored mail is durable whatever becomes of the request.
+ * transaction meanwhile: a stored mail is durable whatever becomes of the request. Not final: DatabaseSpoolIT runs the
+ * database spool on a plain JPA {@code EntityManagerFactory} over a real PostgreSQL, without a Keycloak.
  */
-final class Database {
+class Database {
     private final KeycloakSessionFactory factory;
 
     Database(KeycloakSessionFactory factory) {

@@ -7,7 +7,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -16,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -36,6 +36,7 @@ final class DatabaseQueueStore implements QueueStore {
     private final AtRestOptions atRest;
     private final String owner;
     private final Set<DatabaseSpool> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong spools = new AtomicLong();
     private final ScheduledExecutorService chores;
     /** Discovery may rebuild a queue (seconds, while its sends drain): never on the thread that renews leases. */
     private final ScheduledExecutorService discovery;
@@ -76,10 +77,16 @@ final class DatabaseQueueStore implements QueueStore {
         }, 0, DISCOVERY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * A spool of its own for each call: its own lease owner ({@code <node>/<n>}), so that the spool of a realm's old
+     * queue and that of its successor never take each other's leases.
+     */
     @Override
     public Spool openSpool(String realmId) {
+        String spoolOwner = owner + "/" + spools.incrementAndGet();
         DatabaseSpool[] self = new DatabaseSpool[1];
-        self[0] = new DatabaseSpool(database, realmId, owner, lease, atRest.cipher(realmId), () -> open.remove(self[0]));
+        self[0] = new DatabaseSpool(database, realmId, spoolOwner, lease, atRest.cipher(realmId), () -> open.remove(self[0]),
+                Clock.systemUTC());
         open.add(self[0]);
         return self[0];
     }
@@ -134,23 +141,13 @@ final class DatabaseQueueStore implements QueueStore {
 
     /** Extends the leases of the mail this node's senders hold, so that a slow relay never lets another node in. */
     void renewLeases() {
-        List<String> ids = new ArrayList<>();
-        open.forEach(spool -> ids.addAll(spool.held()));
-        if (ids.isEmpty()) {
-            return;
-        }
-        long until = System.currentTimeMillis() + lease.toMillis();
-        try {
-            for (int from = 0; from < ids.size(); from += MAX_IDS_PER_RENEWAL) {
-                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + MAX_IDS_PER_RENEWAL));
-                database.call(em -> em.createQuery("update OutboundRelayMail m set m.leaseUntil = :until"
-                                + " where m.id in :ids and m.leaseOwner = :owner and m.state = :queued")
-                        .setParameter("until", until).setParameter("ids", chunk).setParameter("owner", owner)
-                        .setParameter("queued", QueuedMailEntity.QUEUED).executeUpdate());
+        for (DatabaseSpool spool : open) {
+            try {
+                spool.renewLeases(MAX_IDS_PER_RENEWAL);
+            } catch (RuntimeException e) {
+                LOG.warnf("Outbound relay: cannot renew this node's claims on mail of realm %s (%s); if this lasts longer "
+                        + "than the lease (%d s) another node may send them too", spool.queueKey(), e, lease.toSeconds());
             }
-        } catch (RuntimeException e) {
-            LOG.warnf("Outbound relay: cannot renew this node's claims on %d mail(s) (%s); if this lasts longer than "
-                    + "the lease (%d s) another node may send them too", ids.size(), e, lease.toSeconds());
         }
     }
 

@@ -2,8 +2,6 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeadLetter;
-import io.github.outboundrelay.common.FailureCategory;
-import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.spool.MessageCodec;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.spool.Spool;
@@ -11,13 +9,12 @@ import io.github.outboundrelay.common.spool.SpoolException;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -28,13 +25,20 @@ import org.jboss.logging.Logger;
 /**
  * A realm's queue in Keycloak's database ({@code OUTBOUND_RELAY_MAIL}), shared by every node of a cluster.
  *
- * <p><b>Guarantees.</b> {@link #store} returns once the row is committed. A node claims a due row with a lease: a
- * conditional update ({@code ... WHERE LEASE_UNTIL <= now}) that exactly one node wins, so no two nodes send a mail
+ * <p><b>Guarantees.</b> {@link #store} returns once the row is committed. A spool claims a due row with a lease: a
+ * conditional update ({@code ... WHERE LEASE_UNTIL <= now}) that exactly one spool wins, so no two spools send a mail
  * at once while its lease holds; the holder renews its leases every third of the lease ({@link DatabaseQueueStore})
  * while it sends. When a node dies its leases run out and another node claims the rows: delivery is at-least-once,
- * with the Message-ID kept. A mail the relay accepted just before its sender died is sent again. A node that lost
+ * with the Message-ID kept. A mail the relay accepted just before its sender died is sent again. A spool that lost
  * a lease (a pause longer than the lease) still deletes a row it delivered, but its retry or dead letter does not
  * overwrite the new holder's state. No row lock is held while a mail is sent.
+ *
+ * <p><b>Whose lease, whose clock.</b> The lease owner is this spool INSTANCE (node, process, spool number), not the
+ * node: when a realm's settings change, the old queue's spool and its successor's are two owners, so a late send of
+ * the old one can never overwrite a lease the successor took. Leases are set and compared in the DATABASE's clock
+ * ({@code current_timestamp}, read in the same transaction), never a node's: a node whose clock runs ahead cannot
+ * take leases that are still live. Due times stay in the nodes' clocks (they come from the queue's clock); a skew
+ * only moves a retry by as much. After {@link #close} the spool refuses every change.
  *
  * <p><b>At rest.</b> {@code MESSAGE} holds the message sealed with the realm's AES key ({@link BodyCipher}, the row
  * id as associated data; rows written before encryption stay readable), Base64-encoded. A delivered row is deleted.
@@ -54,15 +58,20 @@ final class DatabaseSpool implements Spool {
     private final BodyCipher cipher;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
     private final Runnable onClose;
+    private final Clock clock;
     private volatile QuarantineListener quarantine = QuarantineListener.NONE;
+    private volatile boolean closed;
 
     /**
      * @param queueKey the realm's id: every node's queue for the realm reads the same rows
-     * @param owner    this node's name in {@code LEASE_OWNER}
+     * @param owner    this spool's name in {@code LEASE_OWNER}: unique per instance, across the cluster
      * @param cipher   seals the messages it stores (the realm's key)
      * @param onClose  told when the spool closes (it stops renewing its leases)
+     * @param clock    this node's clock, the one the queue's due times are in
      */
-    DatabaseSpool(Database database, String queueKey, String owner, Duration lease, BodyCipher cipher, Runnable onClose) {
+    DatabaseSpool(Database database, String queueKey, String owner, Duration lease, BodyCipher cipher, Runnable onClose,
+                  Clock clock) {
+        this.clock = clock;
         this.database = database;
         this.queueKey = queueKey;
         this.owner = owner;
@@ -73,6 +82,11 @@ final class DatabaseSpool implements Spool {
 
     String queueKey() {
         return queueKey;
+    }
+
+    /** This spool's name in {@code LEASE_OWNER}. */
+    String owner() {
+        return owner;
     }
 
     /** The rows this node holds leases on: those its senders are delivering now. */
@@ -89,6 +103,7 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
+        refuseIfClosed();
         String id = UUID.randomUUID().toString();
         // Sealed before the transaction: the realm's key is looked up in a transaction of its own.
         String encoded = Base64.getEncoder().encodeToString(cipher.seal(MessageCodec.encode(message), associatedData(id)));
@@ -101,11 +116,15 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public List<Entry> claimDue(Instant now, int max) {
+        refuseIfClosed();
         long nowMillis = now.toEpochMilli();
         List<QueuedMailEntity> rows = inTransaction("claim due mail", em -> {
+            long databaseNow = databaseMillis(em);
             List<String> candidates = em.createQuery("select m.id from OutboundRelayMail m where m.queueKey = :queue"
-                            + " and m.state = :queued and m.due <= :now and m.leaseUntil <= :now order by m.due, m.id", String.class)
+                            + " and m.state = :queued and m.due <= :now and m.leaseUntil <= :databaseNow order by m.due, m.id",
+                            String.class)
                     .setParameter("queue", queueKey).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("now", nowMillis)
+                    .setParameter("databaseNow", databaseNow)
                     .setMaxResults(max + CLAIM_SLACK)
                     .getResultList();
             List<QueuedMailEntity> won = new ArrayList<>();
@@ -114,11 +133,12 @@ final class DatabaseSpool implements Spool {
                     break;
                 }
                 int updated = em.createQuery("update OutboundRelayMail m set m.leaseOwner = :owner, m.leaseUntil = :until"
-                                + " where m.id = :id and m.state = :queued and m.leaseUntil <= :now")
-                        .setParameter("owner", owner).setParameter("until", nowMillis + lease.toMillis())
-                        .setParameter("id", id).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("now", nowMillis)
+                                + " where m.id = :id and m.state = :queued and m.leaseUntil <= :databaseNow")
+                        .setParameter("owner", owner).setParameter("until", databaseNow + lease.toMillis())
+                        .setParameter("id", id).setParameter("queued", QueuedMailEntity.QUEUED)
+                        .setParameter("databaseNow", databaseNow)
                         .executeUpdate();
-                if (updated == 1) { // 0: another node claimed it first
+                if (updated == 1) { // 0: another spool claimed it first
                     won.add(em.find(QueuedMailEntity.class, id));
                 }
             }
@@ -164,6 +184,7 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public void complete(String id) {
+        refuseIfClosed();
         held.remove(id);
         // Deleted whoever holds it now: the mail went out, a second send by a node that took over is at most a copy.
         inTransaction("remove a delivered mail", em -> em.createQuery("delete from OutboundRelayMail m where m.id = :id")
@@ -172,6 +193,7 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public void defer(String id, int attempts, Instant due, String lastFailure) {
+        refuseIfClosed();
         held.remove(id);
         int updated = inTransaction("record a retry", em -> em.createQuery("update OutboundRelayMail m set m.attempts = :attempts,"
                         + " m.due = :due, m.lastFailure = :failure, m.leaseOwner = null, m.leaseUntil = 0"
@@ -187,12 +209,13 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public void deadLetter(String id, DeadLetter letter) {
+        refuseIfClosed();
         held.remove(id);
         int updated = inTransaction("record a dead letter", em -> em.createQuery("update OutboundRelayMail m set m.state = :dead,"
                         + " m.attempts = :attempts, m.deadLetter = :letter, m.deadLettered = :at, m.leaseOwner = null, m.leaseUntil = 0"
                         + " where m.id = :id and m.state = :queued and m.leaseOwner = :owner")
                 .setParameter("dead", QueuedMailEntity.DEAD).setParameter("attempts", letter.attempts())
-                .setParameter("letter", toJson(letter)).setParameter("at", letter.deadLettered().toEpochMilli())
+                .setParameter("letter", letter.toJson()).setParameter("at", letter.deadLettered().toEpochMilli())
                 .setParameter("id", id).setParameter("queued", QueuedMailEntity.QUEUED).setParameter("owner", owner)
                 .executeUpdate());
         if (updated == 0) {
@@ -201,19 +224,81 @@ final class DatabaseSpool implements Spool {
     }
 
     private void lostLease(String id, String what) {
-        LOG.warnf("Outbound relay: mail %s of realm %s was taken over by another node after this node's lease ran out; "
-                + "%s is left to that node", id, queueKey, what);
+        LOG.warnf("Outbound relay: mail %s of realm %s was taken over by another queue after this one's lease ran out; "
+                + "%s is left to that queue", id, queueKey, what);
     }
 
+    /**
+     * The earliest due time of a row nobody holds, or, for a row under a live lease, when that lease runs out (the
+     * holder may die), translated from the database's clock into this node's: a lease is never seen as over early.
+     */
     @Override
     public Optional<Instant> nextDue() {
-        // A row leased by a node is due again when its lease runs out, if that node dies meanwhile.
-        Long next = inTransaction("look for the next due mail", em -> em.createQuery("select min(case when m.leaseUntil > m.due"
-                        + " then m.leaseUntil else m.due end) from OutboundRelayMail m where m.queueKey = :queue and m.state = :queued",
-                        Long.class)
-                .setParameter("queue", queueKey).setParameter("queued", QueuedMailEntity.QUEUED)
-                .getSingleResult());
-        return next == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(next));
+        long[] found = inTransaction("look for the next due mail", em -> {
+            long databaseNow = databaseMillis(em);
+            Long free = em.createQuery("select min(m.due) from OutboundRelayMail m where m.queueKey = :queue"
+                            + " and m.state = :queued and m.leaseUntil <= :databaseNow", Long.class)
+                    .setParameter("queue", queueKey).setParameter("queued", QueuedMailEntity.QUEUED)
+                    .setParameter("databaseNow", databaseNow).getSingleResult();
+            Long leaseEnd = em.createQuery("select min(m.leaseUntil) from OutboundRelayMail m where m.queueKey = :queue"
+                            + " and m.state = :queued and m.leaseUntil > :databaseNow", Long.class)
+                    .setParameter("queue", queueKey).setParameter("queued", QueuedMailEntity.QUEUED)
+                    .setParameter("databaseNow", databaseNow).getSingleResult();
+            return new long[] {free == null ? Long.MAX_VALUE : free,
+                    leaseEnd == null ? Long.MAX_VALUE : clock.millis() + (leaseEnd - databaseNow)};
+        });
+        long next = Math.min(found[0], found[1]);
+        return next == Long.MAX_VALUE ? Optional.empty() : Optional.of(Instant.ofEpochMilli(next));
+    }
+
+    /**
+     * Extends this spool's leases on the mail its senders hold, from the database's clock, so that a slow relay never
+     * lets another queue in. Called every third of a lease by {@link DatabaseQueueStore}.
+     */
+    void renewLeases(int maxIdsPerUpdate) {
+        List<String> ids = List.copyOf(held);
+        if (ids.isEmpty() || closed) {
+            return;
+        }
+        inTransaction("renew leases", em -> {
+            long until = databaseMillis(em) + lease.toMillis();
+            for (int from = 0; from < ids.size(); from += maxIdsPerUpdate) {
+                List<String> chunk = ids.subList(from, Math.min(ids.size(), from + maxIdsPerUpdate));
+                em.createQuery("update OutboundRelayMail m set m.leaseUntil = :until"
+                                + " where m.id in :ids and m.leaseOwner = :owner and m.state = :queued")
+                        .setParameter("until", until).setParameter("ids", chunk).setParameter("owner", owner)
+                        .setParameter("queued", QueuedMailEntity.QUEUED).executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The database's clock in epoch milliseconds, read in the caller's transaction: the one clock every node shares.
+     * {@code current_timestamp} is the transaction's start on PostgreSQL and the statement's on H2; both are a
+     * few milliseconds from the updates that use it.
+     */
+    static long databaseMillis(EntityManager em) {
+        Object now = em.createQuery("select current_timestamp").getSingleResult();
+        if (now instanceof java.util.Date date) {
+            return date.getTime(); // java.sql.Timestamp: what Hibernate returns for current_timestamp
+        }
+        if (now instanceof Instant instant) {
+            return instant.toEpochMilli();
+        }
+        if (now instanceof java.time.OffsetDateTime offset) {
+            return offset.toInstant().toEpochMilli();
+        }
+        if (now instanceof java.time.ZonedDateTime zoned) {
+            return zoned.toInstant().toEpochMilli();
+        }
+        throw new IllegalStateException("the database's current_timestamp came back as " + now.getClass().getName());
+    }
+
+    private void refuseIfClosed() {
+        if (closed) {
+            throw new IllegalStateException("the database spool of realm " + queueKey + " is closed: nothing is written");
+        }
     }
 
     @Override
@@ -242,7 +327,7 @@ final class DatabaseSpool implements Spool {
                         + " where m.queueKey = :queue and m.state = :dead order by m.deadLettered, m.id", QueuedMailEntity.class)
                 .setParameter("queue", queueKey).setParameter("dead", QueuedMailEntity.DEAD)
                 .setMaxResults(limit).getResultList());
-        return rows.stream().map(r -> fromJson(r.id, r.deadLetter)).toList();
+        return rows.stream().map(r -> DeadLetter.fromJson(r.id, r.deadLetter)).toList();
     }
 
     @Override
@@ -255,7 +340,7 @@ final class DatabaseSpool implements Spool {
             if (row.message == null) {
                 return null; // its body was deleted after the retention: nothing to send
             }
-            DeadLetter letter = fromJson(row.id, row.deadLetter);
+            DeadLetter letter = DeadLetter.fromJson(row.id, row.deadLetter);
             row.state = QueuedMailEntity.QUEUED;
             row.attempts = 0;
             row.firstSubmitted = now.toEpochMilli();
@@ -296,7 +381,7 @@ final class DatabaseSpool implements Spool {
                 return Optional.<DeadLetter>empty();
             }
             em.remove(row);
-            return Optional.of(fromJson(row.id, row.deadLetter));
+            return Optional.of(DeadLetter.fromJson(row.id, row.deadLetter));
         });
     }
 
@@ -308,6 +393,10 @@ final class DatabaseSpool implements Spool {
     /** Lets the other nodes take at once what this node claimed but will not send (Keycloak is stopping). */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         List<String> unfinished = List.copyOf(held);
         held.clear();
         onClose.run();
@@ -331,32 +420,6 @@ final class DatabaseSpool implements Spool {
             throw new SpoolException("database table " + TABLE + " (realm " + queueKey + ")", "cannot " + what + ": " + e,
                     "Check that Keycloak's database is reachable and has the table (Keycloak creates it at startup)", e);
         }
-    }
-
-    static String toJson(DeadLetter d) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("messageId", d.messageId());
-        map.put("recipients", d.recipients());
-        map.put("subject", d.subject());
-        map.put("relay", d.relay());
-        map.put("category", d.category().name());
-        map.put("reply", d.reply());
-        map.put("remedy", d.remedy());
-        map.put("reason", d.reason().name());
-        map.put("attempts", (long) d.attempts());
-        map.put("firstSubmitted", d.firstSubmitted().toEpochMilli());
-        map.put("deadLettered", d.deadLettered().toEpochMilli());
-        return Json.write(map);
-    }
-
-    @SuppressWarnings("unchecked")
-    static DeadLetter fromJson(String id, String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        return new DeadLetter(id, (String) m.get("messageId"), (List<String>) m.get("recipients"), (String) m.get("subject"),
-                (String) m.get("relay"), FailureCategory.valueOf((String) m.get("category")), (String) m.get("reply"),
-                (String) m.get("remedy"), DeadLetter.Reason.valueOf((String) m.get("reason")),
-                ((Number) m.get("attempts")).intValue(), Instant.ofEpochMilli(((Number) m.get("firstSubmitted")).longValue()),
-                Instant.ofEpochMilli(((Number) m.get("deadLettered")).longValue()));
     }
 
     private static byte[] associatedData(String id) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiPredicate;
+import org.keycloak.representations.idm.ComponentRepresentation;
 
 /**
  * An Email tab that is not the saved one (a form the console proposes, a save, the console's "Test connection"),
@@ -15,7 +16,8 @@ import java.util.function.BiPredicate;
  * host and change the token URL, or the TLS switches, and receive the realm's stored relay secret.
  */
 final class ProposedSettings {
-    static final String MASKED = "**********";
+    /** Keycloak's own placeholder for a stored secret in what the console gets back, not a mask of ours. */
+    static final String MASKED = ComponentRepresentation.SECRET_VALUE;
 
     private ProposedSettings() {
     }

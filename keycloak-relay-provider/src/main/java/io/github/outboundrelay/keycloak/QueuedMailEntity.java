@@ -11,8 +11,8 @@ import jakarta.persistence.Table;
  * created by {@code META-INF/outbound-relay-changelog.xml}. Times are epoch milliseconds.
  *
  * <p>A row is <em>claimable</em> when it is {@code QUEUED}, due, and its lease has run out
- * ({@code LEASE_UNTIL <= now}; 0 when nobody holds it). A node claims it with a conditional update that only one
- * node can win, and holds the lease while it sends.
+ * ({@code LEASE_UNTIL <= now} in the database's clock; 0 when nobody holds it). A spool claims it with a conditional
+ * update that only one spool can win, and holds the lease while it sends.
  */
 @Entity(name = "OutboundRelayMail")
 @Table(name = "OUTBOUND_RELAY_MAIL")
@@ -54,7 +54,7 @@ public class QueuedMailEntity {
     @Column(name = "LAST_FAILURE", length = 2000)
     protected String lastFailure;
 
-    /** The node holding the claim, while one does. */
+    /** The spool holding the claim, while one does: node, process, spool number. */
     @Column(name = "LEASE_OWNER")
     protected String leaseOwner;
 

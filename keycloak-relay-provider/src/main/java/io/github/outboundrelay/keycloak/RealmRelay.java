@@ -11,8 +11,8 @@ import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.ProbeReport;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.Receipt;
+import io.github.outboundrelay.common.ReconfigurableMailQueue;
 import io.github.outboundrelay.common.RelayClient;
-import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.common.spool.SpoolException;
@@ -21,16 +21,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jboss.logging.Logger;
 
 /**
- * One realm configuration's way out: a durable {@link MailQueue} spooled in the node's {@link QueueStore} (under
- * {@code <spool-dir>/<realm id>}, or in Keycloak's database shared by a cluster), and a
+ * One realm configuration's way out: the realm's durable queue ({@link ReconfigurableMailQueue}, owned by
+ * {@link RealmRelays} for the life of the realm and switched to this configuration when it was built), and a
  * {@link RelayClient} of its own for what must be synchronous (the console's "Test connection", the probe). Built by
- * {@link RealmRelays} for each distinct {@link RelayConfiguration}; retired, not reused, when the realm's settings
- * change: the retired queue finishes its sends in flight and lets go of the spool, and the next relay opens the same
- * directory and delivers what is left.
+ * {@link RealmRelays} for each distinct {@link RelayConfiguration}; replaced, not reused, when the realm's settings
+ * change. The queue's lifecycle (drain the old queue, wait until it let go of the spool, open the next one, refuse
+ * mail after Keycloak stops) is relay-common's; this class keeps Keycloak's glue: how a configuration becomes a
+ * queue ({@link #openQueue}), the server's cap on queued mail, the action-mail gate and the debug probe.
  *
  * <p>The queue gets the realm's effective options: the rate limit as each relay's throttle, the retry lifetime as the
  * retry schedule's give-up age, the fallback relays after the Email tab's relay (failover order), and recipient
@@ -44,51 +44,55 @@ final class RealmRelay {
     private final String realmName;
     private final RelayConfiguration configuration;
     private final Path spoolDirectory;
-    private final Spool spool;
     private final String queueStore;
-    private final MailQueue queue;
+    private final ReconfigurableMailQueue<RelayConfiguration> queue;
     private final RelayClient client;
     private final ActionMailGate gate;
     private final AtomicBoolean probing = new AtomicBoolean();
-    /** Submits share it; {@link #retire} takes it alone, so no submit reaches a queue that is shutting down. */
-    private final ReentrantReadWriteLock retiring = new ReentrantReadWriteLock();
-    private boolean retired; // guarded by retiring
 
-    /**
-     * Opens the realm's spool (recovering what a previous relay or Keycloak run left in it) and starts delivering.
-     *
-     * @throws SpoolException        when the spool directory cannot be used
-     * @throws InvalidInputException when a fallback relay cannot be used with these settings
-     */
-    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log, QueueStore store,
-               ActionMailGate gate) {
+    /** @param queue the realm's queue, already switched to {@code configuration} */
+    RealmRelay(String realmId, String realmName, RelayConfiguration configuration, QueueStore store,
+               ReconfigurableMailQueue<RelayConfiguration> queue, ActionMailGate gate, DeliveryLog log) {
         this.realmName = realmName;
-        this.gate = gate;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
+        this.queueStore = store.describe();
+        this.queue = queue;
+        this.gate = gate;
+        this.client = RelayClient.create(configuration.settings(), log);
+    }
+
+    /**
+     * The realm's queue for a configuration: its spool opened in the node's {@link QueueStore} (under
+     * {@code <spool-dir>/<realm id>}, or in Keycloak's database shared by a cluster), recovered, delivering. The
+     * queue closes the spool when its last sender has returned.
+     *
+     * @throws SpoolException        when the spool cannot be used
+     * @throws InvalidInputException when a fallback relay cannot be used with these settings
+     */
+    static MailQueue openQueue(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log,
+                               QueueStore store, ActionMailGate gate, Duration drain) {
         configuration.fallbackRefusal().ifPresent(refused ->
                 LOG.warnf("Realm %s: its fallback relay is not used: %s", realmName, refused.getMessage()));
-        List<RelaySettings> relays = configuration.relays();
         MailQueue.Builder builder = MailQueue.builder();
-        relays.forEach(settings -> builder.relay(settings, configuration.throttle()));
+        configuration.relays().forEach(settings -> builder.relay(settings, configuration.throttle()));
         // SPOOL CHOICE: files under the spool directory, or Keycloak's database shared by the cluster (QueueStore).
-        this.spool = store.openSpool(realmId);
-        this.queueStore = store.describe();
+        Spool spool = store.openSpool(realmId);
         try {
-            this.queue = builder
-                    .spool(spool)
+            return builder
+                    .ownedSpool(spool)
                     .throttleBudgets(store.throttleBudgets(realmId))
                     .sendGate(gate)
                     .retrySchedule(RetrySchedule.builder()
                             .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
                     .deadLetterBodyRetention(store.atRest().deadLetterBodyRetention())
                     .deliveryLog(log)
+                    .shutdownTimeout(drain)
                     .build();
         } catch (RuntimeException e) {
-            spool.close();
+            spool.close(); // Closed already when the queue failed to start; not when the builder refused the options.
             throw e;
         }
-        this.client = RelayClient.create(configuration.settings(), log);
     }
 
     RelayConfiguration configuration() {
@@ -105,34 +109,25 @@ final class RealmRelay {
     }
 
     /**
-     * Queues a login-flow mail durably and returns; the queue's senders talk to the relay.
+     * Queues a login-flow mail durably in the realm's queue and returns; the queue's senders talk to the relay.
      *
-     * @return false when this relay was retired meanwhile (settings changed): ask {@link RealmRelays} again
-     * @throws SpoolException        when the spool is full, holds the server's cap of queued mail, or cannot be
-     *                               written: the mail was not queued, and nothing queued was touched
-     * @throws InvalidInputException when no relay of this configuration could send it: the mail was not queued
+     * @throws SpoolException         when the spool is full, holds the server's cap of queued mail, or cannot be
+     *                                written: the mail was not queued, and nothing queued was touched
+     * @throws InvalidInputException  when no relay of this configuration could send it: the mail was not queued
+     * @throws IllegalStateException  when Keycloak is stopping or the realm was deleted
      */
-    boolean submit(OutboundMessage message) {
-        retiring.readLock().lock();
-        try {
-            if (retired) {
-                return false;
-            }
-            int cap = configuration.server().limits().maxQueuedPerRealm();
-            long queued = queue.queued();
-            if (queued >= cap) {
-                throw new SpoolException("realm " + realmName + "'s queue (" + queueStore + ")", "holds " + queued
-                        + " mails, the most a realm may queue (" + ServerOptions.option(ServerMailLimits.MAX_QUEUED_PER_REALM)
-                        + "=" + cap + ")", "The mail already queued is kept and delivered; new mail is refused until it "
-                        + "drains. Check why the relay is not keeping up (GET .../outbound-relay/metrics), or raise the cap", null);
-            }
-            Instant before = Instant.now();
-            queue.submit(message);
-            gate.queued(message, before);
-            return true;
-        } finally {
-            retiring.readLock().unlock();
+    void submit(OutboundMessage message) {
+        int cap = configuration.server().limits().maxQueuedPerRealm();
+        long queued = queue.queued();
+        if (queued >= cap) {
+            throw new SpoolException("realm " + realmName + "'s queue (" + queueStore + ")", "holds " + queued
+                    + " mails, the most a realm may queue (" + ServerOptions.option(ServerMailLimits.MAX_QUEUED_PER_REALM)
+                    + "=" + cap + ")", "The mail already queued is kept and delivered; new mail is refused until it "
+                    + "drains. Check why the relay is not keeping up (GET .../outbound-relay/metrics), or raise the cap", null);
         }
+        Instant before = Instant.now();
+        queue.submit(message);
+        gate.queued(message, before);
     }
 
     /** Sends now on the caller's thread and waits for the relay's answer: the console's "Test connection". */
@@ -170,33 +165,9 @@ final class RealmRelay {
         return queue.purgeDeadLetters();
     }
 
-    /**
-     * Stops taking mail and shuts the queue down: sends in flight get up to {@code drain} to finish, everything else
-     * stays in the spool for the realm's next relay. Returns when the spool is released. Idempotent.
-     *
-     * @return true when every send in flight finished in time (otherwise one may be delivered again: at-least-once)
-     */
-    boolean retire(Duration drain) {
-        retiring.writeLock().lock();
-        try {
-            if (retired) {
-                return true;
-            }
-            retired = true;
-        } finally {
-            retiring.writeLock().unlock();
-        }
-        try {
-            boolean drained = queue.shutdown(drain);
-            if (!drained) {
-                LOG.warnf("Realm %s: sends still running after %d s when its relay was retired; their mail stays "
-                        + "spooled in %s and may be delivered twice", realmName, drain.toSeconds(), spoolDirectory);
-            }
-            return drained;
-        } finally {
-            spool.close();
-            client.close();
-        }
+    /** This configuration was replaced, or the realm's queue closed: its synchronous client goes. */
+    void close() {
+        client.close();
     }
 
     /**

@@ -6,6 +6,7 @@ import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.Receipt;
+import io.github.outboundrelay.common.ReconfigurableMailQueue;
 import io.github.outboundrelay.common.RelayClient;
 import io.github.outboundrelay.common.spool.SpoolException;
 import java.io.IOException;
@@ -21,24 +22,32 @@ import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
- * One {@link RealmRelay} (one durable queue) per realm, rebuilt when the realm's {@link RelayConfiguration} changes.
- * A rebuild retires the old relay first, which finishes its sends in flight within {@link #DRAIN} and releases the
- * realm's spool; only then does the new relay open the same spool, so queued mail is never lost and never owned by
- * two queues. Each realm keeps one delivery log for the life of the server, across rebuilds. Thread-safe; lives in
- * the provider factory, so one per Keycloak node.
+ * Each realm's durable queue (a {@link ReconfigurableMailQueue}, for the life of the realm on this node) and its
+ * {@link RealmRelay} for the current {@link RelayConfiguration}, rebuilt when that changes. The queue's lifecycle is
+ * relay-common's: a rebuild drains the old queue within {@link #DRAIN}, waits until it let go of the realm's spool (a
+ * send blocked on a slow relay returned and was recorded), then opens the new one on the same spool, so queued mail
+ * is never lost and never owned by two queues; mail for the realm submitted meanwhile waits for the new queue. Each
+ * realm keeps one delivery log for the life of the server, across rebuilds. Thread-safe; lives in the provider
+ * factory, so one per Keycloak node.
  *
- * <p>Locks: a realm's {@link Slot} monitor is held while its relay is retired and rebuilt (seconds at most); mail for
- * the realm that arrives meanwhile waits for the new relay. Realms never wait for each other.
+ * <p>Locks: a realm's {@link Slot} monitor is held while its relay is rebuilt, so two requests with new settings
+ * build one relay; the queue's own lock (see {@link ReconfigurableMailQueue}) orders mail and the switch. Realms never
+ * wait for each other.
  */
 final class RealmRelays implements AutoCloseable {
-    /** How long a retired relay's sends in flight may take, on a rebuild, a realm's removal and Keycloak's shutdown. */
+    /** How long a queue's sends in flight may take, on a rebuild, a realm's removal and Keycloak's shutdown. */
     static final Duration DRAIN = Duration.ofSeconds(10);
     private static final Logger LOG = Logger.getLogger(RealmRelays.class);
 
-    /** A realm's current relay. */
+    /** A realm's queue, and its relay for the current configuration. */
     private static final class Slot {
+        final ReconfigurableMailQueue<RelayConfiguration> queue;
         volatile RealmRelay relay; // written under the slot's monitor
         boolean removed;           // guarded by the slot's monitor
+
+        Slot(ReconfigurableMailQueue<RelayConfiguration> queue) {
+            this.queue = queue;
+        }
     }
 
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
@@ -58,14 +67,19 @@ final class RealmRelays implements AutoCloseable {
     }
 
     /**
-     * The realm's relay for this configuration, building it (after retiring the old one) if the settings changed.
+     * The realm's relay for this configuration, switching the realm's queue to it if the settings changed.
      *
      * @throws MailNotQueuedException when Keycloak is shutting down or the realm was deleted
      * @throws SpoolException         when the realm's spool cannot be opened
      * @throws InvalidInputException  when a fallback relay cannot be used with these settings
      */
     RealmRelay forRealm(String realmId, String realmName, RelayConfiguration configuration) throws MailNotQueuedException {
-        Slot slot = slots.computeIfAbsent(realmId, id -> new Slot());
+        if (closed) {
+            throw new MailNotQueuedException("Keycloak is shutting down: mail for realm " + realmName + " was not queued");
+        }
+        Slot slot = slots.computeIfAbsent(realmId, id -> new Slot(new ReconfigurableMailQueue<>(
+                c -> RealmRelay.openQueue(id, realmName, c, deliveryLog(id), stores.apply(c), gate(id), DRAIN),
+                "Keycloak is shutting down or realm " + realmName + " was deleted")));
         RealmRelay current = slot.relay;
         if (current != null && current.configuration().equals(configuration)) {
             return current; // the common case: no lock, no allocation
@@ -81,15 +95,25 @@ final class RealmRelays implements AutoCloseable {
             if (current != null && current.configuration().equals(configuration)) {
                 return current;
             }
+            slot.relay = null;
             if (current != null) {
-                slot.relay = null;
-                current.retire(DRAIN); // releases the spool the next relay opens
+                current.close();
             }
-            RealmRelay next = new RealmRelay(realmId, realmName, configuration, deliveryLog(realmId), stores.apply(configuration),
-                    gates.computeIfAbsent(realmId, id -> new ActionMailGate())); // outlives rebuilds, as the log does
+            try {
+                slot.queue.replace(configuration); // drains the old queue; it lets go of the spool the new one opens
+            } catch (IllegalStateException e) {
+                throw new MailNotQueuedException(e.getMessage() + ": mail for realm " + realmName + " was not queued");
+            }
+            RealmRelay next = new RealmRelay(realmId, realmName, configuration, stores.apply(configuration), slot.queue,
+                    gate(realmId), deliveryLog(realmId));
             slot.relay = next;
             return next;
         }
+    }
+
+    /** The realm's gate outlives rebuilds, as its log does. */
+    private ActionMailGate gate(String realmId) {
+        return gates.computeIfAbsent(realmId, id -> new ActionMailGate());
     }
 
     /**
@@ -101,15 +125,14 @@ final class RealmRelays implements AutoCloseable {
     void deliver(String realmId, String realmName, RelayConfiguration configuration, OutboundMessage message)
             throws MailNotQueuedException {
         try {
-            // A relay retired between lookup and submit (a settings change racing this mail) refuses; ask again.
-            while (!forRealm(realmId, realmName, configuration).submit(message)) {
-                Thread.onSpinWait();
-            }
+            forRealm(realmId, realmName, configuration).submit(message);
         } catch (SpoolException e) {
             throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + e.getMessage(), e);
         } catch (InvalidInputException e) {
             InvalidInputException named = SmtpServerMapping.renamed(e); // the option an administrator would change
             throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + named.getMessage(), named);
+        } catch (IllegalStateException e) {
+            throw new MailNotQueuedException("realm " + realmName + ": the mail was not queued: " + e.getMessage());
         }
     }
 
@@ -128,8 +151,8 @@ final class RealmRelays implements AutoCloseable {
     }
 
     /**
-     * The realm was deleted: its relay finishes its sends in flight, and its spool, mail and dead letters of users who
-     * no longer exist, is deleted with it. Its delivery log goes too.
+     * The realm was deleted: its queue finishes its sends in flight, and its spool, mail and dead letters of users who
+     * no longer exist, is deleted with it once the queue let go of it. Its delivery log goes too.
      */
     void remove(String realmId, String realmName, Path spoolDirectory) {
         Slot slot = slots.remove(realmId);
@@ -140,12 +163,14 @@ final class RealmRelays implements AutoCloseable {
                 slot.relay = null;
                 if (relay != null) {
                     QueueMetrics left = relay.metrics();
-                    relay.retire(DRAIN);
+                    relay.close();
                     if (left.queueDepth() > 0 || left.deadLetters() > 0) {
                         LOG.infof("Realm %s was deleted with %d queued mail(s) and %d dead letter(s); they are deleted "
                                 + "with its spool", realmName, left.queueDepth(), left.deadLetters());
                     }
                 }
+                slot.queue.close();
+                awaitReleased(slot, realmName);
             }
         }
         logs.remove(realmId);
@@ -155,6 +180,17 @@ final class RealmRelays implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.warnf("Realm %s was deleted but its spool %s could not be: %s. Delete the directory by hand.",
                     realmName, spoolDirectory, e);
+        }
+    }
+
+    private static void awaitReleased(Slot slot, String realmName) {
+        try {
+            if (!slot.queue.awaitReleased(ReconfigurableMailQueue.RELEASE_WAIT)) {
+                LOG.warnf("Realm %s: a send still runs after %d s; its spool is deleted anyway", realmName,
+                        ReconfigurableMailQueue.RELEASE_WAIT.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -194,8 +230,9 @@ final class RealmRelays implements AutoCloseable {
                     RealmRelay relay = slot.relay;
                     slot.relay = null;
                     if (relay != null) {
-                        relay.retire(DRAIN);
+                        relay.close();
                     }
+                    slot.queue.close(); // what a send blocked past the drain writes still reaches the spool
                 }
             }, "outbound-relay-shutdown");
             t.start();

@@ -3,7 +3,6 @@ package io.github.outboundrelay.keycloak;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.json.Json;
 import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.ProbeReport;
 import io.github.outboundrelay.common.RelayClient;
@@ -140,7 +139,7 @@ public final class RelayDiagnosticsResource {
             answer.put("remedy", f.remedy());
             event.put("category", f.category() == null ? "" : f.category().name());
         });
-        answer.put("report", Json.parseObject(report.toJson()));
+        answer.put("report", report.toMap());
         return json(Response.Status.OK, answer);
     }
 
@@ -237,7 +236,7 @@ public final class RelayDiagnosticsResource {
     public Response events() {
         auth.realm().requireManageRealm();
         List<Map<String, Object>> events = relays.deliveryLog(realm.getId()).recent().stream()
-                .map(RelayDiagnosticsResource::eventMap).toList();
+                .map(DeliveryEvent::toMap).toList();
         return json(Response.Status.OK, Map.of("events", events));
     }
 
@@ -252,7 +251,7 @@ public final class RelayDiagnosticsResource {
         }
         return withQueue(relay -> {
             List<Map<String, Object>> letters = relay.deadLetters(limit).stream()
-                    .map(RelayDiagnosticsResource::deadLetterMap).toList();
+                    .map(DeadLetter::toMap).toList();
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("total", relay.metrics().deadLetters());
             answer.put("deadLetters", letters);
@@ -368,40 +367,8 @@ public final class RelayDiagnosticsResource {
     /** The proposed Email tab; a masked secret means the saved one if it goes to the same relay and user. */
     private Map<String, String> proposedSettings(String body) {
         Map<String, String> smtp = new HashMap<>();
-        Json.parseObject(body).forEach((k, v) -> smtp.put(k, v == null ? null : String.valueOf(v)));
+        HostJson.parseObject(body).forEach((k, v) -> smtp.put(k, v == null ? null : String.valueOf(v)));
         return ProposedSettings.withSavedSecrets(smtp, realm.getSmtpConfig());
-    }
-
-    private static Map<String, Object> deadLetterMap(DeadLetter d) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("id", d.id());
-        map.put("messageId", d.messageId());
-        map.put("recipients", d.recipients());
-        map.put("subject", d.subject());
-        map.put("relay", d.relay());
-        map.put("category", d.category().name());
-        map.put("reply", d.reply());
-        map.put("remedy", d.remedy());
-        map.put("reason", d.reason().name());
-        map.put("attempts", (long) d.attempts());
-        map.put("firstSubmitted", d.firstSubmitted().toString());
-        map.put("deadLettered", d.deadLettered().toString());
-        return map;
-    }
-
-    private static Map<String, Object> eventMap(DeliveryEvent e) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        map.put("time", e.time().toString());
-        map.put("outcome", e.outcome().name());
-        map.put("messageId", e.messageId());
-        map.put("relay", e.relay());
-        map.put("recipients", e.recipients());
-        map.put("category", e.category() == null ? null : e.category().name());
-        map.put("reply", e.reply());
-        map.put("attempt", e.attempt());
-        map.put("durationMillis", e.durationMillis());
-        map.put("detail", e.detail());
-        return map;
     }
 
     private static Response invalid(InvalidInputException e) {
@@ -418,6 +385,6 @@ public final class RelayDiagnosticsResource {
     }
 
     private static Response json(Response.Status status, Object body) {
-        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(Json.write(body)).build();
+        return Response.status(status).type(MediaType.APPLICATION_JSON).entity(HostJson.write(body)).build();
     }
 }

@@ -60,7 +60,7 @@ final class RelayEmailSenderProvider implements EmailSenderProvider {
         try {
             configuration.realm().checkRecipient(message.to().get(0), server);
         } catch (InvalidInputException e) {
-            String said = configuration.settings().maskRecipients() ? RecipientMask.maskWithin(e.getMessage()) : e.getMessage();
+            String said = RecipientMask.asConfigured(configuration.settings(), e.getMessage());
             LOG.warnf("Realm %s: mail not sent and not queued: %s", realmName, said);
             throw new EmailException(said); // not e as the cause: its message holds the address unmasked
         }

@@ -2,8 +2,8 @@ package io.github.outboundrelay.keycloak;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;

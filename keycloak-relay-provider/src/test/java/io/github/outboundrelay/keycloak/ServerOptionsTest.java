@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.TrustSettings;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

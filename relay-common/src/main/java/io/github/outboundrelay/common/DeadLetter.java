@@ -1,7 +1,11 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.json.Json;
+
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -55,6 +59,66 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
         relay = relay == null ? "" : relay;
         reply = reply == null ? "" : reply;
         remedy = remedy == null ? "" : remedy;
+    }
+
+    /**
+     * The dead letter as strings, numbers and lists, for an admin page, a REST answer or {@code --json}: the same
+     * fields in every adapter, serialised with whatever JSON the host has. Times are ISO-8601.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("id", id);
+        map.put("messageId", messageId);
+        map.put("recipients", recipients);
+        map.put("subject", subject);
+        map.put("relay", relay);
+        map.put("category", category.name());
+        map.put("reply", reply);
+        map.put("remedy", remedy);
+        map.put("reason", reason.name());
+        map.put("attempts", (long) attempts);
+        map.put("firstSubmitted", firstSubmitted.toString());
+        map.put("deadLettered", deadLettered.toString());
+        return map;
+    }
+
+    /**
+     * The record as JSON text, for a {@link io.github.outboundrelay.common.spool.Spool} that stores it as text (the
+     * Keycloak database spool); {@link #fromJson} reads it back. Times are epoch milliseconds; the id is not in it.
+     */
+    public String toJson() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("messageId", messageId);
+        map.put("recipients", recipients);
+        map.put("subject", subject);
+        map.put("relay", relay);
+        map.put("category", category.name());
+        map.put("reply", reply);
+        map.put("remedy", remedy);
+        map.put("reason", reason.name());
+        map.put("attempts", (long) attempts);
+        map.put("firstSubmitted", firstSubmitted.toEpochMilli());
+        map.put("deadLettered", deadLettered.toEpochMilli());
+        return Json.write(map);
+    }
+
+    /**
+     * Reads what {@link #toJson} wrote, under the spool id {@code id}.
+     *
+     * @throws IllegalArgumentException when the text is not such a record
+     */
+    @SuppressWarnings("unchecked")
+    public static DeadLetter fromJson(String id, String json) {
+        Map<String, Object> m = Json.parseObject(json);
+        try {
+            return new DeadLetter(id, (String) m.get("messageId"), (List<String>) m.get("recipients"),
+                    (String) m.get("subject"), (String) m.get("relay"), FailureCategory.valueOf((String) m.get("category")),
+                    (String) m.get("reply"), (String) m.get("remedy"), Reason.valueOf((String) m.get("reason")),
+                    ((Number) m.get("attempts")).intValue(), Instant.ofEpochMilli(((Number) m.get("firstSubmitted")).longValue()),
+                    Instant.ofEpochMilli(((Number) m.get("deadLettered")).longValue()));
+        } catch (ClassCastException | NullPointerException e) {
+            throw new IllegalArgumentException("not a dead-letter record: " + e.getMessage(), e);
+        }
     }
 
     /** The same dead letter under another spool id. */

@@ -1,7 +1,9 @@
 package io.github.outboundrelay.common;
 
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One delivery attempt or queue decision, safe to show an administrator: never a password, token, AUTH line, body
@@ -53,6 +55,25 @@ public record DeliveryEvent(Instant time, Outcome outcome, String messageId, Str
         recipients = List.copyOf(recipients);
         reply = reply == null ? "" : reply;
         detail = detail == null ? "" : detail;
+    }
+
+    /**
+     * The event as strings, numbers and lists, for an admin page, a REST answer or {@code --json}: the same fields in
+     * every adapter, serialised with whatever JSON the host has. The time is ISO-8601; category is null on success.
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("time", time.toString());
+        map.put("outcome", outcome.name());
+        map.put("messageId", messageId);
+        map.put("relay", relay);
+        map.put("recipients", recipients);
+        map.put("category", category == null ? null : category.name());
+        map.put("reply", reply);
+        map.put("attempt", attempt);
+        map.put("durationMillis", durationMillis);
+        map.put("detail", detail);
+        return map;
     }
 
     /** The event as one {@code key=value} log line. */

@@ -16,12 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -43,6 +45,12 @@ import java.util.function.LongSupplier;
  * queue.deadLetters(100).forEach(d -> System.out.println(d.id() + " " + d.remedy()));
  * queue.close();                                            // drains sends in flight, leaves the rest spooled
  * }</pre>
+ *
+ * <p><b>Closing and the spool.</b> A send blocked in socket I/O cannot be interrupted; it ends at the relay's read
+ * timeout. So the queue keeps its spool (a file spool's lock, a database spool's leases) until the last sender has
+ * returned and recorded its outcome, even when {@link #shutdown} returned at its bound before that: only then are
+ * the connections and a spool the queue owns closed ({@link #awaitReleased}). After {@link #shutdown} began no
+ * submit, retry or purge reaches the spool. docs/reliability.md, "Shutdown", tells the whole story.
  */
 public final class MailQueue implements AutoCloseable {
     public static final Duration DEFAULT_RELAY_COOLDOWN = Duration.ofSeconds(10);
@@ -67,15 +75,24 @@ public final class MailQueue implements AutoCloseable {
     private final DeliveryLog log;
     private final Clock clock;
     private final LongSupplier ticker;
-    private final Duration shutdownTimeout;
-    private volatile boolean closed;
+    final Duration shutdownTimeout; // the drain ReconfigurableMailQueue gives this queue
+    /**
+     * Submits and dead-letter actions hold the read side while they check {@code closed} and write to the spool;
+     * {@link #shutdown} takes the write side to set it. So once shutdown has set it, no caller is between its check
+     * and its write, and none will be. Nothing else is done under the write side.
+     */
+    private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
+    private volatile boolean closed; // written under closing's write side
+    /** What may still touch the spool: the sender pool and the dispatcher thread; the last to stop releases it. */
+    private final AtomicInteger spoolUsers;
+    private final CountDownLatch released = new CountDownLatch(1);
 
     private MailQueue(Builder b) {
         this.log = b.log != null ? b.log : new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
         this.clock = b.clock;
         this.ticker = b.ticker;
         this.shutdownTimeout = b.shutdownTimeout;
-        this.ownsSpool = b.spool == null;
+        this.ownsSpool = b.spool == null || b.ownsSpool;
         this.spool = b.spool != null ? b.spool : FileSpool.open(b.spoolDirectory,
                 b.bodyCipher != null ? b.bodyCipher : BodyCipher.NONE);
         this.retention = new BodyRetention(spool, b.deadLetterBodyRetention);
@@ -104,12 +121,20 @@ public final class MailQueue implements AutoCloseable {
         int threads = lanes.stream().mapToInt(l -> l.settings.maxConnections()).sum();
         int queueNumber = QUEUES.incrementAndGet();
         AtomicInteger senderNumber = new AtomicInteger();
-        this.senders = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        this.spoolUsers = new AtomicInteger(b.manualDispatch ? 1 : 2);
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "outbound-relay-queue-" + queueNumber + "-sender-" + senderNumber.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
-        ((ThreadPoolExecutor) senders).allowCoreThreadTimeOut(true);
+        }) {
+            @Override
+            protected void terminated() {
+                // Runs once shutdown was asked and the last sender has returned: no send writes to the spool anymore.
+                spoolUserStopped();
+            }
+        };
+        pool.allowCoreThreadTimeOut(true);
+        this.senders = pool;
         this.dispatcher = new QueueDispatcher(spool, new FailoverRelays(lanes), b.retrySchedule, counters, log, senders,
                 clock, ticker, b.jitter, b.sendGate);
         if (b.manualDispatch) {
@@ -139,16 +164,27 @@ public final class MailQueue implements AutoCloseable {
      */
     public String submit(OutboundMessage message) {
         Objects.requireNonNull(message, "message");
-        if (closed) {
-            throw new IllegalStateException("the mail queue is closed; the mail was not queued");
+        String id;
+        closing.readLock().lock();
+        try {
+            refuseIfClosed("the mail was not queued");
+            checkSendable(message);
+            id = spool.store(message, clock.instant());
+        } finally {
+            closing.readLock().unlock();
         }
-        checkSendable(message);
-        String id = spool.store(message, clock.instant());
         counters.submitted.increment();
         if (dispatcher.hasIdleSender()) {
             wake(); // Otherwise a sender finishing its mail takes this one: no need to wake the dispatcher.
         }
         return id;
+    }
+
+    /** Thrown by every call that would change the spool once {@link #shutdown} has begun: one clear line. */
+    private void refuseIfClosed(String consequence) {
+        if (closed) {
+            throw new IllegalStateException("the mail queue is closed; " + consequence);
+        }
     }
 
     private void checkSendable(OutboundMessage message) {
@@ -206,7 +242,14 @@ public final class MailQueue implements AutoCloseable {
      * permission). @return false when there is no such dead letter
      */
     public boolean retryDeadLetter(String id) {
-        Optional<DeadLetter> requeued = spool.requeueDeadLetter(id, clock.instant());
+        Optional<DeadLetter> requeued;
+        closing.readLock().lock();
+        try {
+            refuseIfClosed("the dead letter stays where it is");
+            requeued = spool.requeueDeadLetter(id, clock.instant());
+        } finally {
+            closing.readLock().unlock();
+        }
         requeued.ifPresent(letter -> {
             adminEvent(DeliveryEvent.Outcome.REQUEUED, letter);
             wake();
@@ -216,7 +259,14 @@ public final class MailQueue implements AutoCloseable {
 
     /** Deletes a dead letter for good. @return false when there is no such dead letter */
     public boolean purgeDeadLetter(String id) {
-        Optional<DeadLetter> purged = spool.purgeDeadLetter(id);
+        Optional<DeadLetter> purged;
+        closing.readLock().lock();
+        try {
+            refuseIfClosed("the dead letter stays where it is");
+            purged = spool.purgeDeadLetter(id);
+        } finally {
+            closing.readLock().unlock();
+        }
         purged.ifPresent(letter -> adminEvent(DeliveryEvent.Outcome.PURGED, letter));
         return purged.isPresent();
     }
@@ -224,19 +274,25 @@ public final class MailQueue implements AutoCloseable {
     /** Deletes every dead letter. @return how many */
     public int purgeDeadLetters() {
         int purged = 0;
-        List<DeadLetter> batch;
-        while (!(batch = spool.deadLetters(1000)).isEmpty()) {
-            int before = purged;
-            for (DeadLetter d : batch) {
-                Optional<DeadLetter> gone = spool.purgeDeadLetter(d.id());
-                if (gone.isPresent()) {
-                    adminEvent(DeliveryEvent.Outcome.PURGED, gone.get());
-                    purged++;
+        closing.readLock().lock();
+        try {
+            refuseIfClosed("the dead letters stay where they are");
+            List<DeadLetter> batch;
+            while (!(batch = spool.deadLetters(1000)).isEmpty()) {
+                int before = purged;
+                for (DeadLetter d : batch) {
+                    Optional<DeadLetter> gone = spool.purgeDeadLetter(d.id());
+                    if (gone.isPresent()) {
+                        adminEvent(DeliveryEvent.Outcome.PURGED, gone.get());
+                        purged++;
+                    }
+                }
+                if (purged == before) {
+                    break;
                 }
             }
-            if (purged == before) {
-                break;
-            }
+        } finally {
+            closing.readLock().unlock();
         }
         return purged;
     }
@@ -252,47 +308,74 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Stops taking mail, lets sends in flight finish for up to {@code timeout}, then closes the connections. Mail
-     * not delivered stays in the spool for the next start; a send still running at the deadline may be delivered
-     * again then (at-least-once).
+     * Stops taking mail, lets sends in flight finish for up to {@code timeout}, and returns. Mail not delivered stays
+     * in the spool for the next queue on it. A send still running at the bound keeps running until its relay answers
+     * or its read timeout passes; the queue keeps the spool (lock, leases) and its connections until then, so that
+     * send's outcome is recorded and nothing the next queue relies on is touched afterwards. {@link #awaitReleased}
+     * waits for that moment. Idempotent.
      *
-     * @return true when every send in flight finished in time
+     * @return true when every send in flight finished in time and the spool is released
      */
     public boolean shutdown(Duration timeout) {
-        synchronized (this) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        closing.writeLock().lock();
+        try {
             if (closed) {
-                return true;
+                return released.getCount() == 0;
             }
             closed = true;
+        } finally {
+            closing.writeLock().unlock();
         }
         dispatcher.stop();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean drained = false;
         boolean interrupted = false;
+        boolean drained = false;
         try {
             if (loop != null) {
                 LockSupport.unpark(loop);
                 loop.join(Math.max(1, timeout.toMillis()));
             }
+            // No shutdownNow: it cannot stop a socket read, and an interrupt only turns a send's outcome into noise.
             senders.shutdown();
-            drained = senders.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            drained = released.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             interrupted = true;
-        } finally {
-            if (!drained) {
-                senders.shutdownNow();
-                LOGGER.log(System.Logger.Level.WARNING, "Mail queue stopped with sends still running after " + timeout
-                        + "; their mail stays spooled and may be delivered again after the restart");
-            }
-            lanes.forEach(l -> l.client.close());
-            if (ownsSpool) {
-                spool.close();
-            }
+        }
+        if (!drained) {
+            LOGGER.log(System.Logger.Level.WARNING, "Mail queue closed with sends still running after " + timeout
+                    + "; it keeps its spool until they return (at most the relay's read timeout) and records their outcome");
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
         return drained;
+    }
+
+    /**
+     * Waits until the queue, shut down, has let go of everything: its last sender returned, its connections and a
+     * spool it owns are closed. A successor may open the same spool after this.
+     *
+     * @return false when {@code timeout} passed first, or the queue was not shut down
+     */
+    public boolean awaitReleased(Duration timeout) throws InterruptedException {
+        return closed && released.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The sender pool or the dispatcher thread stopped for good; the last of them releases the spool. */
+    private void spoolUserStopped() {
+        if (spoolUsers.decrementAndGet() != 0) {
+            return;
+        }
+        try {
+            lanes.forEach(l -> l.client.close());
+            if (ownsSpool) {
+                spool.close();
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "Mail queue could not close its spool cleanly: " + e);
+        } finally {
+            released.countDown();
+        }
     }
 
     /** {@link #shutdown(Duration)} with the builder's shutdown timeout (30 s unless set). */
@@ -302,18 +385,22 @@ public final class MailQueue implements AutoCloseable {
     }
 
     private void runLoop() {
-        while (!dispatcher.isStopping()) {
-            retention.runIfDue(clock.instant());
-            long wait;
-            try {
-                wait = dispatcher.runDue(clock.instant(), ticker.getAsLong());
-            } catch (RuntimeException e) {
-                LOGGER.log(System.Logger.Level.ERROR, "Mail queue dispatcher failed; trying again in 1 s", e);
-                wait = Duration.ofSeconds(1).toNanos();
+        try {
+            while (!dispatcher.isStopping()) {
+                retention.runIfDue(clock.instant());
+                long wait;
+                try {
+                    wait = dispatcher.runDue(clock.instant(), ticker.getAsLong());
+                } catch (RuntimeException e) {
+                    LOGGER.log(System.Logger.Level.ERROR, "Mail queue dispatcher failed; trying again in 1 s", e);
+                    wait = Duration.ofSeconds(1).toNanos();
+                }
+                if (wait > 0) {
+                    LockSupport.parkNanos(this, Math.min(wait, MAX_IDLE_NANOS));
+                }
             }
-            if (wait > 0) {
-                LockSupport.parkNanos(this, Math.min(wait, MAX_IDLE_NANOS));
-            }
+        } finally {
+            spoolUserStopped();
         }
     }
 
@@ -353,6 +440,7 @@ public final class MailQueue implements AutoCloseable {
         private final List<RelaySettings> relays = new ArrayList<>();
         private final List<Throttle> throttles = new ArrayList<>();
         private Spool spool;
+        private boolean ownsSpool;
         private Path spoolDirectory;
         private ThrottleBudget.Source throttleBudgets = ThrottleBudget.Source.LOCAL;
         private RetrySchedule retrySchedule = RetrySchedule.defaults();
@@ -384,9 +472,24 @@ public final class MailQueue implements AutoCloseable {
             return this;
         }
 
-        /** A spool the caller opened (and closes): a {@link FileSpool}, or one on a database. */
+        /**
+         * A spool the caller opened and closes: a {@link FileSpool}, or one on a database. Close it only after
+         * {@link MailQueue#awaitReleased} said yes: a send that outlived {@link MailQueue#shutdown} still writes to it.
+         * Prefer {@link #ownedSpool}.
+         */
         public Builder spool(Spool spool) {
             this.spool = Objects.requireNonNull(spool, "spool");
+            this.ownsSpool = false;
+            return this;
+        }
+
+        /**
+         * A spool the caller opened and hands over: the queue closes it when its last sender has returned after
+         * {@link MailQueue#shutdown}, or at once when {@link #build} fails.
+         */
+        public Builder ownedSpool(Spool spool) {
+            this.spool = Objects.requireNonNull(spool, "spool");
+            this.ownsSpool = true;
             return this;
         }
 

@@ -40,15 +40,23 @@ public record ProbeReport(String relay, TlsMode tlsMode, List<ProbeStepResult> s
         return steps.stream().filter(s -> s.outcome() == ProbeStepResult.Outcome.FAILED).findFirst();
     }
 
-    /** The report as JSON, for admin pages and {@code relay probe --json}. */
-    public String toJson() {
+    /**
+     * The report as strings, numbers, lists and maps, for an admin page or a REST answer: the same fields in every
+     * adapter, serialised with whatever JSON the host has.
+     */
+    public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("relay", relay);
         map.put("tlsMode", tlsMode.name());
         map.put("passed", passed());
         map.put("steps", steps.stream().map(ProbeStepResult::toMap).toList());
         map.put("transcript", transcript);
-        return Json.write(map);
+        return map;
+    }
+
+    /** {@link #toMap()} as JSON, for {@code relay probe --json}. */
+    public String toJson() {
+        return Json.write(toMap());
     }
 
     /** The report as lines a person reads in a terminal. */

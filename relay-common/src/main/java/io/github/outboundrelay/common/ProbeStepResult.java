@@ -33,7 +33,8 @@ public record ProbeStepResult(SmtpStep step, Outcome outcome, long elapsedMillis
         remedy = remedy == null ? "" : remedy;
     }
 
-    Map<String, Object> toMap() {
+    /** The step as strings, numbers and a map of details; part of {@link ProbeReport#toMap()}. */
+    public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("step", step.name());
         map.put("outcome", outcome.name());

@@ -15,7 +15,7 @@ import java.util.Map;
  * <pre>{@code
  * QueueMetrics m = queue.metrics();
  * if (m.oldestMessageAge().toMinutes() > 30) alert("mail is stuck: " + m.relays());
- * String json = Json.write(m.toMap());
+ * Map<String, Object> view = m.toMap();   // serialise with the host's JSON
  * }</pre>
  *
  * @param time               when the snapshot was taken
@@ -74,7 +74,7 @@ public record QueueMetrics(Instant time, long submitted, long sent, long deferre
                               long failed, Throttle throttle) {
     }
 
-    /** The snapshot as maps, lists, strings and numbers, for {@link Json#write}. */
+    /** The snapshot as maps, lists, strings and numbers, serialised with whatever JSON the host has. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("time", time.toString());

@@ -1,37 +1,30 @@
 package io.github.outboundrelay.common;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import io.github.outboundrelay.common.redaction.Redaction;
 
 /**
- * Masks addresses for logs and admin pages: {@code alice@example.com} becomes {@code a***@example.com}.
+ * Masks addresses for logs and admin pages: {@code alice@example.com} becomes {@code a***@example.com}. The API face
+ * of relay-common's one redaction rule ({@code common.redaction.Redaction}); adapters use this, never their own.
  *
  * <pre>{@code
- * String shown = settings.maskRecipients() ? RecipientMask.mask(address) : address;
+ * log.warn(RecipientMask.asConfigured(settings, exception.getMessage()));
  * }</pre>
  */
 public final class RecipientMask {
-    private static final Pattern ADDRESS = Pattern.compile("([^\\s<>\"'@,;:]+)@([A-Za-z0-9.\\-\\[\\]\\u0080-\\uFFFF]+)");
-
     private RecipientMask() {
     }
 
     public static String mask(String address) {
-        int at = address.lastIndexOf('@');
-        if (at <= 0) {
-            return "***";
-        }
-        return new String(Character.toChars(address.codePointAt(0))) + "***" + address.substring(at);
+        return Redaction.maskAddress(address);
     }
 
     /** Masks every address inside free text such as a server reply ("550 5.1.1 <bob@x.org>: unknown user"). */
     public static String maskWithin(String text) {
-        Matcher m = ADDRESS.matcher(text);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            m.appendReplacement(out, Matcher.quoteReplacement(mask(m.group())));
-        }
-        m.appendTail(out);
-        return out.toString();
+        return Redaction.maskAddressesWithin(text);
+    }
+
+    /** {@code text} as {@code settings} allow it to be shown: its addresses masked unless masking is turned off. */
+    public static String asConfigured(RelaySettings settings, String text) {
+        return Redaction.text(text, settings.maskRecipients());
     }
 }

@@ -4,6 +4,7 @@ import io.github.outboundrelay.common.failure.FailureClassifier;
 
 import io.github.outboundrelay.common.auth.OAuth2TokenSource;
 import io.github.outboundrelay.common.probe.RelayProbe;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.common.transport.ConnectionPool;
 import io.github.outboundrelay.common.transport.MailSessionFactory;
@@ -208,13 +209,11 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private List<String> masked(OutboundMessage message) {
-        return message.recipients().stream()
-                .map(a -> settings.maskRecipients() ? RecipientMask.mask(a.address()) : a.address())
-                .toList();
+        return Redaction.recipients(message.recipients().stream().map(MailAddress::address).toList(), settings.maskRecipients());
     }
 
     private String maskText(String text) {
-        return settings.maskRecipients() ? RecipientMask.maskWithin(text) : text;
+        return Redaction.text(text, settings.maskRecipients());
     }
 
     ConnectionPool pool() {

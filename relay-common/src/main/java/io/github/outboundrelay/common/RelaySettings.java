@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.tls.TlsPolicy;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -65,12 +67,7 @@ public record RelaySettings(
         Objects.requireNonNull(trust, "trust");
         checkHost(host);
         checkPort(port);
-        if (authentication.required() && tlsMode == TlsMode.NONE && !allowCredentialsOverPlaintext) {
-            throw new InvalidInputException("tlsMode",
-                    "is NONE while authentication is configured: the password would cross the network unencrypted",
-                    "Choose STARTTLS (port 587) or implicit TLS (port 465); only for a relay on this host set "
-                            + "allowCredentialsOverPlaintext");
-        }
+        TlsPolicy.checkCredentialsProtected(tlsMode, authentication, allowCredentialsOverPlaintext);
         if (heloName != null) {
             MailAddress.rejectControlCharacters(heloName, "heloName");
             if (heloName.isBlank() || heloName.contains(" ")) {

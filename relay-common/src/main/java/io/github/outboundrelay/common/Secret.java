@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common;
 
+import io.github.outboundrelay.common.redaction.Redaction;
+
 import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -45,6 +47,6 @@ public final class Secret {
 
     @Override
     public String toString() {
-        return "[redacted]";
+        return Redaction.REDACTED;
     }
 }

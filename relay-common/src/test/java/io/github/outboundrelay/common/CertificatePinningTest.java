@@ -7,7 +7,8 @@ import static io.github.outboundrelay.common.FailureCategoriesTest.message;
 import static io.github.outboundrelay.common.FailureCategoriesTest.startTls;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

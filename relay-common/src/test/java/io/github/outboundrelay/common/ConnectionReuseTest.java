@@ -2,8 +2,10 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +98,7 @@ class ConnectionReuseTest {
 
     @Test
     void aRefusedRecipientLeavesTheConnectionUsable() throws Exception {
-        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply("RCPT", "550 5.1.1 unknown", "250 2.1.5 Ok").start();
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply(Step.RCPT, "550 5.1.1 unknown", "250 2.1.5 Ok").start();
              RelayClient client = RelayClient.create(FailureCategoriesTest.plain(peer.port()).build())) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.send(message(1))).isInstanceOf(DeliveryException.class);
             assertThat(client.send(message(2)).reusedConnection()).isTrue();

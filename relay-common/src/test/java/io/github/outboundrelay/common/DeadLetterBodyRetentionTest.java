@@ -13,7 +13,8 @@ import static io.github.outboundrelay.common.SpoolTestSupport.resetMail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.outboundrelay.common.QueueTestRelay.Step;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,8 +97,8 @@ class DeadLetterBodyRetentionTest {
     void theQueueDeletesDeadLetterBodiesOnceTheirRetentionHasPassedAndARetryThenSaysWhy() throws Exception {
         ManualTime time = new ManualTime(T0);
         String link = distinctiveLink();
-        try (QueueTestRelay relay = QueueTestRelay.start();
-             MailQueue queue = MailQueue.builder().relay(relay.settings()).spoolDirectory(dir)
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
+             MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spoolDirectory(dir)
                      .deadLetterBodyRetention(Duration.ofHours(2))
                      .clock(time).ticker(time::nanoTime).manualDispatch().shutdownTimeout(Duration.ofSeconds(5)).build()) {
             relay.always(Step.RCPT, "550 5.1.1 <user1@example.com>: Recipient address rejected: User unknown");

@@ -10,6 +10,7 @@ import static io.github.outboundrelay.common.SpoolTestSupport.filesContaining;
 import static io.github.outboundrelay.common.SpoolTestSupport.resetMail;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,11 +33,11 @@ class DeliveredMailLeavesNoTraceTest {
 
     @TempDir
     Path spool;
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
     }
 
     @AfterEach
@@ -48,7 +49,7 @@ class DeliveredMailLeavesNoTraceTest {
     void afterDeliveryNoFileOfTheSpoolHoldsALinkTheMailCarried() throws Exception {
         String link = distinctiveLink();
         int mails = 40;
-        try (MailQueue queue = MailQueue.builder().relay(relay.settings()).spoolDirectory(spool)
+        try (MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spoolDirectory(spool)
                 .shutdownTimeout(Duration.ofSeconds(10)).build()) {
             // Four submitters at once: batch files with several mails each, as under load.
             ExecutorService submitters = Executors.newFixedThreadPool(4);

@@ -11,7 +11,6 @@ import io.github.outboundrelay.common.FixedBodyKeys;
 import io.github.outboundrelay.common.MailQueue;
 import io.github.outboundrelay.common.ManualTime;
 import io.github.outboundrelay.common.OutboundMessage;
-import io.github.outboundrelay.common.QueueTestRelay;
 import io.github.outboundrelay.common.SpoolTestSupport;
 
 import static io.github.outboundrelay.common.SpoolTestSupport.distinctiveLink;
@@ -19,6 +18,7 @@ import static io.github.outboundrelay.common.SpoolTestSupport.filesContaining;
 import static io.github.outboundrelay.common.SpoolTestSupport.resetMail;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -74,9 +74,9 @@ class EncryptedSpoolTest {
         ManualTime time = new ManualTime(T0);
         DeliveryLog log = new DeliveryLog(100);
         String link = distinctiveLink();
-        try (QueueTestRelay relay = QueueTestRelay.start();
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
              FileSpool spool = FileSpool.open(dir, BodyCipher.aesGcm(keys));
-             MailQueue queue = MailQueue.builder().relay(relay.settings()).spool(spool).deliveryLog(log)
+             MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spool(spool).deliveryLog(log)
                      .clock(time).ticker(time::nanoTime).manualDispatch().shutdownTimeout(Duration.ofSeconds(5)).build()) {
             String tampered = queue.submit(resetMail(1, link));
             String intact = queue.submit(resetMail(2, link + "&intact"));

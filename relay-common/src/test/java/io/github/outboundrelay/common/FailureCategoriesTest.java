@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.sun.net.httpserver.HttpServer;
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -219,7 +221,7 @@ class FailureCategoriesTest {
     @Test
     void refusedPasswordIsAuthFailedWithTheReplyAndVendorAdvice() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().startTls(loopbackCert.serverContext())
-                .capability("AUTH PLAIN LOGIN").reply("AUTH", "535 5.7.8 Error: authentication failed").start()) {
+                .capability("AUTH PLAIN LOGIN").reply(Step.AUTH, "535 5.7.8 Error: authentication failed").start()) {
             assertBoth(startTls(peer.port()).build(), FailureCategory.AUTH_FAILED,
                     "The relay answered 535 5.7.8: the relay refused the credentials: check the user name and password");
             DeliveryException e = sendFails(startTls(peer.port()).build());
@@ -233,7 +235,7 @@ class FailureCategoriesTest {
     void microsoftSmtpAuthDisabledGetsItsOwnRemedy() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().startTls(loopbackCert.serverContext())
                 .capability("AUTH LOGIN XOAUTH2")
-                .reply("AUTH", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")
+                .reply(Step.AUTH, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.")
                 .start()) {
             assertBoth(startTls(peer.port()).build(), FailureCategory.AUTH_FAILED, "Set-CASMailbox");
         }
@@ -241,7 +243,7 @@ class FailureCategoriesTest {
 
     @Test
     void relayDemandingAuthenticationThatIsNotConfiguredSaysSo() throws IOException {
-        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply("MAIL", "530 5.7.57 Client not authenticated to send mail").start()) {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply(Step.MAIL, "530 5.7.57 Client not authenticated to send mail").start()) {
             assertBoth(plain(peer.port()).build(), FailureCategory.AUTH_FAILED, "configure a user name and password");
         }
     }
@@ -273,7 +275,7 @@ class FailureCategoriesTest {
     @Test
     void refusedSenderIsSenderRejectedAndPermanent() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder()
-                .reply("MAIL", "550 5.7.60 SMTP; Client does not have permissions to send as this sender").start()) {
+                .reply(Step.MAIL, "550 5.7.60 SMTP; Client does not have permissions to send as this sender").start()) {
             assertBoth(plain(peer.port()).build(), FailureCategory.SENDER_REJECTED, "allowed to send as");
             assertThat(sendFails(plain(peer.port()).build()).isTransient()).isFalse();
         }
@@ -281,7 +283,7 @@ class FailureCategoriesTest {
 
     @Test
     void greylistedSenderIsTransient() throws IOException {
-        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply("MAIL", "451 4.7.1 Greylisted, try again later").start()) {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply(Step.MAIL, "451 4.7.1 Greylisted, try again later").start()) {
             DeliveryException e = sendFails(plain(peer.port()).build());
             assertThat(e.category()).isEqualTo(FailureCategory.SENDER_REJECTED);
             assertThat(e.isTransient()).isTrue();
@@ -291,7 +293,7 @@ class FailureCategoriesTest {
     @Test
     void unknownRecipientIsRecipientRejected() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder()
-                .reply("RCPT", "550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown").start()) {
+                .reply(Step.RCPT, "550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown").start()) {
             assertBoth(plain(peer.port()).build(), FailureCategory.RECIPIENT_REJECTED, "spelled correctly");
         }
     }
@@ -299,7 +301,7 @@ class FailureCategoriesTest {
     @Test
     void oneRefusedRecipientAmongSeveralIsReportedInTheReceipt() throws Exception {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder()
-                .reply("RCPT", "550 5.1.1 <nobody@example.com>: User unknown", "250 2.1.5 Ok").start();
+                .reply(Step.RCPT, "550 5.1.1 <nobody@example.com>: User unknown", "250 2.1.5 Ok").start();
              RelayClient client = RelayClient.create(plain(peer.port()).build())) {
             Receipt receipt = client.send(message("nobody@example.com", "alice@example.com"));
             assertThat(receipt.accepted()).containsExactly("alice@example.com");
@@ -318,7 +320,7 @@ class FailureCategoriesTest {
     @Test
     void relayingRefusedIsRelayDenied() throws IOException {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder()
-                .reply("RCPT", "554 5.7.1 <alice@example.com>: Relay access denied").start()) {
+                .reply(Step.RCPT, "554 5.7.1 <alice@example.com>: Relay access denied").start()) {
             assertBoth(plain(peer.port()).build(), FailureCategory.RELAY_DENIED, "allowed to relay");
         }
     }
@@ -332,7 +334,7 @@ class FailureCategoriesTest {
 
     @Test
     void oversizedMessageIsMessageRejected() throws IOException {
-        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply("END", "552 5.3.4 Message size exceeds fixed limit").start()) {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().reply(Step.END_OF_DATA, "552 5.3.4 Message size exceeds fixed limit").start()) {
             assertBoth(plain(peer.port()).build(), FailureCategory.MESSAGE_REJECTED, "larger than the relay accepts");
         }
     }

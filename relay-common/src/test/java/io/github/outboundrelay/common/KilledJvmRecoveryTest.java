@@ -2,8 +2,8 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;

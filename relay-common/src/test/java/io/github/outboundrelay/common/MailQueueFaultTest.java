@@ -3,7 +3,8 @@ package io.github.outboundrelay.common;
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.QueueTestRelay.Step;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,11 +29,11 @@ class MailQueueFaultTest {
     final ManualTime time = new ManualTime();
     final DeliveryLog log = new DeliveryLog(2000);
     final List<AutoCloseable> closeAfter = new ArrayList<>();
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         closeAfter.add(relay);
     }
 
@@ -71,8 +72,8 @@ class MailQueueFaultTest {
 
     @Test
     void aTransientReplyIsRetriedAfterTheBackoffWithTheSameMessageId() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
-        relay.reply(Step.DATA, "451 4.3.0 Temporary local problem, try later");
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
+        relay.reply(Step.END_OF_DATA, "451 4.3.0 Temporary local problem, try later");
         OutboundMessage message = mail(1);
         queue.submit(message);
 
@@ -90,7 +91,7 @@ class MailQueueFaultTest {
         assertThat(run(queue)).isEqualTo(1);
 
         assertThat(relay.messageIds()).containsExactly(message.messageId());
-        assertThat(relay.commands(Step.DATA)).isEqualTo(2);
+        assertThat(relay.commands(Step.END_OF_DATA)).isEqualTo(2);
         QueueMetrics m = queue.metrics();
         assertThat(m.sent()).isEqualTo(1);
         assertThat(m.deferred()).isEqualTo(1);
@@ -102,7 +103,7 @@ class MailQueueFaultTest {
 
     @Test
     void aPermanentReplyGoesToTheDeadLettersWithCategoryReplyAndRemedyAndIsNeverRetried() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
         relay.reply(Step.RCPT, "550 5.1.1 <user1@example.com>: Recipient address rejected: User unknown");
         OutboundMessage message = mail(1);
         String id = queue.submit(message);
@@ -138,7 +139,7 @@ class MailQueueFaultTest {
 
     @Test
     void refusedCredentialsPauseTheRelayInsteadOfRetryingInATightLoop() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
         relay.always(Step.AUTH, "535 5.7.8 Authentication credentials invalid");
         for (int i = 0; i < 3; i++) {
             queue.submit(mail(i));
@@ -174,8 +175,8 @@ class MailQueueFaultTest {
 
     @Test
     void aMailAcceptedWhoseReplyWasLostIsSentAgainWithTheSameMessageIdAndNoOtherIsDuplicated() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
-        relay.reply(Step.DATA, QueueTestRelay.DROP);
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
+        relay.reply(Step.END_OF_DATA, ScriptedSmtpPeer.DROP);
         List<String> messageIds = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             OutboundMessage message = mail(i);
@@ -198,7 +199,7 @@ class MailQueueFaultTest {
 
     @Test
     void aMailAcceptedForSomeRecipientsIsDoneAndTheRefusedRecipientIsLogged() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
         relay.reply(Step.RCPT, "250 2.1.5 Ok", "550 5.1.1 <nobody@example.com>: Recipient address rejected");
         OutboundMessage message = OutboundMessage.builder().to("alice@example.com", "nobody@example.com")
                 .subject("Partly").text("for two").build();
@@ -222,9 +223,9 @@ class MailQueueFaultTest {
 
     @Test
     void failsOverToTheSecondRelayWhileTheFirstIsDownAndGoesBackWhenItIsHealthy() throws Exception {
-        QueueTestRelay second = QueueTestRelay.start();
+        ScriptedSmtpPeer second = QueueTestPeer.start();
         closeAfter.add(second);
-        MailQueue queue = start(builder().relay(relay.settings()).relay(second.settings()));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)).relay(QueueTestPeer.settings(second)));
         relay.stop();
 
         for (int i = 0; i < 3; i++) {
@@ -254,7 +255,7 @@ class MailQueueFaultTest {
 
     @Test
     void theThrottleHoldsTheRateWithinTenPercentOverAMinute() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings(), Throttle.perMinute(120)));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay), Throttle.perMinute(120)));
         for (int i = 0; i < 280; i++) {
             queue.submit(mail(i));
         }
@@ -278,8 +279,8 @@ class MailQueueFaultTest {
 
     @Test
     void aMailStillFailingWhenItsLifetimeRunsOutIsGivenUpAsExpired() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
-        relay.always(Step.DATA, "451 4.7.1 Greylisted, please try again later");
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
+        relay.always(Step.END_OF_DATA, "451 4.7.1 Greylisted, please try again later");
         String id = queue.submit(mail(1));
 
         for (int i = 0; i < 40 && queue.deadLetters(1).isEmpty(); i++) {
@@ -294,14 +295,14 @@ class MailQueueFaultTest {
             assertThat(d.remedy()).contains("Given up after PT1H");
         });
         // 10 s, 20 s, 40 s, 80 s, 160 s, then every 5 min until 1 h has passed.
-        assertThat(relay.commands(Step.DATA)).isBetween(12, 16);
+        assertThat(relay.commands(Step.END_OF_DATA)).isBetween(12, 16);
         assertThat(events(DeliveryEvent.Outcome.EXPIRED)).hasSize(1);
         assertThat(queue.metrics().expired()).isEqualTo(1);
     }
 
     @Test
     void deadLettersCanBeRetriedAfterTheCauseIsFixedAndPurged() throws Exception {
-        MailQueue queue = start(builder().relay(relay.settings()));
+        MailQueue queue = start(builder().relay(QueueTestPeer.settings(relay)));
         relay.always(Step.MAIL, "550 5.7.60 SMTP; Client does not have permissions to send as this sender");
         OutboundMessage first = mail(1);
         String a = queue.submit(first);

@@ -4,6 +4,7 @@ import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,9 +24,9 @@ class MessageSizeCapTest {
     @Test
     void aMessageOverTheDefaultCapIsRefusedAtSubmitNamingTheLimitAndTheSettingAndTheOthersAreDelivered(@TempDir Path spool)
             throws Exception {
-        try (QueueTestRelay relay = QueueTestRelay.start();
-             MailQueue queue = MailQueue.builder().relay(relay.settings()).spoolDirectory(spool).manualDispatch().build()) {
-            assertThat(relay.settings().maxMessageBytes()).isEqualTo(25L * MIB);
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
+             MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spoolDirectory(spool).manualDispatch().build()) {
+            assertThat(QueueTestPeer.settings(relay).maxMessageBytes()).isEqualTo(25L * MIB);
             OutboundMessage first = mail(1);
             queue.submit(first);
             InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
@@ -47,8 +48,8 @@ class MessageSizeCapTest {
 
     @Test
     void aMessageExactlyAtTheCapIsAcceptedAndARaisedCapLetsALargerOneThrough(@TempDir Path spool) throws Exception {
-        try (QueueTestRelay relay = QueueTestRelay.start()) {
-            RelaySettings raised = relay.settings().toBuilder().maxMessageBytes(30L * MIB).build();
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start()) {
+            RelaySettings raised = QueueTestPeer.settings(relay).toBuilder().maxMessageBytes(30L * MIB).build();
             OutboundMessage large = ofSize(25L * MIB + 1);
             try (MailQueue queue = MailQueue.builder().relay(raised).spoolDirectory(spool).manualDispatch().build()) {
                 queue.submit(large);
@@ -56,7 +57,7 @@ class MessageSizeCapTest {
             }
             assertThat(relay.messageIds()).containsExactly(large.messageId());
             assertThat(relay.received().get(0).data()).hasSizeGreaterThan(25 * MIB);
-            try (RelayClient client = RelayClient.create(relay.settings().toBuilder().maxMessageBytes(MIB).build())) {
+            try (RelayClient client = RelayClient.create(QueueTestPeer.settings(relay).toBuilder().maxMessageBytes(MIB).build())) {
                 assertThat(client.send(ofSize(MIB)).accepted()).containsExactly("big@example.com");
             }
         }
@@ -64,8 +65,8 @@ class MessageSizeCapTest {
 
     @Test
     void theCapAlsoHoldsForASynchronousSendAndTheRelayIsNotContacted() throws Exception {
-        try (QueueTestRelay relay = QueueTestRelay.start();
-             RelayClient client = RelayClient.create(relay.settings().toBuilder().maxMessageBytes(64 * 1024).build())) {
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
+             RelayClient client = RelayClient.create(QueueTestPeer.settings(relay).toBuilder().maxMessageBytes(64 * 1024).build())) {
             InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
                     () -> client.send(ofSize(64 * 1024 + 1)));
             assertThat(refused.field()).isEqualTo("maxMessageBytes");
@@ -76,9 +77,9 @@ class MessageSizeCapTest {
 
     @Test
     void aQueueRefusesAMailThatAnyOfItsRelaysCouldNotCarry(@TempDir Path spool) throws Exception {
-        try (QueueTestRelay primary = QueueTestRelay.start(); QueueTestRelay fallback = QueueTestRelay.start();
-             MailQueue queue = MailQueue.builder().relay(primary.settings().toBuilder().maxMessageBytes(2 * MIB).build())
-                     .relay(fallback.settings().toBuilder().maxMessageBytes(MIB).build())
+        try (ScriptedSmtpPeer primary = QueueTestPeer.start(); ScriptedSmtpPeer fallback = QueueTestPeer.start();
+             MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(primary).toBuilder().maxMessageBytes(2 * MIB).build())
+                     .relay(QueueTestPeer.settings(fallback).toBuilder().maxMessageBytes(MIB).build())
                      .spoolDirectory(spool).manualDispatch().build()) {
             InvalidInputException refused = catchThrowableOfType(InvalidInputException.class,
                     () -> queue.submit(ofSize(MIB + 1)));

@@ -2,6 +2,7 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,11 +23,11 @@ class RecipientThrottleTest {
     Path spool;
     final ManualTime time = new ManualTime();
     final List<AutoCloseable> closeAfter = new ArrayList<>();
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         closeAfter.add(relay);
     }
 
@@ -38,7 +39,7 @@ class RecipientThrottleTest {
     }
 
     MailQueue queue(Throttle throttle) {
-        MailQueue queue = MailQueue.builder().spoolDirectory(spool).relay(relay.settings(), throttle)
+        MailQueue queue = MailQueue.builder().spoolDirectory(spool).relay(QueueTestPeer.settings(relay), throttle)
                 .clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
                 .shutdownTimeout(Duration.ofSeconds(5)).manualDispatch().build();
         closeAfter.add(0, queue);
@@ -109,7 +110,7 @@ class RecipientThrottleTest {
 
         recipientsSentWithin(queue, 20);
 
-        assertThat(relay.received()).extracting(QueueTestRelay.Received::recipients)
+        assertThat(relay.received()).extracting(ScriptedSmtpPeer.Received::recipients)
                 .extracting(List::size).startsWith(2, 3, 1, 1);
     }
 

@@ -5,8 +5,10 @@ import io.github.outboundrelay.common.transport.AngusTraceGuard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
+import io.github.outboundrelay.testing.TokenEndpoint;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;

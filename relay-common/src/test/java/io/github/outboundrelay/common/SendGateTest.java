@@ -3,6 +3,7 @@ package io.github.outboundrelay.common;
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,7 +30,7 @@ class SendGateTest {
     final List<AutoCloseable> closeAfter = new ArrayList<>();
     final Set<String> expiredSubjects = ConcurrentHashMap.newKeySet();
     final Set<String> supersededSubjects = ConcurrentHashMap.newKeySet();
-    QueueTestRelay relay;
+    ScriptedSmtpPeer relay;
 
     /** Decides by subject, as a real gate decides by the link in the body. */
     final SendGate bySubject = (message, firstSubmitted, now) -> {
@@ -44,7 +45,7 @@ class SendGateTest {
 
     @BeforeEach
     void startRelay() throws Exception {
-        relay = QueueTestRelay.start();
+        relay = QueueTestPeer.start();
         closeAfter.add(relay);
     }
 
@@ -56,7 +57,7 @@ class SendGateTest {
     }
 
     MailQueue queue(Throttle throttle, SendGate gate) {
-        MailQueue queue = MailQueue.builder().spoolDirectory(spool).relay(relay.settings(), throttle).sendGate(gate)
+        MailQueue queue = MailQueue.builder().spoolDirectory(spool).relay(QueueTestPeer.settings(relay), throttle).sendGate(gate)
                 .deliveryLog(log).clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
                 .relayCooldown(Duration.ofSeconds(10), Duration.ofMinutes(2))
                 .shutdownTimeout(Duration.ofSeconds(5)).manualDispatch().build();
@@ -111,7 +112,7 @@ class SendGateTest {
         queue.runUntilQuiet(WAIT);
 
         // One a minute: the newest of the flood and the other user's mail, in two minutes, not 50 minutes.
-        assertThat(relay.received()).extracting(QueueTestRelay.Received::recipients)
+        assertThat(relay.received()).extracting(ScriptedSmtpPeer.Received::recipients)
                 .containsExactly(List.of("user49@example.com"), List.of("user100@example.com"));
         assertThat(events(DeliveryEvent.Outcome.SUPERSEDED)).hasSize(49)
                 .allSatisfy(e -> assertThat(e.detail()).isEqualTo("a newer mail to the same recipient replaces it"));

@@ -5,6 +5,7 @@ import io.github.outboundrelay.common.queue.TokenBucket;
 import static io.github.outboundrelay.common.SpoolTestSupport.mail;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,10 +67,10 @@ class SharedThrottleBudgetTest {
         }
     }
 
-    MailQueue queue(Path spool, QueueTestRelay relay, ThrottleBudget.Source budgets) {
+    MailQueue queue(Path spool, ScriptedSmtpPeer relay, ThrottleBudget.Source budgets) {
         MailQueue queue = MailQueue.builder()
                 .spoolDirectory(spool)
-                .relay(relay.settings(), Throttle.perMinute(10))
+                .relay(QueueTestPeer.settings(relay), Throttle.perMinute(10))
                 .throttleBudgets(budgets)
                 .clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
                 .shutdownTimeout(Duration.ofSeconds(5))
@@ -81,7 +82,7 @@ class SharedThrottleBudgetTest {
 
     @Test
     void twoQueuesSharingABudgetSendTheLimitBetweenThemNotEach() throws Exception {
-        QueueTestRelay relay = QueueTestRelay.start();
+        ScriptedSmtpPeer relay = QueueTestPeer.start();
         closeAfter.add(relay);
         CountingSharedBudget shared = new CountingSharedBudget(10, Duration.ofMinutes(1));
         MailQueue a = queue(spoolA, relay, shared);
@@ -107,7 +108,7 @@ class SharedThrottleBudgetTest {
 
     @Test
     void aPermitTakenWhenNoMailIsDueGoesBack() throws Exception {
-        QueueTestRelay relay = QueueTestRelay.start();
+        ScriptedSmtpPeer relay = QueueTestPeer.start();
         closeAfter.add(relay);
         CountingSharedBudget shared = new CountingSharedBudget(10, Duration.ofMinutes(1));
         MailQueue queue = queue(spoolA, relay, shared);

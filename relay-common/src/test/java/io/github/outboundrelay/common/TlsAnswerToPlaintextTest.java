@@ -2,7 +2,6 @@ package io.github.outboundrelay.common;
 
 import io.github.outboundrelay.common.redaction.PrintableText;
 
-import static io.github.outboundrelay.common.FailureCategoriesTest.PASSWORD;
 import static io.github.outboundrelay.common.FailureCategoriesTest.SHORT;
 import static io.github.outboundrelay.common.FailureCategoriesTest.loopbackCert;
 import static io.github.outboundrelay.common.FailureCategoriesTest.probeFails;
@@ -10,15 +9,9 @@ import static io.github.outboundrelay.common.FailureCategoriesTest.sendFails;
 import static io.github.outboundrelay.common.FailureCategoriesTest.startTls;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.cli.RelayCli;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A STARTTLS (or plaintext) client reaching a port that speaks TLS: the mismatch is named, with its remedy, and none of
- * the binary the port sent reaches a summary, an exception message, a transcript or the terminal.
+ * the binary the port sent reaches a summary, an exception message or a transcript (the terminal: relay-cli's
+ * RelayCliTlsMismatchTest).
  */
 class TlsAnswerToPlaintextTest {
     /** Any control character but the line breaks a report is made of: what would garble a terminal. */
@@ -77,44 +71,9 @@ class TlsAnswerToPlaintextTest {
     }
 
     @Test
-    void theCommandLinePrintsNoControlBytesForAPortAnsweringInTls() throws IOException {
-        try (ScriptedSmtpPeer tlsPort = ScriptedSmtpPeer.builder().tlsRecordFirst(false).start()) {
-            List<String> options = List.of("--host", "127.0.0.1", "--port", Integer.toString(tlsPort.port()), "--tls", "starttls",
-                    "--user", "ci@example.com", "--password-env", "RELAY_PASSWORD", "--from", "ci@example.com",
-                    "--connect-timeout", "5000", "--read-timeout", "5000", "--write-timeout", "5000");
-            Output probe = cli("probe", "", options);
-            assertThat(probe.exit).isEqualTo(3);
-            assertThat(probe.out).contains("category: TLS_MODE_MISMATCH", RECORD_SHOWN);
-            Output send = cli("send", "body\n", concat(options, "--to", "alice@example.com", "--subject", "x"));
-            assertThat(send.exit).isEqualTo(3);
-            assertThat(send.err).contains("Not sent: TLS_MODE_MISMATCH", RECORD_SHOWN, FailureCategory.TLS_MODE_MISMATCH.remedy());
-            for (Output run : List.of(probe, send)) {
-                assertThat(run.out + run.err).doesNotContainPattern(CONTROL).doesNotContain(PASSWORD.reveal());
-            }
-        }
-    }
-
-    @Test
     void controlCharactersAServerSendsAreEscapedInItsReply() {
         SmtpReply reply = SmtpReply.parse("550 5.7.1 \u001b[31mdenied\u0007\r\n550 second\u0085 line");
         assertThat(reply.text()).isEqualTo("\\x1b[31mdenied\\x07\nsecond\\x85 line");
         assertThat(PrintableText.escape("ok \u202e txt.exe é 😀")).isEqualTo("ok \\u202e txt.exe é 😀");
-    }
-
-    record Output(int exit, String out, String err) {
-    }
-
-    static Output cli(String command, String stdin, List<String> options) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        String[] args = concat(List.of(command), options.toArray(String[]::new)).toArray(String[]::new);
-        int exit = RelayCli.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                Map.of("RELAY_PASSWORD", PASSWORD.reveal()));
-        return new Output(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
-    static List<String> concat(List<String> first, String... more) {
-        return java.util.stream.Stream.concat(first.stream(), java.util.Arrays.stream(more)).toList();
     }
 }

@@ -2,7 +2,8 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -47,12 +48,12 @@ class AbuseLimitsIT {
                     return status;
                 }));
             }
-            RealKeycloak.await("half the flood answered", Duration.ofMinutes(3), () -> answered.get() >= FLOOD / 2);
+            Poll.until("half the flood answered", Duration.ofMinutes(3), () -> answered.get() >= FLOOD / 2);
 
             // In the middle of the flood, another user forgets her password.
             long asked = System.nanoTime();
             assertThat(LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "olga").status()).isEqualTo(200);
-            RealKeycloak.await("Olga's reset mail arrives", Duration.ofSeconds(60), () -> mailsTo(relay, "olga@example.org") == 1);
+            Poll.until("Olga's reset mail arrives", Duration.ofSeconds(60), () -> mailsTo(relay, "olga@example.org") == 1);
             Duration olgaWaited = Duration.ofNanos(System.nanoTime() - asked);
 
             attackers.shutdown();
@@ -62,7 +63,7 @@ class AbuseLimitsIT {
                 assertThat(request.get()).isEqualTo(200);
             }
             String metricsPath = "/admin/realms/" + realm + "/outbound-relay/metrics";
-            RealKeycloak.await("the queue drained", Duration.ofSeconds(60), () ->
+            Poll.until("the queue drained", Duration.ofSeconds(60), () ->
                     Long.valueOf(0).equals(AdminApi.expect(200, suite.admin.get(metricsPath)).json().get("queueDepth")));
             Map<String, Object> metrics = AdminApi.expect(200, suite.admin.get(metricsPath)).json();
             long victimMails = mailsTo(relay, "victim@example.org");
@@ -95,15 +96,15 @@ class AbuseLimitsIT {
         long requested = System.nanoTime();
         assertThat(LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "erin").status()).isEqualTo(200);
         String base = "/admin/realms/" + realm + "/outbound-relay/";
-        RealKeycloak.await("the first attempt failed", Duration.ofSeconds(20), () ->
+        Poll.until("the first attempt failed", Duration.ofSeconds(20), () ->
                 ((Long) AdminApi.expect(200, suite.admin.get(base + "metrics")).json().get("failed")) >= 1);
-        RealKeycloak.await("the link's lifespan passed", Duration.ofSeconds(lifespanSeconds + 5), () ->
+        Poll.until("the link's lifespan passed", Duration.ofSeconds(lifespanSeconds + 5), () ->
                 System.nanoTime() - requested > Duration.ofSeconds(lifespanSeconds + 1).toNanos());
 
         try (EmbeddedRelay back = EmbeddedRelay.builder(suite.certificate.serverContext(), suite.relayUser,
                 suite.relayPassword).port(port).start()) {
             // The relay's next trial (its cool-down doubles from 10 s) finds the link dead and sends nothing.
-            RealKeycloak.await("a dead letter", Duration.ofSeconds(90), () ->
+            Poll.until("a dead letter", Duration.ofSeconds(90), () ->
                     Long.valueOf(1).equals(AdminApi.expect(200, suite.admin.get(base + "dead-letters")).json().get("total")));
             Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200, suite.admin.get(base + "dead-letters"))
                     .json().get("deadLetters")).get(0);
@@ -130,12 +131,12 @@ class AbuseLimitsIT {
         LoginPages.Answer refused = LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "ext");
         // Keycloak 26.7 answers a failed reset mail as a sent one, so the page tells no one which addresses exist.
         assertThat(refused.status()).isEqualTo(200);
-        RealKeycloak.await("the log line", Duration.ofSeconds(10), () -> log(suite).contains("Realm " + realm
+        Poll.until("the log line", Duration.ofSeconds(10), () -> log(suite).contains("Realm " + realm
                 + ": mail not sent and not queued: to: 'a***@example.org' is outside the allowed domains (example.com)"));
         assertThat(log(suite)).as("the address masked, as every recipient in the log").doesNotContain("abuse-ext@example.org");
 
         assertThat(LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "int").status()).isEqualTo(200);
-        RealKeycloak.await("the allowed address gets its mail", Duration.ofSeconds(30),
+        Poll.until("the allowed address gets its mail", Duration.ofSeconds(30),
                 () -> mailsTo(suite.relay, "abuse-int@example.com") == 1);
         assertThat(AdminApi.expect(200, suite.admin.get(metricsPath)).json()).as("the refused mail was never queued")
                 .containsEntry("submitted", 1L);

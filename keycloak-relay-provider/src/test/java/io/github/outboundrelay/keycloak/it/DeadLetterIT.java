@@ -2,7 +2,8 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +72,7 @@ class DeadLetterIT {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> awaitOneDeadLetter(RealKeycloak.Suite suite, String base) throws InterruptedException {
-        RealKeycloak.await("one dead letter", Duration.ofSeconds(30), () ->
+        Poll.until("one dead letter", Duration.ofSeconds(30), () ->
                 Long.valueOf(1).equals(AdminApi.expect(200, suite.admin.get(base + "dead-letters")).json().get("total")));
         return ((List<Map<String, Object>>) AdminApi.expect(200, suite.admin.get(base + "dead-letters")).json()
                 .get("deadLetters")).get(0);

@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,16 +26,9 @@ class EmailThroughRelayIT {
     }
 
     static ReceivedMessage awaitMailTo(String address) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            for (EmbeddedRelay.ReceivedMail mail : suite.relay.received()) {
-                if (mail.recipients().contains(address)) {
-                    return ReceivedMessage.parse(mail.envelopeFrom(), mail.recipients(), mail.data());
-                }
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no mail to " + address + " reached the relay within 30 s");
+        return Poll.untilPresent("a mail to " + address + " reached the relay", Duration.ofSeconds(30), () -> suite.relay.received().stream()
+                .filter(mail -> mail.recipients().contains(address)).findFirst()
+                .map(mail -> ReceivedMessage.parse(mail.envelopeFrom(), mail.recipients(), mail.data())));
     }
 
     @Test

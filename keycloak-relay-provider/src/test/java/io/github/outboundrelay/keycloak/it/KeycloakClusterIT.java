@@ -2,8 +2,9 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
-import io.github.outboundrelay.keycloak.testing.SwitchableRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -80,7 +82,7 @@ class KeycloakClusterIT {
         nodeB.start(adminPassword);
         adminA = new AdminApi(nodeA.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
         adminB = new AdminApi(nodeB.baseUri(), "master", KeycloakServer.ADMIN_USER, adminPassword);
-        RealKeycloak.await("both nodes in one cluster view", Duration.ofSeconds(60),
+        Poll.until("both nodes in one cluster view", Duration.ofSeconds(60),
                 () -> logOf(nodeB).matches("(?s).*ISPN000094: Received new cluster view.*\\(2\\).*node-a.*node-b.*"));
         assertThat(logOf(nodeA)).contains("Outbound relay: mail queues in Keycloak's database");
         System.out.printf("Cluster up in %d ms (node-a %d ms incl. schema, node-b %d ms)%n",
@@ -106,7 +108,7 @@ class KeycloakClusterIT {
     @Test
     @Order(1)
     void aLimitOfNPerMinuteHoldsForTheClusterWithBothNodesSending() throws Exception {
-        SwitchableRelay relay = relay();
+        EmbeddedRelay relay = relay();
         relay.up();
         String realm = adminA.createRealm("rate-" + suffix(), emailTab(relay.port()));
         String userId = adminA.createUser(realm, "rita", "rita@example.org", "Rita-pw-1");
@@ -123,11 +125,11 @@ class KeycloakClusterIT {
         } finally {
             senders.shutdown();
         }
-        List<SwitchableRelay.Arrival> arrivals = relay.awaitArrivals(2 * perNode, Duration.ofMinutes(3));
+        List<EmbeddedRelay.ReceivedMail> arrivals = relay.awaitMessages(2 * perNode, Duration.ofMinutes(3));
 
-        long first = arrivals.get(0).nanos();
-        long inFirstMinute = arrivals.stream().filter(a -> a.nanos() - first < Duration.ofMinutes(1).toNanos()).count();
-        long steadySpan = arrivals.get(arrivals.size() - 1).nanos() - arrivals.get(BURST).nanos();
+        long first = arrivals.get(0).arrivedNanos();
+        long inFirstMinute = arrivals.stream().filter(a -> a.arrivedNanos() - first < Duration.ofMinutes(1).toNanos()).count();
+        long steadySpan = arrivals.get(arrivals.size() - 1).arrivedNanos() - arrivals.get(BURST).arrivedNanos();
         double steadyPerMinute = (arrivals.size() - 1 - BURST) * 60e9 / steadySpan;
         long sentByA = sent(adminA, realm);
         long sentByB = sent(adminB, realm);
@@ -135,7 +137,7 @@ class KeycloakClusterIT {
                         + "%.1f/min, node-a sent %d, node-b sent %d%n", PER_MINUTE, inFirstMinute, BURST, steadyPerMinute,
                 sentByA, sentByB);
 
-        assertThat(arrivals.stream().map(SwitchableRelay.Arrival::messageId).distinct().count()).isEqualTo(2L * perNode);
+        assertThat(arrivals.stream().map(EmbeddedRelay.ReceivedMail::messageId).distinct().count()).isEqualTo(2L * perNode);
         assertThat(inFirstMinute).isBetween((long) (PER_MINUTE * 0.9), (long) (PER_MINUTE * 1.1));
         assertThat(steadyPerMinute).isBetween(PER_MINUTE * 0.9, PER_MINUTE * 1.1);
         // Both nodes sent (each alone would have been allowed 120/min: twice the rate measured).
@@ -148,7 +150,7 @@ class KeycloakClusterIT {
     @Order(2)
     @SuppressWarnings("unchecked")
     void mailQueuedOnANodeThatIsKilledIsDeliveredByTheOtherOnceItsLeaseRunsOut() throws Exception {
-        SwitchableRelay relay = relay(); // down: nothing listens on its port
+        EmbeddedRelay relay = relay(); // down: nothing listens on its port
         Map<String, String> smtp = emailTab(relay.port());
         smtp.put("timeout", "120000"); // a held mail waits for its "250" past the lease
         String realm = adminA.createRealm("failover-" + suffix(), smtp);
@@ -161,7 +163,7 @@ class KeycloakClusterIT {
 
         // Node B's diagnostics show what node A queued.
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
-        RealKeycloak.await("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
+        Poll.until("node-b's metrics show the 7 mails node-a queued", Duration.ofSeconds(30),
                 () -> Long.valueOf(mails + 1).equals(AdminApi.expect(200, adminB.get(diagnostics + "metrics")).json().get("queueDepth")));
         assertThat((String) AdminApi.expect(200, adminB.get(diagnostics + "status")).json().get("queueStore"))
                 .startsWith("Keycloak's database");
@@ -171,7 +173,7 @@ class KeycloakClusterIT {
         // The relay takes mail but holds its answers: each node's sender is mid-transaction when node A dies.
         relay.holding();
         long pidA = jvmPid(nodeA);
-        RealKeycloak.await("node-a holds a claim on a mail the relay has taken", Duration.ofSeconds(90), () -> {
+        Poll.until("node-a holds a claim on a mail the relay has taken", Duration.ofSeconds(90), () -> {
             Map<String, String> leased = leases(realmId);
             return leased.values().stream().anyMatch(owner -> owner.contains("/" + pidA + "/")) && relay.held() >= leased.size();
         });
@@ -184,15 +186,15 @@ class KeycloakClusterIT {
         nodeA.kill();
         relay.up();
 
-        RealKeycloak.await("node-b delivered or dead-lettered every mail", LEASE.plusSeconds(90),
+        Poll.until("node-b delivered or dead-lettered every mail", LEASE.plusSeconds(90),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
-        List<SwitchableRelay.Arrival> arrivals = relay.arrivals();
-        Map<String, Long> copies = arrivals.stream().collect(Collectors.groupingBy(SwitchableRelay.Arrival::messageId,
+        List<EmbeddedRelay.ReceivedMail> arrivals = relay.received();
+        Map<String, Long> copies = arrivals.stream().collect(Collectors.groupingBy(EmbeddedRelay.ReceivedMail::messageId,
                 LinkedHashMap::new, Collectors.counting()));
         Map<String, Object> deadLetters = AdminApi.expect(200, adminB.get(diagnostics + "dead-letters")).json();
         List<Map<String, Object>> letters = (List<Map<String, Object>>) deadLetters.get("deadLetters");
         long lastTakeOver = arrivals.stream().filter(a -> heldByA.contains(a.messageId()))
-                .mapToLong(SwitchableRelay.Arrival::nanos).max().orElseThrow();
+                .mapToLong(EmbeddedRelay.ReceivedMail::arrivedNanos).max().orElseThrow();
         Duration failover = Duration.ofNanos(lastTakeOver - killedAt);
         System.out.printf("Failover: node-a killed holding %d mail(s) (lease ran out %d ms after the kill); node-b "
                         + "delivered them %d ms after the kill; %d mails taken by the relay for %d distinct; dead letters on "
@@ -222,7 +224,7 @@ class KeycloakClusterIT {
     @Test
     @Order(3)
     void deletingRealmABLeavesTheRateBudgetOfRealmAHyphenBAlone() throws Exception {
-        SwitchableRelay relay = relay();
+        EmbeddedRelay relay = relay();
         relay.up();
         String suffix = suffix();
         // In SQL's LIKE, "_" matches any one character: "a_b..." also matches "a-b...".
@@ -233,8 +235,8 @@ class KeycloakClusterIT {
                     "smtpServer", emailTab(relay.port()))));
             sendResetMails(adminB, id, adminB.createUser(id, "uma", "uma@example.org", "Uma-pw-1"), 1);
         }
-        relay.awaitArrivals(2, Duration.ofSeconds(60));
-        RealKeycloak.await("both realms have a rate budget row", Duration.ofSeconds(30),
+        relay.awaitMessages(2, Duration.ofSeconds(60));
+        Poll.until("both realms have a rate budget row", Duration.ofSeconds(30),
                 () -> !budgetKeys(underscore).isEmpty() && !budgetKeys(hyphen).isEmpty());
 
         AdminApi.expect(204, adminB.delete("/admin/realms/" + underscore));
@@ -265,13 +267,13 @@ class KeycloakClusterIT {
     @SuppressWarnings("unchecked")
     void theDatabaseHoldsNoReadableLinkAndADeadLetterLosesItsBodyAfterTheRetention() throws Exception {
         // Node B: node A was killed by the test before.
-        SwitchableRelay relay = relay(); // down: the mail waits in the table
+        EmbeddedRelay relay = relay(); // down: the mail waits in the table
         String realm = adminB.createRealm("at-rest-" + suffix(), emailTab(relay.port()));
         String realmId = (String) AdminApi.expect(200, adminB.get("/admin/realms/" + realm)).json().get("id");
         String wanda = adminB.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
         String bounce = adminB.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
         sendResetMails(adminB, realm, wanda, 1);
-        RealKeycloak.await("the mail is queued in the table", Duration.ofSeconds(30),
+        Poll.until("the mail is queued in the table", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").size() == 1);
 
         // What someone who can read the database (or a dump of it) finds: every table, every row, and the queue's
@@ -280,17 +282,17 @@ class KeycloakClusterIT {
         assertThat(databaseRowsContaining(linkPath)).isEmpty();
 
         relay.up();
-        List<SwitchableRelay.Arrival> arrivals = relay.awaitArrivals(1, Duration.ofSeconds(60));
+        List<EmbeddedRelay.ReceivedMail> arrivals = relay.awaitMessages(1, Duration.ofSeconds(60));
         String link = ReceivedMessage.parse("", List.of(), arrivals.get(0).content().getBytes(StandardCharsets.UTF_8)).actionLink();
         assertThat(link).as("the link that was queued").contains(linkPath);
-        RealKeycloak.await("the delivered row is gone", Duration.ofSeconds(30),
+        Poll.until("the delivered row is gone", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
         assertThat(databaseRowsContaining(link.substring(link.indexOf("key=")))).isEmpty();
 
         // A refused mail: a dead letter, whose body goes after the retention (0 h here); its record stays.
         sendResetMails(adminB, realm, bounce, 1);
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
-        RealKeycloak.await("a dead letter whose body was deleted", Duration.ofSeconds(60),
+        Poll.until("a dead letter whose body was deleted", Duration.ofSeconds(60),
                 () -> column(realmId, "id", "state = 'DEAD' and message is null").size() == 1);
         Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200, adminB.get(diagnostics + "dead-letters"))
                 .json().get("deadLetters")).get(0);
@@ -339,8 +341,10 @@ class KeycloakClusterIT {
         return hits;
     }
 
-    private static SwitchableRelay relay() throws Exception {
-        SwitchableRelay relay = SwitchableRelay.down(certificate.serverContext(), RELAY_USER, RELAY_PASSWORD);
+    private static EmbeddedRelay relay() throws Exception {
+        // Refuses local parts starting with "bounce" with a permanent 550: the dead-letter cases.
+        EmbeddedRelay relay = EmbeddedRelay.builder(certificate.serverContext(), RELAY_USER, RELAY_PASSWORD)
+                .refuseRecipients(recipient -> recipient.toLowerCase(Locale.ROOT).startsWith("bounce")).down();
         relays.add(relay);
         return relay;
     }

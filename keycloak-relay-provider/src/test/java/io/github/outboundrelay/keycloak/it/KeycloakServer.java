@@ -85,7 +85,7 @@ final class KeycloakServer implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().put("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN_USER);
         builder.environment().put("KC_BOOTSTRAP_ADMIN_PASSWORD", adminPassword);
-        // Avoids an outbound DNS lookup this closed network refuses (DESIGN.md).
+        // Avoids an outbound DNS lookup this closed network refuses (docs/architecture.md).
         builder.environment().put("JAVA_OPTS_APPEND", "-Dliquibase.analytics.enabled=false");
         long start = System.nanoTime();
         process = builder.start();

@@ -2,8 +2,9 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,7 +71,7 @@ class KeycloakVersionsSmokeIT {
 
             LoginPages.Answer answer = LoginPages.forgotPassword(keycloak.baseUri(), realm, user);
             assertThat(answer.status()).isEqualTo(200);
-            RealKeycloak.await("the reset mail from " + home.getFileName(), Duration.ofSeconds(30),
+            Poll.until("the reset mail from " + home.getFileName(), Duration.ofSeconds(30),
                     () -> relay.received().stream().anyMatch(m -> m.recipients().contains(address)));
             EmbeddedRelay.ReceivedMail received = relay.received().stream()
                     .filter(m -> m.recipients().contains(address)).findFirst().orElseThrow();

@@ -2,7 +2,8 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class MailAtRestIT {
             String userId = suite.admin.createUser(realm, "rosa", "rosa@example.org", "Rosa-pw-1");
             AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm + "/users/" + userId + "/execute-actions-email",
                     List.of("UPDATE_PASSWORD")));
-            RealKeycloak.await("a dead letter", Duration.ofSeconds(30), () ->
+            Poll.until("a dead letter", Duration.ofSeconds(30), () ->
                     Long.valueOf(1).equals(AdminApi.expect(200, suite.admin.get(base + "dead-letters")).json().get("total")));
 
             Path spool = suite.keycloak.dataDirectory().resolve("outbound-relay/spool").resolve(realmId);
@@ -58,7 +59,7 @@ class MailAtRestIT {
             EmbeddedRelay.ReceivedMail mail = relay.awaitMessages(1, Duration.ofSeconds(30)).get(0);
             String link = ReceivedMessage.parse(mail.envelopeFrom(), mail.recipients(), mail.data()).actionLink();
             assertThat(link).contains(linkPath);
-            RealKeycloak.await("the spool let go of the delivered mail", Duration.ofSeconds(10), () ->
+            Poll.until("the spool let go of the delivered mail", Duration.ofSeconds(10), () ->
                     Long.valueOf(0).equals(AdminApi.expect(200, suite.admin.get(base + "metrics")).json().get("queueDepth")));
             assertThat(filesContaining(spool, link.substring(link.indexOf("key=")))).isEmpty();
 

@@ -2,6 +2,8 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.Poll;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpClient;
@@ -53,10 +55,10 @@ class MonitoringIT {
 
         LoginPages.Answer answer = LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "mona");
         assertThat(answer.status()).isEqualTo(200);
-        RealKeycloak.await("the reset mail reaches the relay", Duration.ofSeconds(30), () -> suite.relay.received().stream()
+        Poll.until("the reset mail reaches the relay", Duration.ofSeconds(30), () -> suite.relay.received().stream()
                 .anyMatch(m -> m.recipients().contains("mona@example.org")));
 
-        RealKeycloak.await("outbound_relay_sent_total for the realm is 1", Duration.ofSeconds(20),
+        Poll.until("outbound_relay_sent_total for the realm is 1", Duration.ofSeconds(20),
                 () -> is(scrape().value("outbound_relay_sent_total", "realm", realm), 1.0));
         PrometheusScrape scrape = scrape();
         assertThat(scrape.value("outbound_relay_submitted_total", "realm", realm)).hasValue(1.0);
@@ -73,7 +75,7 @@ class MonitoringIT {
         assertThat(health).containsEntry("realm", realm).containsEntry("status", "OK").containsEntry("reasons", List.of("delivering"));
 
         AdminApi.expect(204, suite.admin.delete("/admin/realms/" + realm));
-        RealKeycloak.await("a deleted realm's series leave /metrics", Duration.ofSeconds(20),
+        Poll.until("a deleted realm's series leave /metrics", Duration.ofSeconds(20),
                 () -> scrape().samples().stream().noneMatch(s -> realm.equals(s.labels().get("realm"))));
     }
 
@@ -86,7 +88,7 @@ class MonitoringIT {
                 List.of("UPDATE_PASSWORD")));
 
         String relay = "127.0.0.1:" + port;
-        RealKeycloak.await("the relay is down on /metrics", Duration.ofSeconds(30), () -> {
+        Poll.until("the relay is down on /metrics", Duration.ofSeconds(30), () -> {
             PrometheusScrape s = scrape();
             return is(s.value("outbound_relay_relay_up", "realm", realm, "relay", relay), 0.0)
                     && s.value("outbound_relay_failed_total", "realm", realm, "category", "CONNECT_REFUSED").orElse(0) >= 1;

@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.testing.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -93,7 +94,7 @@ class OutboundRelayTabBrowserIT {
         // In effect: the realm's next mail goes out through a relay rebuilt with the saved value.
         String userId = suite.admin.createUser(realm, "grace", "grace@example.org", "Grace-pw-1");
         AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm + "/users/" + userId + "/send-verify-email", Map.of()));
-        RealKeycloak.await("the realm's relay runs with the saved rate limit", Duration.ofSeconds(20), () -> {
+        Poll.until("the realm's relay runs with the saved rate limit", Duration.ofSeconds(20), () -> {
             Object inUse = AdminApi.expect(200, suite.admin.get("/admin/realms/" + realm + "/outbound-relay/status"))
                     .json().get("relayInUse");
             return inUse instanceof Map<?, ?> m && Long.valueOf(42).equals(m.get("rateLimitPerMinute"));

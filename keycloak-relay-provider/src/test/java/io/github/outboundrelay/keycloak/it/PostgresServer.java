@@ -20,10 +20,11 @@ import java.util.stream.Stream;
  * A real PostgreSQL from Debian's {@code postgresql} package, in a data directory of its own on a free loopback port,
  * for the cluster tests: {@code initdb} with trust authentication for a superuser {@value #USER}, a database
  * {@value #DATABASE}, {@code fsync} off (the tests kill Keycloak nodes, never the database). PostgreSQL refuses to
- * run as root, so as root it runs as the package's {@code postgres} user. Stopped by the postmaster's PID.
+ * run as root, so as root it runs as the package's {@code postgres} user. Stopped by the postmaster's PID. Public for
+ * the database spool's own test (DatabaseSpoolIT), which needs no Keycloak.
  */
-final class PostgresServer implements AutoCloseable {
-    static final String USER = "keycloak";
+public final class PostgresServer implements AutoCloseable {
+    public static final String USER = "keycloak";
     static final String DATABASE = "keycloak";
 
     private final Path dir;
@@ -41,7 +42,7 @@ final class PostgresServer implements AutoCloseable {
     }
 
     /** Creates and starts a fresh cluster; {@code .ci/run} installs the package when it is missing. */
-    static PostgresServer start() throws IOException, InterruptedException {
+    public static PostgresServer start() throws IOException, InterruptedException {
         Path bin = binDirectory();
         Path dir = Files.createTempDirectory("outbound-relay-postgres-");
         boolean root = "root".equals(System.getProperty("user.name"));
@@ -69,7 +70,7 @@ final class PostgresServer implements AutoCloseable {
         return server;
     }
 
-    String jdbcUrl() {
+    public String jdbcUrl() {
         return jdbcUrl(DATABASE);
     }
 
@@ -77,7 +78,7 @@ final class PostgresServer implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
     }
 
-    Connection connect() throws SQLException {
+    public Connection connect() throws SQLException {
         return DriverManager.getConnection(jdbcUrl(), USER, "");
     }
 

@@ -2,7 +2,7 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;

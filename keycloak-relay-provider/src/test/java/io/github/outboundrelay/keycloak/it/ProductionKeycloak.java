@@ -1,6 +1,6 @@
 package io.github.outboundrelay.keycloak.it;
 
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

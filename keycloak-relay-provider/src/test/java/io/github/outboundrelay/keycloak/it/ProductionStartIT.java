@@ -2,8 +2,9 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,12 +96,12 @@ class ProductionStartIT {
         Map<String, Object> status = AdminApi.expect(200, admin.get(diagnostics + "status")).json();
         assertThat(status).containsEntry("emailSender", "relay");
         assertThat(String.valueOf(status.get("queueStore"))).containsIgnoringCase("database");
-        RealKeycloak.await("the sent mail in the diagnostics", Duration.ofSeconds(20),
+        Poll.until("the sent mail in the diagnostics", Duration.ofSeconds(20),
                 () -> Long.valueOf(1).equals(AdminApi.expect(200, admin.get(diagnostics + "metrics")).json().get("sent")));
         assertThat(AdminApi.expect(200, admin.get(diagnostics + "health")).json()).containsEntry("status", "OK");
         assertThat(AdminApi.expect(200, admin.post(diagnostics + "probe", null)).json()).containsEntry("passed", true);
 
-        RealKeycloak.await("the realm's sent counter on /metrics over HTTPS", Duration.ofSeconds(20), () -> {
+        Poll.until("the realm's sent counter on /metrics over HTTPS", Duration.ofSeconds(20), () -> {
             try {
                 return PrometheusScrape.of(keycloak.http(), keycloak.managementUri().resolve("/metrics"))
                         .value("outbound_relay_sent_total", "realm", realm).orElse(0) == 1.0;

@@ -1,10 +1,9 @@
 package io.github.outboundrelay.keycloak.it;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.common.demo.SelfSignedCertificate;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,17 +130,6 @@ final class RealKeycloak implements ParameterResolver {
             if (suite != null) {
                 suite.close();
             }
-        }
-    }
-
-    /** Waits for a condition instead of sleeping a fixed time. */
-    static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(100);
         }
     }
 }

@@ -2,7 +2,8 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +28,7 @@ class RelayDownIT {
                 List.of("UPDATE_PASSWORD")));
 
         String events = "/admin/realms/" + realm + "/outbound-relay/events";
-        RealKeycloak.await("the failed attempt is in the delivery events", Duration.ofSeconds(20),
+        Poll.until("the failed attempt is in the delivery events", Duration.ofSeconds(20),
                 () -> !((List<Object>) AdminApi.expect(200, suite.admin.get(events)).json().get("events")).isEmpty());
         Map<String, Object> event = ((List<Map<String, Object>>) suite.admin.get(events).json().get("events")).get(0);
         assertThat(event).containsEntry("outcome", "FAILED").containsEntry("category", "CONNECT_REFUSED")
@@ -52,7 +53,7 @@ class RelayDownIT {
                 List.of("UPDATE_PASSWORD")));
 
         String metricsPath = "/admin/realms/" + realm + "/outbound-relay/metrics";
-        RealKeycloak.await("the mail is spooled and its first attempt failed", Duration.ofSeconds(20), () -> {
+        Poll.until("the mail is spooled and its first attempt failed", Duration.ofSeconds(20), () -> {
             Map<String, Object> m = AdminApi.expect(200, suite.admin.get(metricsPath)).json();
             return Long.valueOf(1).equals(m.get("queueDepth")) && ((Long) m.get("failed")) >= 1;
         });
@@ -65,7 +66,7 @@ class RelayDownIT {
             // after the failed attempt at startup (10 s, doubling) decides when its trial mail goes.
             String mail = back.awaitMessages(1, Duration.ofMinutes(2)).get(0).content();
             assertThat(mail).contains("frank@example.org", "Subject: Update Your Account");
-            RealKeycloak.await("the spool is empty", Duration.ofSeconds(20), () ->
+            Poll.until("the spool is empty", Duration.ofSeconds(20), () ->
                     Long.valueOf(0).equals(AdminApi.expect(200, suite.admin.get(metricsPath)).json().get("queueDepth")));
             assertThat(back.received()).as("delivered once").hasSize(1);
             AdminApi.expect(204, suite.admin.delete("/admin/realms/" + realm)); // before the relay stops

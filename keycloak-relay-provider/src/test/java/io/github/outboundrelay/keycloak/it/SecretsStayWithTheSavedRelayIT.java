@@ -2,8 +2,9 @@ package io.github.outboundrelay.keycloak.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.demo.EmbeddedRelay;
-import io.github.outboundrelay.keycloak.testing.RecordingTokenEndpoint;
+import io.github.outboundrelay.testing.EmbeddedRelay;
+import io.github.outboundrelay.testing.Poll;
+import io.github.outboundrelay.testing.TokenEndpoint;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -29,14 +30,14 @@ class SecretsStayWithTheSavedRelayIT {
     static final String CLIENT_SECRET = "client-secret-" + UUID.randomUUID().toString().replace("-", "");
 
     static RealKeycloak.Suite suite;
-    static RecordingTokenEndpoint identityProvider;
-    static RecordingTokenEndpoint attacker;
+    static TokenEndpoint identityProvider;
+    static TokenEndpoint attacker;
 
     @BeforeAll
     static void startTokenEndpoints(RealKeycloak.Suite shared) throws IOException {
         suite = shared;
-        identityProvider = RecordingTokenEndpoint.start();
-        attacker = RecordingTokenEndpoint.start();
+        identityProvider = new TokenEndpoint("issued-token", 3600);
+        attacker = new TokenEndpoint("issued-token", 3600);
     }
 
     @AfterAll
@@ -94,7 +95,7 @@ class SecretsStayWithTheSavedRelayIT {
         int before = identityProvider.requests().size();
         AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm + "/users/" + userId + "/execute-actions-email",
                 List.of("UPDATE_PASSWORD")));
-        RealKeycloak.await("the mail's token request reached a token endpoint", Duration.ofSeconds(30),
+        Poll.until("the mail's token request reached a token endpoint", Duration.ofSeconds(30),
                 () -> identityProvider.requests().size() > before || !attacker.requests().isEmpty());
 
         assertThat(attacker.requests()).as("requests at the attacker's token endpoint").isEmpty();
@@ -136,7 +137,7 @@ class SecretsStayWithTheSavedRelayIT {
 
             assertThat(LoginPages.forgotPassword(suite.keycloak.baseUri(), realm, "rudy").status()).isEqualTo(200);
             String events = "/admin/realms/" + realm + "/outbound-relay/events";
-            RealKeycloak.await("the realm's relay failed and the queue decided", Duration.ofSeconds(30),
+            Poll.until("the realm's relay failed and the queue decided", Duration.ofSeconds(30),
                     () -> AdminApi.expect(200, suite.admin.get(events)).body().contains("DEFERRED"));
             Map<String, Object> metrics = AdminApi.expect(200,
                     suite.admin.get("/admin/realms/" + realm + "/outbound-relay/metrics")).json();

@@ -4,6 +4,7 @@ import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.SmtpStep;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.MessagingException;
@@ -32,8 +33,7 @@ public final class AngusFailures {
                     : new FailureClassifier.Failure(SmtpStep.AUTH, FailureCategory.AUTH_FAILED, true, null, message);
         }
         if (lower.contains("starttls is required")) {
-            return new FailureClassifier.Failure(SmtpStep.TLS, FailureCategory.STARTTLS_UNAVAILABLE, false, null,
-                    "the relay did not offer STARTTLS");
+            return TlsPolicy.startTlsNotOffered("the relay did not offer STARTTLS");
         }
         int greeting = lower.indexOf("bad greeting");
         if (greeting >= 0) {

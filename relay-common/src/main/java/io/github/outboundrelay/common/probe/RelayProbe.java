@@ -10,6 +10,7 @@ import io.github.outboundrelay.common.SmtpStep;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.failure.FailureClassifier;
 import io.github.outboundrelay.common.failure.Remedies;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.CertificatePins;
 import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
@@ -23,6 +24,7 @@ import io.github.outboundrelay.common.ProbeStepResult;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.auth.OAuth2TokenSource;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 import io.github.outboundrelay.common.transport.SmtpConversation;
 
 import jakarta.mail.MessagingException;
@@ -53,8 +55,8 @@ import org.eclipse.angus.mail.smtp.SMTPOutputStream;
 
 /**
  * Test connection and test send: DNS, TCP, TLS, greeting, EHLO, AUTH, MAIL FROM, RCPT TO and DATA, one step at a
- * time on its own SMTP conversation, stopping at the first failure. Uses the same TLS policy, trust and token
- * source as real sends. One instance per run.
+ * time on its own SMTP conversation, stopping at the first failure. Uses the same rules ({@link TlsPolicy}), trust
+ * and token source as real sends. One instance per run.
  */
 public final class RelayProbe {
     private static final String TEST_SUBJECT = "Outbound Relay test message";
@@ -99,7 +101,7 @@ public final class RelayProbe {
         if (settings.tlsMode() == TlsMode.IMPLICIT_TLS) {
             handshake(() -> {
                 SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(conversation.socket(), settings.host(), settings.port(), true);
-                TlsContext.configure(ssl);
+                TlsPolicy.configure(ssl);
                 ssl.startHandshake();
                 conversation = new SmtpConversation(ssl);
                 return ssl;
@@ -209,9 +211,9 @@ public final class RelayProbe {
 
     private void startTls(List<String> capabilities) {
         long start = System.nanoTime();
-        if (!has(capabilities, "STARTTLS")) {
-            throw fail(SmtpStep.TLS, start, new FailureClassifier.Failure(SmtpStep.TLS, FailureCategory.STARTTLS_UNAVAILABLE,
-                    false, null, "STARTTLS not offered"), "the relay does not offer STARTTLS; nothing else was sent");
+        if (!TlsPolicy.offersStartTls(capabilities)) {
+            throw fail(SmtpStep.TLS, start, TlsPolicy.startTlsNotOffered("STARTTLS not offered"),
+                    "the relay does not offer STARTTLS; nothing else was sent");
         }
         SmtpReply reply = exchange(SmtpStep.TLS, start, "STARTTLS", "STARTTLS");
         if (reply.code() != 220) {
@@ -228,20 +230,18 @@ public final class RelayProbe {
         }
         String secret = auth instanceof Authentication.OAuth2 ? fetchToken() : null;
         long start = System.nanoTime();
-        List<String> offered = offeredMechanisms(capabilities);
-        String mechanism = Arrays.stream(auth.mechanisms().split(" ")).filter(offered::contains).findFirst().orElse(null);
-        if (mechanism == null) {
-            String why = offered.isEmpty() ? "the relay offered no AUTH at all, so nothing was sent unauthenticated"
-                    : "the relay offers " + String.join(" ", offered) + " but only " + auth.mechanisms() + " are allowed";
-            throw fail(SmtpStep.AUTH, start, new FailureClassifier.Failure(SmtpStep.AUTH, FailureCategory.AUTH_UNAVAILABLE,
-                    false, null, why), why);
+        List<String> offered = TlsPolicy.offeredMechanisms(capabilities);
+        FailureClassifier.Failure unavailable = TlsPolicy.requireAuthOffered(auth, offered);
+        if (unavailable != null) {
+            throw fail(SmtpStep.AUTH, start, unavailable, unavailable.detail());
         }
+        String mechanism = TlsPolicy.chooseMechanism(auth, offered);
         SmtpReply reply;
         try {
             reply = switch (mechanism) {
                 case "PLAIN" -> {
                     Authentication.Password p = (Authentication.Password) auth;
-                    conversation.send("AUTH PLAIN " + base64("\0" + p.username() + "\0" + p.password().reveal()), "AUTH PLAIN [redacted]");
+                    conversation.send("AUTH PLAIN " + base64("\0" + p.username() + "\0" + p.password().reveal()), Redaction.command("AUTH PLAIN"));
                     yield conversation.read();
                 }
                 case "LOGIN" -> login((Authentication.Password) auth);
@@ -262,18 +262,18 @@ public final class RelayProbe {
         if (reply.code() != 334) {
             return reply;
         }
-        conversation.send(base64(p.username()), "[redacted]");
+        conversation.send(base64(p.username()), Redaction.REDACTED);
         reply = conversation.read();
         if (reply.code() != 334) {
             return reply;
         }
-        conversation.send(base64(p.password().reveal()), "[redacted]");
+        conversation.send(base64(p.password().reveal()), Redaction.REDACTED);
         return conversation.read();
     }
 
     private SmtpReply xoauth2(Authentication.OAuth2 o, String token) throws IOException {
         conversation.send("AUTH XOAUTH2 " + base64("user=" + o.username() + "\u0001auth=Bearer " + token + "\u0001\u0001"),
-                "AUTH XOAUTH2 [redacted]");
+                Redaction.command("AUTH XOAUTH2"));
         SmtpReply reply = conversation.read();
         if (reply.code() == 334) {
             // The error challenge: answering with an empty line makes the server send the final 535.
@@ -440,21 +440,6 @@ public final class RelayProbe {
         } catch (CertificateParsingException e) {
             return "unreadable";
         }
-    }
-
-    private static List<String> offeredMechanisms(List<String> capabilities) {
-        List<String> offered = new ArrayList<>();
-        for (String capability : capabilities) {
-            String upper = capability.toUpperCase(Locale.ROOT);
-            if (upper.startsWith("AUTH ") || upper.startsWith("AUTH=")) {
-                for (String mechanism : upper.substring(5).trim().split("\\s+")) {
-                    if (!mechanism.isEmpty() && !offered.contains(mechanism)) {
-                        offered.add(mechanism);
-                    }
-                }
-            }
-        }
-        return offered;
     }
 
     private static boolean has(List<String> capabilities, String keyword) {

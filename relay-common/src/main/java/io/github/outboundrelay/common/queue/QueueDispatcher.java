@@ -6,9 +6,9 @@ import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.Receipt;
-import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.failure.FailureScope;
 import io.github.outboundrelay.common.spool.SpoolException;
@@ -186,6 +186,12 @@ public final class QueueDispatcher {
     private void deliverAndContinue(Next first) {
         Next current = first;
         try {
+            if (stopping) {
+                // Handed over just before the queue closed: not started, so not sent. It stays stored, claimed only
+                // in this queue's memory (or under this spool's lease), and the next queue on the spool sends it.
+                current.lane().finished();
+                return;
+            }
             while (true) {
                 try {
                     deliver(current.entry(), current.lane());
@@ -257,9 +263,6 @@ public final class QueueDispatcher {
             }
         } catch (RuntimeException e) {
             lane.breaker.abandoned();
-            if (stopping) {
-                return; // The spool may be closed; the entry stays stored and is delivered after the restart.
-            }
             LOGGER.log(System.Logger.Level.ERROR, "Unexpected error delivering " + entry.message().messageId()
                     + "; it stays queued and is retried", e);
             try {
@@ -385,8 +388,7 @@ public final class QueueDispatcher {
 
     private void record(DeliveryEvent.Outcome outcome, Spool.Entry entry, RelayLane lane, int attempt,
                         List<String> recipients, FailureCategory category, String reply, String detail) {
-        List<String> shown = lane.settings.maskRecipients()
-                ? recipients.stream().map(RecipientMask::mask).toList() : recipients;
+        List<String> shown = Redaction.recipients(recipients, lane.settings.maskRecipients());
         log.record(new DeliveryEvent(clock.instant(), outcome, entry.message().messageId(), lane.name(), shown, category,
                 masked(lane, reply), attempt, 0, masked(lane, detail)));
     }
@@ -397,11 +399,11 @@ public final class QueueDispatcher {
 
     private static List<String> recipients(Spool.Entry entry, RelayLane lane) {
         List<String> all = recipients(entry);
-        return lane.settings.maskRecipients() ? all.stream().map(RecipientMask::mask).toList() : all;
+        return Redaction.recipients(all, lane.settings.maskRecipients());
     }
 
     private static String masked(RelayLane lane, String text) {
-        return lane.settings.maskRecipients() ? RecipientMask.maskWithin(text) : text;
+        return Redaction.text(text, lane.settings.maskRecipients());
     }
 
     /** Stops dispatching; sends already running finish. */

@@ -369,6 +369,74 @@ public final class SpoolEntryCodec {
         return batch.array();
     }
 
+    /** Where the state byte of the entry starting at {@code entryStart} in a batch file is. */
+    static long statePosition(long entryStart) {
+        return entryStart - 1;
+    }
+
+    /** Reads up to {@code length} bytes of a file at {@code position}; the buffer's limit says how many there were. */
+    @FunctionalInterface
+    interface PositionalReader {
+        ByteBuffer read(long position, int length) throws IOException;
+    }
+
+    /** What {@link #readBatch} finds in a batch file, in file order. */
+    interface BatchVisitor {
+        /** The file is not a batch file at all. */
+        void notABatch(String reason);
+
+        /** From {@code position} to the end the file makes no sense: the entries before it were reported. */
+        void unreadableFrom(long position, String reason);
+
+        /** A live entry of {@code length} bytes at {@code start}, its meta checked. */
+        void live(long start, int length, Meta meta);
+
+        /** A live entry whose header or meta is damaged; its length is known, so the entries after it are read. */
+        void damaged(long start, int length, String reason);
+    }
+
+    /**
+     * Reads the layout of a batch file of {@code size} bytes and the meta of each live entry, never a body: recovery
+     * reads {@code 24 + M} bytes per entry. Done entries are skipped.
+     */
+    static void readBatch(PositionalReader in, long size, BatchVisitor visitor) throws IOException {
+        ByteBuffer head = in.read(0, BATCH_HEADER_LENGTH);
+        if (head.remaining() < BATCH_HEADER_LENGTH || head.getInt(0) != BATCH_MAGIC) {
+            visitor.notABatch("not a spool batch file (bad magic or truncated)");
+            return;
+        }
+        int count = head.getInt(4);
+        long pos = BATCH_HEADER_LENGTH;
+        for (int i = 0; i < count; i++) {
+            ByteBuffer prefix = in.read(pos, RECORD_PREFIX_LENGTH);
+            int length = prefix.remaining() == RECORD_PREFIX_LENGTH ? prefix.getInt(0) : -1;
+            if (length < HEADER_LENGTH || pos + RECORD_PREFIX_LENGTH + length > size) {
+                visitor.unreadableFrom(pos, "entry " + i + " of " + count + " has an impossible length " + length
+                        + "; the rest of the batch is unreadable");
+                return;
+            }
+            byte state = prefix.get(4);
+            long start = pos + RECORD_PREFIX_LENGTH;
+            pos = start + length;
+            if (state != LIVE) {
+                continue; // Delivered, moved or quarantined before.
+            }
+            try {
+                visitor.live(start, length, readMeta(in, start, length));
+            } catch (CorruptEntryException e) {
+                visitor.damaged(start, length, e.getMessage());
+            }
+        }
+    }
+
+    /** Reads and checks the header and meta of the entry of {@code length} bytes at {@code start}, not its body. */
+    static Meta readMeta(PositionalReader in, long start, long length) throws IOException, CorruptEntryException {
+        ByteBuffer h = in.read(start, HEADER_LENGTH);
+        Header header = readHeader(Arrays.copyOf(h.array(), h.remaining()), length);
+        ByteBuffer prefix = in.read(start, HEADER_LENGTH + header.metaLength());
+        return decodeMeta(header, Arrays.copyOf(prefix.array(), prefix.remaining()), HEADER_LENGTH);
+    }
+
     public static int crc(byte[] bytes, int offset, int length) {
         CRC32C crc = new CRC32C();
         crc.update(bytes, offset, length);

@@ -30,7 +30,7 @@ public final class ImplicitTlsDetector {
             plain.connect(new InetSocketAddress(settings.host(), settings.port()), settings.timeouts().connectMillis());
             plain.setSoTimeout(Math.min(settings.timeouts().readMillis(), MAX_WAIT_MILLIS));
             SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(plain, settings.host(), settings.port(), true);
-            TlsContext.configure(ssl);
+            TlsPolicy.configure(ssl);
             ssl.startHandshake();
             return true;
         } catch (SSLException e) {

@@ -15,19 +15,15 @@ import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.util.Collection;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The TLS policy, built once per settings: which CAs are trusted, the optional pin, TLS 1.2 and 1.3 only, and
- * hostname verification always on. Every TLS socket of the product, Angus's and the probe's, comes from here.
+ * The trust half of TLS, built once per settings: which CAs are trusted and the optional pin. Every TLS socket of
+ * the product, Angus's and the probe's, comes from here; the rules those sockets follow are {@link TlsPolicy}'s.
  */
 public final class TlsContext {
-    public static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
-
     private final SSLContext sslContext;
     private final TlsSocketFactory socketFactory;
 
@@ -51,14 +47,6 @@ public final class TlsContext {
 
     public TlsSocketFactory socketFactory() {
         return socketFactory;
-    }
-
-    /** Applies the policy to a socket the probe layered itself: protocols and hostname verification. */
-    public static void configure(SSLSocket socket) {
-        socket.setEnabledProtocols(PROTOCOLS);
-        SSLParameters parameters = socket.getSSLParameters();
-        parameters.setEndpointIdentificationAlgorithm("HTTPS");
-        socket.setSSLParameters(parameters);
     }
 
     private static X509ExtendedTrustManager trustManager(TrustSettings trust) throws GeneralSecurityException, IOException {

@@ -9,7 +9,7 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Hands Angus Mail TLS sockets that speak only TLS 1.2/1.3 and sit on a TCP_NODELAY socket. Angus layers TLS over
  * a plain socket it connected itself (implicit TLS and STARTTLS alike), so the layering call is where Nagle is
- * switched off: without it the TLS 1.3 handshake stalls ~40 ms on delayed ACKs (DESIGN.md).
+ * switched off: without it the TLS 1.3 handshake stalls ~40 ms on delayed ACKs (docs/architecture.md).
  */
 public final class TlsSocketFactory extends SSLSocketFactory {
     private final SSLSocketFactory delegate;
@@ -68,7 +68,7 @@ public final class TlsSocketFactory extends SSLSocketFactory {
 
     private static Socket restrict(Socket socket) {
         if (socket instanceof SSLSocket ssl) {
-            ssl.setEnabledProtocols(TlsContext.PROTOCOLS);
+            TlsPolicy.restrictProtocols(ssl);
         }
         return socket;
     }

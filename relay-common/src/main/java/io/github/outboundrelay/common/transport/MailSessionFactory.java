@@ -4,13 +4,14 @@ import io.github.outboundrelay.common.Authentication;
 
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 
 import jakarta.mail.Session;
 import java.util.Properties;
 
 /**
  * Translates settings into the Angus Mail session, once per settings: a new Session per message halves throughput
- * (DESIGN.md). Every property here closes a hole Angus leaves open by default.
+ * (docs/architecture.md, "Facts that shape the code"). Every property here closes a hole Angus leaves open by default.
  */
 public final class MailSessionFactory {
     private MailSessionFactory() {
@@ -26,21 +27,10 @@ public final class MailSessionFactory {
         p.put("mail.smtp.timeout", Integer.toString(settings.timeouts().readMillis()));
         p.put("mail.smtp.writetimeout", Integer.toString(settings.timeouts().writeMillis()));
 
-        // Our factories: TCP_NODELAY on every socket, TLS 1.2/1.3 only, our trust managers. No fallback to defaults.
+        // Our factories: TCP_NODELAY on every socket; the TLS rules (STARTTLS required, versions, host name) are TlsPolicy's.
         p.put("mail.smtp.socketFactory", NoDelaySocketFactory.INSTANCE);
         p.put("mail.smtp.socketFactory.fallback", "false");
-        p.put("mail.smtp.ssl.socketFactory", tls.socketFactory());
-        p.put("mail.smtp.ssl.protocols", String.join(" ", TlsContext.PROTOCOLS));
-        p.put("mail.smtp.ssl.checkserveridentity", "true");
-        switch (settings.tlsMode()) {
-            case IMPLICIT_TLS -> p.put("mail.smtp.ssl.enable", "true");
-            case STARTTLS -> {
-                // starttls.enable alone silently falls back to plaintext when STARTTLS is not offered.
-                p.put("mail.smtp.starttls.enable", "true");
-                p.put("mail.smtp.starttls.required", "true");
-            }
-            case NONE -> { }
-        }
+        TlsPolicy.applyTo(p, settings.tlsMode(), tls.socketFactory());
 
         Authentication auth = settings.authentication();
         p.put("mail.smtp.auth", Boolean.toString(auth.required()));

@@ -1,10 +1,8 @@
 package io.github.outboundrelay.common.transport;
 
-import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.Receipt;
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.SmtpStep;
-import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.failure.AngusFailures;
 import io.github.outboundrelay.common.failure.FailureClassifier;
 import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
@@ -14,6 +12,7 @@ import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.auth.OAuth2TokenSource;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
@@ -79,21 +78,30 @@ public final class RelayConnection {
 
     /**
      * Angus connects without authenticating when the relay offers no AUTH, and the relay may then accept mail as an
-     * open relay would: refuse instead. Also re-checks that STARTTLS really happened.
+     * open relay would: refuse instead. Also re-checks that STARTTLS really happened. Both rules are TlsPolicy's.
      */
     private void checkSecured(RelaySettings settings) throws DeliveryException {
-        if (settings.tlsMode() != TlsMode.NONE && !transport.isSSL()) {
-            close();
-            throw new FailureClassifier.Failure(SmtpStep.TLS, FailureCategory.STARTTLS_UNAVAILABLE, false, null,
-                    "the connection is not encrypted").toException(settings.relayName(), null);
+        FailureClassifier.Failure failure = TlsPolicy.requireEncrypted(settings.tlsMode(), transport.isSSL());
+        if (failure == null) {
+            failure = TlsPolicy.requireAuthOffered(settings.authentication(), TlsPolicy.offeredMechanisms(authCapabilities()));
         }
-        if (settings.authentication().required()
-                && !transport.supportsExtension("AUTH") && !transport.supportsExtension("AUTH=LOGIN")) {
+        if (failure != null) {
             close();
-            throw new FailureClassifier.Failure(SmtpStep.AUTH, FailureCategory.AUTH_UNAVAILABLE, false, null,
-                    "authentication is configured but the relay offered no AUTH, so nothing was sent")
-                    .toException(settings.relayName(), null);
+            throw failure.toException(settings.relayName(), null);
         }
+    }
+
+    /** The AUTH lines of the relay's EHLO reply, as Angus parsed them. */
+    private List<String> authCapabilities() {
+        List<String> capabilities = new ArrayList<>();
+        String mechanisms = transport.getExtensionParameter("AUTH");
+        if (mechanisms != null) {
+            capabilities.add("AUTH " + mechanisms);
+        }
+        if (transport.supportsExtension("AUTH=LOGIN")) {
+            capabilities.add("AUTH=LOGIN");
+        }
+        return capabilities;
     }
 
     public boolean supportsSmtpUtf8() {

@@ -2,7 +2,9 @@ package io.github.outboundrelay.common.transport;
 
 import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.redaction.PrintableText;
+import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.TlsContext;
+import io.github.outboundrelay.common.tls.TlsPolicy;
 import io.github.outboundrelay.common.tls.TlsRecordReceivedException;
 
 import java.io.BufferedInputStream;
@@ -81,8 +83,8 @@ public final class SmtpConversation implements Closeable {
                 transcript.add("S: [" + e.getMessage() + "]");
                 throw e;
             }
-            boolean challenge = line.startsWith("334");
-            transcript.add("S: " + (challenge ? "334 [redacted]" : printable(line)));
+            String challenge = Redaction.authChallenge(line);
+            transcript.add("S: " + (challenge != null ? challenge : printable(line)));
             if (line.length() < 3 || !Character.isDigit(line.charAt(0))) {
                 throw new ProtocolException("not an SMTP reply: " + printable(line));
             }
@@ -117,7 +119,7 @@ public final class SmtpConversation implements Closeable {
             throw new ProtocolException("the relay sent data after agreeing to STARTTLS; refusing (possible command injection)");
         }
         SSLSocket ssl = (SSLSocket) tls.socketFactory().createSocket(socket, host, port, true);
-        TlsContext.configure(ssl);
+        TlsPolicy.configure(ssl);
         ssl.startHandshake();
         use(ssl);
         return ssl;

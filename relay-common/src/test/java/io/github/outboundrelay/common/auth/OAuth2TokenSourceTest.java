@@ -7,11 +7,11 @@ import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.Secret;
 import io.github.outboundrelay.common.Timeouts;
-import io.github.outboundrelay.common.TokenEndpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.github.outboundrelay.testing.TokenEndpoint;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

@@ -86,6 +86,71 @@ class SpoolEntryCodecTest {
         assertThat(SpoolEntryCodec.decode(second, BodyCipher.NONE).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000002");
     }
 
+    @Test
+    void readingABatchReportsEachLiveEntryWithItsMetaSkipsDoneOnesAndReadsPastADamagedOne() throws Exception {
+        List<byte[]> entries = new java.util.ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            entries.add(SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d00000" + i, i, 1, 1, 0, "", null),
+                    SpoolEntryCodec.encodeBody(MESSAGE)));
+        }
+        long[] offsets = new long[4];
+        byte[] batch = SpoolEntryCodec.encodeBatch(entries, offsets);
+        batch[(int) SpoolEntryCodec.statePosition(offsets[1])] = SpoolEntryCodec.DONE; // the second was delivered
+        batch[(int) offsets[2] + SpoolEntryCodec.HEADER_LENGTH + 2] ^= 0x40;            // the third's meta is damaged
+
+        List<String> seen = read(batch);
+
+        assertThat(seen).containsExactly(
+                "live " + offsets[0] + " 0190f3c2a1b4-3f9a2c1d000001",
+                "damaged " + offsets[2] + " meta checksum mismatch",
+                "live " + offsets[3] + " 0190f3c2a1b4-3f9a2c1d000004");
+    }
+
+    @Test
+    void readingABatchStopsWhereItStopsMakingSense() throws Exception {
+        byte[] a = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000001", 1, 1, 1, 0, "", null),
+                SpoolEntryCodec.encodeBody(MESSAGE));
+        long[] offsets = new long[2];
+        byte[] batch = SpoolEntryCodec.encodeBatch(List.of(a, a), offsets);
+        byte[] truncated = java.util.Arrays.copyOf(batch, batch.length - 3);
+
+        assertThat(read(truncated)).containsExactly("live " + offsets[0] + " 0190f3c2a1b4-3f9a2c1d000001",
+                "unreadable from " + (offsets[1] - 5) + ": entry 1 of 2 has an impossible length " + a.length
+                        + "; the rest of the batch is unreadable");
+        assertThat(read(a)).as("an entry file is not a batch").containsExactly("not a batch: not a spool batch file (bad magic or truncated)");
+        assertThat(read(new byte[3])).containsExactly("not a batch: not a spool batch file (bad magic or truncated)");
+    }
+
+    /** What {@link SpoolEntryCodec#readBatch} reports for a batch file holding {@code file}. */
+    private static List<String> read(byte[] file) throws java.io.IOException {
+        List<String> seen = new java.util.ArrayList<>();
+        SpoolEntryCodec.readBatch((position, length) -> {
+            int from = (int) Math.min(position, file.length);
+            return java.nio.ByteBuffer.wrap(java.util.Arrays.copyOfRange(file, from, (int) Math.min(file.length, position + length)));
+        }, file.length, new SpoolEntryCodec.BatchVisitor() {
+            @Override
+            public void notABatch(String reason) {
+                seen.add("not a batch: " + reason);
+            }
+
+            @Override
+            public void unreadableFrom(long position, String reason) {
+                seen.add("unreadable from " + position + ": " + reason);
+            }
+
+            @Override
+            public void live(long start, int length, SpoolEntryCodec.Meta meta) {
+                seen.add("live " + start + " " + meta.id());
+            }
+
+            @Override
+            public void damaged(long start, int length, String reason) {
+                seen.add("damaged " + start + " " + reason);
+            }
+        });
+        return seen;
+    }
+
     private static byte[] flip(byte[] bytes, int at) {
         byte[] copy = bytes.clone();
         copy[at] ^= 0x40;

@@ -1,0 +1,168 @@
+package io.github.outboundrelay.common.spool;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The batch files in {@code queue/}: written by the group commit, read one entry at a time, marked entry by entry,
+ * retired when their last live entry goes. The format itself is {@link SpoolEntryCodec}'s.
+ *
+ * <p>A retired batch is deleted, or, while fewer than {@value #MAX_SPARES} are kept and it is at most 256 KiB, zeroed
+ * and moved to {@code tmp/} as a spare that the next batch overwrites: on ext4, creating a file after many deletions
+ * costs more CPU than its fsync (see docs/performance.md). Zeroed, because its mails were delivered and their links
+ * must not outlive the batch; zeroing keeps the file's blocks, so the next batch still overwrites in place. A spare is
+ * never read: it is overwritten whole and cut to size, and recovery deletes the spares of the last run.
+ */
+final class BatchFiles implements AutoCloseable {
+    static final String SUFFIX = ".batch";
+    static final int MAX_SPARES = 64;
+    /** Larger finished batches are deleted, not kept: spares cost at most 64 x 256 KiB of disk. */
+    static final int MAX_SPARE_BYTES = 256 << 10;
+    private static final byte[] ZEROS = new byte[MAX_SPARE_BYTES];
+    private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
+
+    private final Path root; // names the spool in warnings
+    private final Path queueDir;
+    private final Path tmpDir;
+    private final DurableFiles files;
+    private final SpoolIds ids;
+    private final OpenFileCache open = new OpenFileCache(8);
+    private final ArrayDeque<Path> spares = new ArrayDeque<>(); // guarded by itself
+
+    BatchFiles(Path root, Path queueDir, Path tmpDir, DurableFiles files, SpoolIds ids) {
+        this.root = root;
+        this.queueDir = queueDir;
+        this.tmpDir = tmpDir;
+        this.files = files;
+        this.ids = ids;
+    }
+
+    Path path(String batch) {
+        return queueDir.resolve(batch + SUFFIX);
+    }
+
+    /** The names of the batch files in {@code queue/}. */
+    List<String> names() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (Path p : DurableFiles.list(queueDir, "*" + SUFFIX)) {
+            names.add(DurableFiles.nameOf(p, SUFFIX));
+        }
+        return names;
+    }
+
+    /**
+     * The group commit's writer: a batch file under {@code tmp/} (a spare when there is one), fsync, rename into
+     * {@code queue/}, fsync {@code queue/}. @return the batch's name
+     */
+    String write(List<byte[]> entries, long[] offsets) throws IOException {
+        String name = ids.next(System.currentTimeMillis());
+        byte[] file = SpoolEntryCodec.encodeBatch(entries, offsets);
+        Path tmp;
+        synchronized (spares) {
+            tmp = spares.poll();
+        }
+        if (tmp == null) {
+            tmp = tmpDir.resolve(name + ".tmp");
+        }
+        files.writeTemp(tmp, file);
+        Path target = path(name);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            DurableFiles.forceDirectory(queueDir);
+        } catch (IOException e) {
+            DurableFiles.deleteQuietly(target); // Not acknowledged: the callers see the error and keep their mail.
+            throw e;
+        }
+        return name;
+    }
+
+    /** The {@code size} bytes of the entry at {@code offset} of a batch; fewer when the file ends before. */
+    ByteBuffer read(String batch, long offset, int size) throws IOException {
+        return open.read(path(batch), offset, size);
+    }
+
+    /** Reads a batch file's live entries and damage, never a body (see {@link SpoolEntryCodec#readBatch}). */
+    void scan(String batch, SpoolEntryCodec.BatchVisitor visitor) throws IOException {
+        try (FileChannel ch = FileChannel.open(path(batch), StandardOpenOption.READ)) {
+            SpoolEntryCodec.readBatch((position, length) -> DurableFiles.read(ch, position, length), ch.size(), visitor);
+        }
+    }
+
+    /**
+     * Marks the entry the index let go of done, or retires its batch when it was the last live one. The release that
+     * empties a batch can get here before an earlier release of the same batch: marks and the retirement take turns
+     * on the batch, and a mark that comes after the retirement has nothing left to mark.
+     */
+    void retire(SpoolIndex.Retirement r) {
+        synchronized (r.batch()) {
+            if (r.batch().retired) {
+                return;
+            }
+            if (r.empty()) {
+                r.batch().retired = true;
+                delete(r.batch().name);
+            } else {
+                markDone(r.batch().name, r.offset());
+            }
+        }
+    }
+
+    /** Rewrites the state byte before the entry at {@code offset}; not fsynced (a lost mark means a resend). */
+    void markDone(String batch, long offset) {
+        try {
+            open.write(path(batch), SpoolEntryCodec.statePosition(offset), SpoolEntryCodec.DONE);
+        } catch (IOException e) {
+            // The mail went out; if the mark is lost it goes out again after a restart (at-least-once).
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot mark an entry of " + batch + " done (" + e + ")");
+        }
+    }
+
+    /** Removes a batch whose entries are all done: kept as a zeroed spare, or deleted. */
+    void delete(String name) {
+        Path file = path(name);
+        open.evict(file);
+        try {
+            long size = Files.size(file);
+            if (size <= MAX_SPARE_BYTES && spareCount() < MAX_SPARES) {
+                // Moved first: a crash before the zeros leaves a spare, which recovery deletes, never a zeroed batch.
+                Path spare = tmpDir.resolve("spare-" + name + ".tmp");
+                Files.move(file, spare, StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    DurableFiles.zero(spare, ZEROS, (int) size); // before it is offered: a writer may take it at once
+                } catch (IOException e) {
+                    DurableFiles.deleteQuietly(spare);
+                    throw e;
+                }
+                synchronized (spares) {
+                    if (spares.size() < MAX_SPARES) {
+                        spares.add(spare);
+                        return;
+                    }
+                }
+                file = spare;
+            }
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "Spool " + root + ": cannot delete finished batch " + name + " (" + e + ")");
+        }
+    }
+
+    @Override
+    public void close() {
+        open.close();
+    }
+
+    private int spareCount() {
+        synchronized (spares) {
+            return spares.size();
+        }
+    }
+}
