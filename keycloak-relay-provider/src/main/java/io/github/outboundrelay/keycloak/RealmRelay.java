@@ -140,6 +140,11 @@ final class RealmRelay {
         return client.probe(testRecipient);
     }
 
+    /** The realm's name when this relay was built: the {@code realm} tag of its meters. */
+    String realmName() {
+        return realmName;
+    }
+
     QueueMetrics metrics() {
         return queue.metrics();
     }

@@ -39,6 +39,7 @@ import org.keycloak.services.resources.admin.fgap.AdminPermissionEvaluator;
  * POST .../outbound-relay/probe[?send=true]          body: none (the realm's saved Email tab) or a proposed smtpServer map
  * GET  .../outbound-relay/status                     saved settings, the live relay's, queue metrics, whether the sender is active
  * GET  .../outbound-relay/metrics                    the queue's metrics snapshot
+ * GET  .../outbound-relay/health                     OK / DEGRADED / DOWN with the reasons (view-realm suffices)
  * GET  .../outbound-relay/events                     recent delivery events, oldest first
  * GET  .../outbound-relay/dead-letters[?limit=100]   dead letters, oldest first, with category and remedy
  * POST .../outbound-relay/dead-letters/{id}/retry    queue one again (after fixing the cause)
@@ -209,6 +210,24 @@ public final class RelayDiagnosticsResource {
     public Response metrics() {
         auth.realm().requireManageRealm();
         return withQueue(relay -> json(Response.Status.OK, relay.metrics().toMap()));
+    }
+
+    /**
+     * The realm's mail in one word with the reasons ({@link RealmHealth}), for a monitor polling every few seconds:
+     * from the queue this node has open, without a probe and without opening a queue. Read-only and holding no
+     * settings, so view-realm suffices (a monitoring service account needs no manage-realm).
+     */
+    @GET
+    @Path("health")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response health() {
+        auth.realm().requireViewRealm();
+        RealmHealth health = relays.current(realm.getId())
+                .map(relay -> RealmHealth.of(relay.metrics(), server.limits().maxQueuedPerRealm()))
+                .orElseGet(() -> RealmHealth.noQueue(relayActive
+                        ? "no queue open on this node: nothing was queued here since Keycloak started"
+                        : "Keycloak sends mail with another provider, not relay"));
+        return json(Response.Status.OK, health.toMap(realm.getName()));
     }
 
     @GET

@@ -32,6 +32,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     private ClusterOptions cluster;
     private AtRestOptions atRest;
     private RealmRelays relays;
+    private AutoCloseable meters; // RelayMeters, or nothing when Keycloak has no Micrometer
     private volatile KeycloakSessionFactory sessionFactory;
     private QueueStore store; // guarded by this; chosen on first use, once Keycloak's database is up
 
@@ -48,6 +49,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         // Each realm's mail is sealed with the realm's own AES key, which every node reads from the database.
         atRest = AtRestOptions.parse(config::get, realmId -> BodyCipher.aesGcm(new RealmBodyKeys(sessionFactory, realmId)));
         relays = new RealmRelays(configuration -> queueStore());
+        meters = KeycloakMeters.start(relays);
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
                         + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s), at most %d mail(s) queued "
                         + "per realm, recipient domains %s, dead-letter bodies kept %d h",
@@ -81,6 +83,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 RealmModel realm = removed.getRealm();
                 relays.remove(realm.getId(), realm.getName(), RealmSpools.directory(server.spoolDir(), realm.getId()));
                 queueStore().forget(realm.getId());
+                KeycloakMeters.realmRemoved(meters);
             }
         });
     }
@@ -128,6 +131,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
 
     @Override
     public void close() {
+        KeycloakMeters.close(meters);
         if (relays != null) {
             relays.close();
         }

@@ -30,7 +30,7 @@ final class AdminApi {
         }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final URI base;
     private final String realm;
     private final String user;
@@ -40,6 +40,12 @@ final class AdminApi {
 
     /** Logs in as {@code user} of {@code realm} through its {@code admin-cli} client. */
     AdminApi(URI base, String realm, String user, String password) {
+        this(base, realm, user, password, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build());
+    }
+
+    /** @param http a client that trusts the server's certificate, for a Keycloak on HTTPS */
+    AdminApi(URI base, String realm, String user, String password, HttpClient http) {
+        this.http = http;
         this.base = base;
         this.realm = realm;
         this.user = user;

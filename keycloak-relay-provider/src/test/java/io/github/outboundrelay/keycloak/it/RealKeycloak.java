@@ -42,7 +42,9 @@ final class RealKeycloak implements ParameterResolver {
                             // Fallback relays and probes named "localhost" may get a realm's credentials; 127.0.0.1
                             // may not. The browser test saves smtp-backup.example.com as a realm's fallback.
                             "--spi-email-sender--relay--credential-hosts=localhost,smtp-backup.example.com",
-                            "--features=declarative-ui"),
+                            "--features=declarative-ui",
+                            // The queue's meters on the management port's /metrics (MetricsIT).
+                            "--metrics-enabled=true"),
                     "admin-" + UUID.randomUUID());
             admin = new AdminApi(keycloak.baseUri(), "master", KeycloakServer.ADMIN_USER, keycloak.adminPassword());
             // The console's "Test connection" mails the calling admin, who needs an address.
