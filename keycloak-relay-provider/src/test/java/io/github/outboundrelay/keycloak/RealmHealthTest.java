@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.common.BounceMetrics;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.QueueMetrics;
 import io.github.outboundrelay.common.QueueMetrics.RelayHealth;
@@ -23,7 +24,8 @@ class RealmHealthTest {
     }
 
     static QueueMetrics metrics(long depth, Duration oldest, long deadLetters, double bounceRate, RelayHealth... relays) {
-        return new QueueMetrics(NOW, 10, 10, 0, 0, 0, 0, 0, 0, depth, oldest, deadLetters, Map.of(), bounceRate, List.of(relays));
+        return new QueueMetrics(NOW, 10, 10, 0, 0, 0, 0, 0, 0, depth, oldest, deadLetters, Map.of(), bounceRate, List.of(relays),
+                BounceMetrics.NONE);
     }
 
     @Test

@@ -123,6 +123,11 @@ final class KeycloakServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + httpPort);
     }
 
+    /** The management interface: {@code /health}, and {@code /metrics} when started with --metrics-enabled=true. */
+    URI managementUri() {
+        return URI.create("http://127.0.0.1:" + managementPort);
+    }
+
     String adminPassword() {
         return adminPassword;
     }
