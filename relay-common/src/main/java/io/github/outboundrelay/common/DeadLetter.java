@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * A mail the queue gave up on, kept with everything an administrator needs to decide: retry it (after fixing the
@@ -73,17 +74,7 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
     public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("id", id);
-        map.put("messageId", messageId);
-        map.put("recipients", recipients);
-        map.put("subject", subject);
-        map.put("relay", relay);
-        map.put("category", category.name());
-        map.put("reply", reply);
-        map.put("remedy", remedy);
-        map.put("reason", reason.name());
-        map.put("attempts", (long) attempts);
-        map.put("firstSubmitted", firstSubmitted.toString());
-        map.put("deadLettered", deadLettered.toString());
+        map.putAll(fields(Instant::toString));
         return map;
     }
 
@@ -92,6 +83,11 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
      * Keycloak database spool); {@link #fromJson} reads it back. Times are epoch milliseconds; the id is not in it.
      */
     public String toJson() {
+        return Json.write(fields(Instant::toEpochMilli));
+    }
+
+    /** Every field but the id, in one order for both forms; {@code time} writes the two instants. */
+    private Map<String, Object> fields(Function<Instant, Object> time) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("messageId", messageId);
         map.put("recipients", recipients);
@@ -102,9 +98,9 @@ public record DeadLetter(String id, String messageId, List<String> recipients, S
         map.put("remedy", remedy);
         map.put("reason", reason.name());
         map.put("attempts", (long) attempts);
-        map.put("firstSubmitted", firstSubmitted.toEpochMilli());
-        map.put("deadLettered", deadLettered.toEpochMilli());
-        return Json.write(map);
+        map.put("firstSubmitted", time.apply(firstSubmitted));
+        map.put("deadLettered", time.apply(deadLettered));
+        return map;
     }
 
     /**

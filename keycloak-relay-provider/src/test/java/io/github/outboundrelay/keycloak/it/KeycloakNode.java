@@ -106,25 +106,8 @@ final class KeycloakNode implements AutoCloseable {
 
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        URI ready = URI.create("http://127.0.0.1:" + managementPort + "/health/ready");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Keycloak " + name + " exited with " + process.exitValue() + ":\n" + logTail(60));
-            }
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            process.waitFor(500, TimeUnit.MILLISECONDS);
-        }
-        close();
-        throw new IllegalStateException("Keycloak " + name + " not ready within " + timeout + ":\n" + logTail(60));
+        KeycloakProcesses.awaitReady(process, http, URI.create("http://127.0.0.1:" + managementPort + "/health/ready"),
+                timeout, log, "Keycloak " + name);
     }
 
     String name() {
@@ -151,12 +134,7 @@ final class KeycloakNode implements AutoCloseable {
     }
 
     String logTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return KeycloakProcesses.tail(log, lines);
     }
 
     /** SIGKILL to the JVM and kc.sh at once: the node dies mid-sentence, as a pod does when its node fails. */

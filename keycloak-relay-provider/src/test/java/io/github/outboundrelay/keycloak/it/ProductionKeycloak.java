@@ -100,24 +100,7 @@ final class ProductionKeycloak implements AutoCloseable {
     }
 
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
-        URI ready = managementUri().resolve("/health/ready");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Keycloak exited with " + process.exitValue() + ":\n" + logTail(60));
-            }
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            process.waitFor(500, TimeUnit.MILLISECONDS);
-        }
-        throw new IllegalStateException("Keycloak not ready within " + timeout + ":\n" + logTail(60));
+        KeycloakProcesses.awaitReady(process, http, managementUri().resolve("/health/ready"), timeout, log, "Keycloak");
     }
 
     /** The public URL, as {@code --hostname} gives it: the name the certificate is for. */
@@ -151,12 +134,7 @@ final class ProductionKeycloak implements AutoCloseable {
     }
 
     String logTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return KeycloakProcesses.tail(log, lines);
     }
 
     @Override

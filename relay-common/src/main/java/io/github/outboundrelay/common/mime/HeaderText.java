@@ -3,6 +3,7 @@ package io.github.outboundrelay.common.mime;
 import io.github.outboundrelay.common.MailAddress;
 
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * Header values as they go on the wire: unstructured text (Subject, extra headers) and mailboxes (From, To...).
@@ -94,26 +95,16 @@ final class HeaderText {
 
     /** RFC 5322 atext words separated by single spaces: a phrase that needs no quotes. */
     private static boolean isAtoms(String name) {
-        if (name.contains("=?")) {
-            return false;
-        }
-        int word = 0;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == ' ') {
-                if (i == 0 || name.charAt(i - 1) == ' ' || i == name.length() - 1) {
-                    return false;
-                }
-                word = 0;
-            } else if (!isAtext(c) || ++word > MAX_PLAIN_WORD) {
-                return false;
-            }
-        }
-        return true;
+        return isWords(name, HeaderText::isAtext);
     }
 
     /** Printable ASCII and single spaces, which a quoted string keeps. */
     private static boolean isQuotable(String name) {
+        return isWords(name, c -> c >= 0x21 && c <= 0x7E);
+    }
+
+    /** Words of {@code allowed} characters, none longer than a plain word may be, separated by single spaces. */
+    private static boolean isWords(String name, IntPredicate allowed) {
         if (name.contains("=?")) {
             return false;
         }
@@ -125,14 +116,14 @@ final class HeaderText {
                     return false;
                 }
                 word = 0;
-            } else if (c < 0x21 || c > 0x7E || ++word > MAX_PLAIN_WORD) {
+            } else if (!allowed.test(c) || ++word > MAX_PLAIN_WORD) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean isAtext(char c) {
+    private static boolean isAtext(int c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                 || "!#$%&'*+-/=?^_`{|}~".indexOf(c) >= 0;
     }
