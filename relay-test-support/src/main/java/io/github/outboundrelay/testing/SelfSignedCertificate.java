@@ -5,6 +5,7 @@ import java.io.StringWriter;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -18,7 +19,6 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import javax.net.ssl.KeyManager;
@@ -34,6 +34,8 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -150,15 +152,18 @@ public final class SelfSignedCertificate {
 
     /** The certificate as PEM, to paste into a trust setting. */
     public String pem() {
-        try {
-            StringWriter out = new StringWriter();
-            out.write("-----BEGIN CERTIFICATE-----\n");
-            out.write(Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(certificate.getEncoded()));
-            out.write("\n-----END CERTIFICATE-----\n");
-            return out.toString();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+        return toPem(certificate);
+    }
+
+    /** One PEM block, written by Bouncy Castle (a certificate, or a PKCS#8 generator for the key). */
+    private static String toPem(Object object) {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(object);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("could not write PEM", e);
         }
+        return out.toString();
     }
 
     public X509Certificate certificate() {
@@ -188,11 +193,9 @@ public final class SelfSignedCertificate {
     public void writePemFiles(Path dir) throws java.io.IOException {
         Files.writeString(dir.resolve("cert.pem"), pem());
         Path key = dir.resolve("key.pem");
-        Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(keyPair.getPrivate().getEncoded())
-                + "\n-----END PRIVATE KEY-----\n");
-        key.toFile().setReadable(false, false);
-        key.toFile().setReadable(true, true);
+        // Created owner-only before the key goes in: never readable by anyone else, not even for a moment.
+        Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(key, toPem(new JcaPKCS8Generator(keyPair.getPrivate(), null)));
     }
 
     /** A client-side TLS context that trusts exactly this certificate (hostname verification stays the caller's). */

@@ -14,7 +14,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -350,16 +349,7 @@ class KeycloakClusterIT {
     }
 
     private static Map<String, String> emailTab(int port) {
-        Map<String, String> smtp = new HashMap<>();
-        smtp.put("host", "127.0.0.1");
-        smtp.put("port", Integer.toString(port));
-        smtp.put("starttls", "true");
-        smtp.put("ssl", "false");
-        smtp.put("auth", "true");
-        smtp.put("authType", "basic");
-        smtp.put("user", RELAY_USER);
-        smtp.put("password", RELAY_PASSWORD);
-        smtp.put("from", "sso@example.com");
+        Map<String, String> smtp = EmailTabs.startTlsWithPassword("127.0.0.1", port, RELAY_USER, RELAY_PASSWORD);
         smtp.put("connectionTimeout", "5000");
         smtp.put("timeout", "10000");
         smtp.put("writeTimeout", "10000");

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -88,14 +87,6 @@ class KeycloakVersionsSmokeIT {
     }
 
     static Map<String, String> emailTab() {
-        Map<String, String> smtp = new HashMap<>();
-        smtp.put("host", "127.0.0.1");
-        smtp.put("port", Integer.toString(relay.port()));
-        smtp.put("starttls", "true");
-        smtp.put("auth", "true");
-        smtp.put("user", RELAY_USER);
-        smtp.put("password", RELAY_PASSWORD);
-        smtp.put("from", "sso@example.com");
-        return smtp;
+        return EmailTabs.startTlsWithPassword("127.0.0.1", relay.port(), RELAY_USER, RELAY_PASSWORD);
     }
 }

@@ -8,7 +8,6 @@ import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -56,15 +55,7 @@ class ProductionStartIT {
     }
 
     static Map<String, String> emailTab() {
-        Map<String, String> smtp = new HashMap<>();
-        smtp.put("host", "localhost");
-        smtp.put("port", Integer.toString(relay.port()));
-        smtp.put("starttls", "true");
-        smtp.put("auth", "true");
-        smtp.put("user", RELAY_USER);
-        smtp.put("password", RELAY_PASSWORD);
-        smtp.put("from", "sso@example.com");
-        return smtp;
+        return EmailTabs.startTlsWithPassword("localhost", relay.port(), RELAY_USER, RELAY_PASSWORD);
     }
 
     @Test

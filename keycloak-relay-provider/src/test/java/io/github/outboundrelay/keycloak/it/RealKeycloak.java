@@ -4,7 +4,6 @@ import io.github.outboundrelay.testing.EmbeddedRelay;
 import io.github.outboundrelay.testing.SelfSignedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -59,16 +58,7 @@ final class RealKeycloak implements ParameterResolver {
         }
 
         Map<String, String> emailTab(int port) {
-            Map<String, String> smtp = new HashMap<>();
-            smtp.put("host", "127.0.0.1");
-            smtp.put("port", Integer.toString(port));
-            smtp.put("starttls", "true");
-            smtp.put("ssl", "false");
-            smtp.put("auth", "true");
-            smtp.put("authType", "basic");
-            smtp.put("user", relayUser);
-            smtp.put("password", relayPassword);
-            smtp.put("from", "sso@example.com");
+            Map<String, String> smtp = EmailTabs.startTlsWithPassword("127.0.0.1", port, relayUser, relayPassword);
             smtp.put("fromDisplayName", "Example SSO");
             smtp.put("replyTo", "helpdesk@example.com");
             smtp.put("replyToDisplayName", "Help Desk");
