@@ -1,10 +1,5 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
-import io.github.outboundrelay.common.Authentication;
-import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.Timeouts;
-import io.github.outboundrelay.common.TlsMode;
-import io.github.outboundrelay.common.TrustSettings;
 import java.util.Objects;
 
 /**
