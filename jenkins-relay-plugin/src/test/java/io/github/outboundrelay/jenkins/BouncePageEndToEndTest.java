@@ -56,7 +56,7 @@ class BouncePageEndToEndTest {
         assumeTrue(PostfixServer.installed(), PostfixServer.NOT_INSTALLED);
         assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
-        postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces"));
+        postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces", "reader"));
         jenkins = RecordingJenkinsForTests.administrator(home, credentials());
         configuration = new RelayConfiguration();
         jenkins.register(configuration);
@@ -184,5 +184,33 @@ class BouncePageEndToEndTest {
         jobMails(GHOST, "Build #3 failed");
         Poll.until("the mail goes to Postfix again once removed", WAIT, () -> bounced() == 2);
         assertThat(deadLetters()).as("no new dead letter").hasSize(1);
+    }
+
+    @Test
+    void aWrongMailboxPasswordShowsTheFailureWithItsRemedyAndADeletedCredentialStopsOnlyTheReading() throws Exception {
+        jenkins.close();
+        jenkins = RecordingJenkinsForTests.administrator(home, new InMemoryCredentialsForTests(Map.of(MAILBOX_LOGIN,
+                InMemoryCredentialsForTests.usernamePassword(MAILBOX_LOGIN, "bounces", "not-the-password"))));
+        jenkins.register(configuration);
+        configuration.configure(SettingsSaveTest.post(form()), new JSONObject()); // reopened with the wrong password
+
+        page.doPollBounces();
+        BounceView view = configuration.bounceView("");
+        assertThat(view.mailbox().failed()).isTrue();
+        assertThat(view.mailbox().failure()).isEqualTo("AUTH_FAILED");
+        assertThat(view.mailbox().remedy()).contains("check the mailbox user and password");
+        assertThat(view.mailbox().lastSuccess()).isEqualTo("never");
+        assertThat(view.toString()).doesNotContain("not-the-password");
+
+        // The credential is deleted after the save: mail still goes out, and the page says why nothing is read.
+        jenkins.close();
+        jenkins = RecordingJenkinsForTests.administrator(home, new InMemoryCredentialsForTests(Map.of()));
+        jenkins.register(configuration);
+        configuration.setBouncePollMinutes(30); // a setter (as configuration as code uses) reopens the queue
+        BounceView without = configuration.bounceView("");
+        assertThat(without.mailbox()).isNull();
+        assertThat(without.problem()).contains("The bounce mailbox is not read", "bounceCredentialsId", "does not exist");
+        jobMails("reader@" + PostfixServer.MAILBOX_DOMAIN, "Build #4 passed");
+        Poll.until("the mail reaches Postfix", WAIT, () -> configuration.deliveryStatus().status().metrics().sent() == 1);
     }
 }
