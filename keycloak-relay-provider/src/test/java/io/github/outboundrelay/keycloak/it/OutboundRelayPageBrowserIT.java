@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.outboundrelay.testing.EmbeddedRelay;
 import io.github.outboundrelay.testing.Poll;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -156,6 +157,27 @@ class OutboundRelayPageBrowserIT {
         AdminApi auditor = new AdminApi(suite.keycloak.baseUri(), realm, "auditor", "Auditor-pw-1");
         assertThat(auditor.post("/admin/realms/" + realm + "/outbound-relay/dead-letters/purge", null).status()).isEqualTo(403);
         assertThat(auditor.post("/admin/realms/" + realm + "/outbound-relay/probe", null).status()).isEqualTo(403);
+    }
+
+    @Test
+    void thePageKeepsWorkingAfterTheConsolesAccessTokenExpired() throws Exception {
+        AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm, Map.of("accessTokenLifespan", 20)));
+        try {
+            signIn("operator", "Operator-pw-1");
+            browser.get(suite.keycloak.baseUri() + "/admin/" + realm + "/console/#/" + realm + "/outbound-relay");
+            testId("relay-queue");
+            Instant expired = Instant.now().plusSeconds(21);
+            // Waiting on the clock itself: the token the console signed in with must be past its 20 s.
+            Poll.until("the console's access token expired", Duration.ofSeconds(40), () -> Instant.now().isAfter(expired));
+
+            testId("relay-run-probe").click();
+
+            assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(byTestId("relay-probe-passed"))).getText())
+                    .startsWith("Every step passed: 127.0.0.1:" + relay.port());
+            assertThat(browser.findElements(byTestId("relay-session-expired"))).isEmpty();
+        } finally {
+            AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm, Map.of("accessTokenLifespan", 300)));
+        }
     }
 
     /** Signs in to the realm's own console, as the realm's administrators do. */
