@@ -58,10 +58,7 @@ class BounceEndToEndTest {
         assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
         postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces", "reader"));
-        BounceMailboxSettings mailbox = BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort)
-                .authentication(Authentication.password("bounces", Secret.of(DovecotServer.PASSWORD)))
-                .trust(TrustSettings.pem(dovecot.certificate.pem())).build();
-        bounces = BounceHandling.builder().suppressionDirectory(dir.resolve("suppressions")).mailbox(mailbox)
+        bounces = BounceHandling.builder().suppressionDirectory(dir.resolve("suppressions")).mailbox(mailboxSettings().build())
                 .limits(BounceLimits.DEFAULT).deliveryLog(log).maskRecipients(true)
                 .onSuppressed(s -> suppressedNow.add(s.address())).build();
         queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(relaySettings(postfix))
@@ -82,6 +79,12 @@ class BounceEndToEndTest {
         if (dovecot != null) {
             dovecot.close();
         }
+    }
+
+    BounceMailboxSettings.Builder mailboxSettings() {
+        return BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort)
+                .authentication(Authentication.password("bounces", Secret.of(DovecotServer.PASSWORD)))
+                .trust(TrustSettings.pem(dovecot.certificate.pem()));
     }
 
     /** Postfix on loopback takes mail from 127.0.0.0/8 without TLS or AUTH, as a relay on the same host would. */
@@ -171,6 +174,27 @@ class BounceEndToEndTest {
         sendAll();
         assertThat(queue.metrics().bounces().last24Hours().sentRecipients()).as("Postfix took it once removed").isEqualTo(5);
         assertThat(queue.deadLetters(10)).as("no new dead letter").hasSize(1);
+    }
+
+    @Test
+    void withVerpTheReportComesBackToTheEnvelopeThatNamesTheRecipientAndIsMatchedByIt() throws Exception {
+        bounces.close();
+        queue.close();
+        bounces = BounceHandling.builder().suppressionDirectory(dir.resolve("verp-suppressions"))
+                .mailbox(mailboxSettings().verpSender(SENDER.address()).build()).deliveryLog(log).build();
+        queue = MailQueue.builder().spoolDirectory(dir.resolve("verp-spool"))
+                .relay(relaySettings(postfix).toBuilder().verp(true).build()).bounces(bounces.watch()).deliveryLog(log)
+                .manualDispatch().build();
+        queue.submit(mailTo("ghost@bounce.test", "Verify your email"));
+        sendAll();
+
+        BounceMailboxStatus status = pollUntil(s -> s.reports().getOrDefault(BounceKind.HARD, 0L) >= 1);
+
+        assertThat(status.failure()).isNull();
+        assertThat(bounces.get("ghost@bounce.test")).hasValueSatisfying(s -> assertThat(s.suppressed()).isTrue());
+        assertThat(postfix.log()).as("Postfix saw the VERP envelope sender and delivered the report to it")
+                .contains("from=<bounces+ghost=bounce.test@mailbox.test>")
+                .contains("to=<bounces+ghost=bounce.test@mailbox.test>");
     }
 
     @Test

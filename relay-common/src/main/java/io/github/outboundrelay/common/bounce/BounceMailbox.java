@@ -88,7 +88,7 @@ public final class BounceMailbox {
             prefetch(folder, messages);
             List<MailboxRead.ReadMail> mails = new ArrayList<>();
             for (Message message : messages) {
-                mails.add(new MailboxRead.ReadMail(((UIDFolder) folder).getUID(message), BounceReportParser.parse(raw(message))));
+                mails.add(new MailboxRead.ReadMail(((UIDFolder) folder).getUID(message), BounceReportParser.parse(raw(message), settings.verpSender())));
             }
             return new MailboxRead(settings.folder(), count, mails);
         } catch (MessagingException | IOException e) {
@@ -115,7 +115,7 @@ public final class BounceMailbox {
             List<Message> processed = new ArrayList<>();
             try {
                 for (Message message : messages) {
-                    MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message)));
+                    MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message), settings.verpSender()));
                     if (mail.unknown()) {
                         if (keywords) {
                             folder.setFlags(new Message[] {message}, new Flags(UNKNOWN_KEYWORD), true);

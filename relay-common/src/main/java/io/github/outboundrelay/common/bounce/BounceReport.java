@@ -35,6 +35,11 @@ public record BounceReport(BounceKind kind, String recipient, String status, Str
         reportingMta = clean(reportingMta);
     }
 
+    /** This report, about {@code address} (the recipient a VERP envelope sender names). */
+    BounceReport about(String address) {
+        return new BounceReport(kind, address, status, diagnostic, originalMessageId, reportingMta);
+    }
+
     static BounceReport unknown(String why, String originalMessageId, String reportingMta) {
         return new BounceReport(BounceKind.UNKNOWN, "", "", why, originalMessageId, reportingMta);
     }
