@@ -42,9 +42,12 @@ final class BounceForm {
     /**
      * The mailbox settings, or null when no mailbox is configured.
      *
+     * @param verpSender the relays' plain envelope sender when they send with VERP, else null
+     *
      * @throws InvalidInputException naming the field that cannot be used
      */
-    static BounceMailboxSettings mailbox(Mailbox form, RelayForm.Shared shared, RelayCredentialsLookup credentials) {
+    static BounceMailboxSettings mailbox(Mailbox form, RelayForm.Shared shared, RelayCredentialsLookup credentials,
+                                         String verpSender) {
         if (!form.configured()) {
             return null;
         }
@@ -57,7 +60,8 @@ final class BounceForm {
                 .disposition(disposition(form.disposition()))
                 .moveTo(RelayForm.blank(form.moveTo()) ? null : form.moveTo().trim())
                 .trust(RelayForm.trust(shared))
-                .timeouts(RelayForm.timeouts(shared));
+                .timeouts(RelayForm.timeouts(shared))
+                .verpSender(verpSender);
         if (!RelayForm.blank(form.port())) {
             b.port(port(form.port()));
         }

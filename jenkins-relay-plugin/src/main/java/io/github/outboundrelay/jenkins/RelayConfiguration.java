@@ -96,6 +96,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     private String complaintWarningPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintWarning());
     private String complaintCriticalPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintCritical());
     private int softBounceLimit = BounceLimits.DEFAULT.softBounceLimit();
+    // VERP (docs/bounces.md): single-recipient mail goes out with an envelope sender naming its recipient.
+    private boolean bounceVerp = false;
 
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
@@ -522,6 +524,21 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
+    /**
+     * Whether each single-recipient mail goes out with a VERP envelope sender (From address
+     * {@code bounces@example.com} sends to {@code ghost@example.org} as {@code bounces+ghost=example.org@example.com}),
+     * so that a report is matched to the recipient by the address it returned to. The mailbox must take plus addresses.
+     */
+    public boolean isBounceVerp() {
+        return bounceVerp;
+    }
+
+    @DataBoundSetter
+    public void setBounceVerp(boolean bounceVerp) {
+        this.bounceVerp = bounceVerp;
+        changed();
+    }
+
     // --- use ---
 
     /**
@@ -569,7 +586,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     public List<RelaySettings> relaySettings() {
         RelayForm.Shared shared = shared();
         RelayCredentialsLookup credentials = RelayCredentialsLookup.get();
-        return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials)).toList();
+        return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials))
+                .map(r -> bounceVerp ? r.toBuilder().verp(true).build() : r).toList();
     }
 
     private RelayForm.Shared shared() {
@@ -690,7 +708,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     /** The bounce mailbox, or null when none is set. @throws InvalidInputException naming the field */
     BounceMailboxSettings bounceMailbox() {
         return BounceForm.mailbox(new BounceForm.Mailbox(bounceHost, bouncePort, bounceTlsMode, bounceCredentialsId,
-                bounceFolder, bounceDisposition, bounceMoveTo), shared(), RelayCredentialsLookup.get());
+                bounceFolder, bounceDisposition, bounceMoveTo), shared(), RelayCredentialsLookup.get(),
+                bounceVerp && !RelayForm.blank(fromAddress) ? fromAddress : null); // Jenkins's envelope sender is the From
     }
 
     /** @throws InvalidInputException naming the field */

@@ -213,4 +213,21 @@ class BouncePageEndToEndTest {
         jobMails("reader@" + PostfixServer.MAILBOX_DOMAIN, "Build #4 passed");
         Poll.until("the mail reaches Postfix", WAIT, () -> configuration.deliveryStatus().status().metrics().sent() == 1);
     }
+
+    @Test
+    void withVerpTheBounceIsMatchedByTheAddressItCameBackTo() throws Exception {
+        Map<String, Object> form = form();
+        form.put("bounceVerp", true);
+        configuration.configure(SettingsSaveTest.post(form), new JSONObject());
+
+        jobMails(GHOST, "Build #5 failed");
+        Poll.until("Postfix bounced the job's mail", WAIT, () -> bounced() == 1);
+        Suppression listed = Poll.untilPresent("the page lists the address after Poll now", WAIT, () -> {
+            page.doPollBounces();
+            return configuration.suppression(GHOST);
+        });
+        assertThat(listed.reason()).isEqualTo(BounceKind.HARD);
+        assertThat(postfix.log()).as("the envelope sender named the recipient")
+                .contains("bounces+ghost=" + PostfixServer.BOUNCING_DOMAIN + "@" + PostfixServer.MAILBOX_DOMAIN);
+    }
 }

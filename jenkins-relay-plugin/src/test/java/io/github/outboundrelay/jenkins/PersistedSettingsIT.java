@@ -105,6 +105,7 @@ class PersistedSettingsIT {
         c.setComplaintWarningPercent("0.05");
         c.setComplaintCriticalPercent("0.3");
         c.setSoftBounceLimit(3);
+        c.setBounceVerp(true);
         RelayEndpoint primary = new RelayEndpoint("smtp.office365.com");
         primary.setPort("587");
         primary.setAuthMode(AuthMode.OAUTH2.name());
@@ -158,7 +159,7 @@ class PersistedSettingsIT {
                 "recipientsPerMinute", "recipientsPerHour", "deadLetterBodyHours", "maxMessageMegabytes",
                 "bounceHost", "bouncePort", "bounceTlsMode", "bounceCredentialsId", "bounceFolder", "bounceDisposition",
                 "bounceMoveTo", "bouncePollMinutes", "hardBounceWarningPercent", "hardBounceCriticalPercent",
-                "complaintWarningPercent", "complaintCriticalPercent", "softBounceLimit");
+                "complaintWarningPercent", "complaintCriticalPercent", "softBounceLimit", "bounceVerp");
         // No queue state, no Descriptor internals, and no secret: credentials are referred to by id.
         assertThat(xml).doesNotContain("deliveryLog", "mailer", "clazz", "password", "secret", "mailboxProblem");
     }
@@ -222,6 +223,7 @@ class PersistedSettingsIT {
         assertThat(loaded.bounceLimits()).isEqualTo(io.github.outboundrelay.common.BounceLimits.DEFAULT);
         assertThat(loaded.getBouncePollMinutes()).isEqualTo(5);
         assertThat(loaded.getBounceTlsMode()).isEqualTo("IMPLICIT_TLS");
+        assertThat(loaded.isBounceVerp()).isFalse();
     }
 
     @Test

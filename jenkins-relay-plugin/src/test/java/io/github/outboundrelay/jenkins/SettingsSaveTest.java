@@ -267,4 +267,14 @@ class SettingsSaveTest {
         assertThat(configuration.doCheckBounceHost("").kind).isEqualTo(hudson.util.FormValidation.Kind.OK);
         assertThat(configuration.doCheckBounceHost("imap example.com").renderHtml()).contains("is not a host name");
     }
+
+    @Test
+    void withVerpTheRelaysSendWithAVerpSenderAndTheMailboxMatchesByIt() throws Exception {
+        configuration.configure(post(withMailbox("bounceVerp", true)), new JSONObject());
+        assertThat(configuration.relaySettings()).singleElement().satisfies(r -> assertThat(r.verp()).isTrue());
+        assertThat(configuration.bounceMailbox().verpSender()).isEqualTo("jenkins@example.com");
+        configuration.configure(post(withMailbox("bounceVerp", false)), new JSONObject());
+        assertThat(configuration.relaySettings()).singleElement().satisfies(r -> assertThat(r.verp()).isFalse());
+        assertThat(configuration.bounceMailbox().verpSender()).isNull();
+    }
 }
