@@ -168,8 +168,11 @@ class KeycloakClusterIT {
 
             String realmId = (String) AdminApi.expect(200, adminA.get("/admin/realms/" + realm)).json().get("id");
             AdminApi.expect(204, adminA.delete("/admin/realms/" + realm));
-            assertThat(query("select count(*) from outbound_relay_suppression where realm_id = ?", realmId, null,
-                    rs -> { rs.next(); return rs.getLong(1); })).as("the list goes with the realm").isZero();
+            Long left = query("select count(*) from outbound_relay_suppression where realm_id = ?", realmId, null, rs -> {
+                rs.next();
+                return rs.getLong(1);
+            });
+            assertThat(left).as("the list goes with the realm").isZero();
         }
     }
 
