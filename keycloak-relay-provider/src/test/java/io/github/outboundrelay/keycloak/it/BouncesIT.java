@@ -53,6 +53,18 @@ class BouncesIT {
                     "bouncePort", Integer.toString(dovecot.imapsPort), "bounceTlsMode", "implicit", "bounceUser", "bounces",
                     "bouncePassword", DovecotServer.PASSWORD, "bouncePollMinutes", "60"));
             String base = "/admin/realms/" + realm + "/outbound-relay/";
+            // The saved mailbox password, sent back masked as the console does, does not follow a changed host.
+            String components = "/admin/realms/" + realm + "/components";
+            Map<String, Object> tab = AdminApi.expect(200, suite.admin.get(components
+                    + "?type=org.keycloak.services.ui.extend.UiTabProvider")).jsonArray().get(0);
+            assertThat(String.valueOf(tab.get("config"))).doesNotContain(DovecotServer.PASSWORD).contains("**********");
+            Map<String, Object> moved = new HashMap<>(tab);
+            Map<String, Object> movedConfig = new HashMap<>((Map<String, Object>) tab.get("config"));
+            movedConfig.put("bounceHost", List.of("localhost"));
+            moved.put("config", movedConfig);
+            AdminApi.Reply refused = suite.admin.put(components + "/" + tab.get("id"), moved);
+            assertThat(refused.status()).isEqualTo(400);
+            assertThat(refused.body()).contains("bouncePassword", "bounceHost changed");
             String userId = suite.admin.createUser(realm, "ghost", GHOST, "Ghost-pw-1");
             AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm + "/users/" + userId, Map.of("emailVerified", true)));
 
