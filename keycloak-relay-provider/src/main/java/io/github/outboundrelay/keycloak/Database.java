@@ -1,8 +1,11 @@
 package io.github.outboundrelay.keycloak;
 
 import jakarta.persistence.EntityManager;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.function.Function;
 import org.keycloak.connections.jpa.JpaConnectionProvider;
+import org.keycloak.connections.jpa.JpaConnectionProviderFactory;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.utils.KeycloakModelUtils;
 
@@ -25,8 +28,17 @@ class Database {
                 session -> work.apply(session.getProvider(JpaConnectionProvider.class).getEntityManager()));
     }
 
-    /** The JDBC product name of Keycloak's database, such as {@code PostgreSQL} or {@code H2}. */
+    /**
+     * The JDBC product name of Keycloak's database, such as {@code PostgreSQL} or {@code H2}. Asked of a connection
+     * of Keycloak's own pool through its JPA provider factory, which every 26.x line has (Jakarta Persistence 3.2's
+     * {@code EntityManager.callWithConnection} is missing before 26.4).
+     */
     String productName() {
-        return call(em -> em.callWithConnection((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName()));
+        JpaConnectionProviderFactory jpa = (JpaConnectionProviderFactory) factory.getProviderFactory(JpaConnectionProvider.class);
+        try (Connection connection = jpa.getConnection()) {
+            return connection.getMetaData().getDatabaseProductName();
+        } catch (SQLException e) {
+            throw new IllegalStateException("Keycloak's database did not say what it is: " + e.getMessage(), e);
+        }
     }
 }

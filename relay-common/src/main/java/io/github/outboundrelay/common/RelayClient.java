@@ -8,6 +8,7 @@ import io.github.outboundrelay.common.redaction.Redaction;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.common.transport.ConnectionPool;
 import io.github.outboundrelay.common.transport.MailSessionFactory;
+import io.github.outboundrelay.common.bounce.Verp;
 import io.github.outboundrelay.common.mime.MimeRenderer;
 import io.github.outboundrelay.common.mime.RenderedMessage;
 import io.github.outboundrelay.common.transport.RelayConnection;
@@ -130,7 +131,9 @@ public final class RelayClient implements AutoCloseable {
     private Receipt send(OutboundMessage message, byte[] rendered, int attempt, long start) throws DeliveryException {
         MailAddress envelopeFrom = settings.envelopeFrom() != null ? settings.envelopeFrom()
                 : MimeRenderer.from(message, settings);
-        SMTPMessage mime = new RenderedMessage(session, rendered, envelopeFrom.address());
+        String mailFrom = settings.verp() && message.recipients().size() == 1
+                ? Verp.encode(envelopeFrom.address(), message.recipients().get(0).address()) : envelopeFrom.address();
+        SMTPMessage mime = new RenderedMessage(session, rendered, mailFrom);
         InternetAddress[] recipients = RelayConnection.envelope(message.recipients());
         try {
             Receipt receipt = deliver(message, mime, recipients, start);

@@ -34,6 +34,10 @@ import java.util.Optional;
  * @param idleTimeout              how long an unused connection stays open
  * @param maxMessageBytes          the largest message accepted for sending ({@link OutboundMessage#contentBytes()});
  *                                 a larger one is refused before it is queued or sent
+ * @param verp                     whether a mail to one recipient goes out with a VERP envelope sender naming it
+ *                                 ({@code bounces+ghost=example.org@mailbox.test}), so that its bounce report is
+ *                                 matched to that recipient whatever the report says; needs plus addressing on the
+ *                                 bounce mailbox
  */
 public record RelaySettings(
         String host,
@@ -51,7 +55,8 @@ public record RelaySettings(
         String heloName,
         int maxConnections,
         Duration idleTimeout,
-        long maxMessageBytes) {
+        long maxMessageBytes,
+        boolean verp) {
 
     public static final int DEFAULT_MAX_CONNECTIONS = 4;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
@@ -173,6 +178,7 @@ public record RelaySettings(
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private long maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private boolean verp;
 
         private Builder() {
         }
@@ -194,6 +200,7 @@ public record RelaySettings(
             maxConnections = s.maxConnections;
             idleTimeout = s.idleTimeout;
             maxMessageBytes = s.maxMessageBytes;
+            verp = s.verp;
         }
 
         public Builder host(String host) {
@@ -279,12 +286,18 @@ public record RelaySettings(
             return this;
         }
 
+        /** Sends each single-recipient mail with a VERP envelope sender (see {@link RelaySettings#verp()}). */
+        public Builder verp(boolean verp) {
+            this.verp = verp;
+            return this;
+        }
+
         /** @throws InvalidInputException naming the first field that cannot be used, and how to fix it */
         public RelaySettings build() {
             int effectivePort = port == null ? tlsMode.defaultPort() : port;
             return new RelaySettings(host, effectivePort, tlsMode, authentication, timeouts, trust, from, replyTo,
                     envelopeFrom, allowUtf8, allowCredentialsOverPlaintext, maskRecipients, heloName, maxConnections,
-                    idleTimeout, maxMessageBytes);
+                    idleTimeout, maxMessageBytes, verp);
         }
     }
 }

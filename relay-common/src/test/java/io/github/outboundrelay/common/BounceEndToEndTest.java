@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.bounce.BounceIntake;
-import io.github.outboundrelay.common.bounce.BounceKind;
-import io.github.outboundrelay.common.bounce.BounceLimits;
-import io.github.outboundrelay.common.bounce.BounceMailbox;
-import io.github.outboundrelay.common.bounce.BounceMailboxFailure;
-import io.github.outboundrelay.common.bounce.BounceMailboxSettings;
-import io.github.outboundrelay.common.bounce.BounceTracker;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceLimits;
+import io.github.outboundrelay.common.BounceMailboxFailure;
+import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.common.bounce.FileSuppressionList;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
@@ -27,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Properties;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -50,8 +48,8 @@ class BounceEndToEndTest {
     DovecotServer dovecot;
     PostfixServer postfix;
     final DeliveryLog log = new DeliveryLog(1000);
-    BounceTracker tracker;
-    BounceIntake intake;
+    final List<String> suppressedNow = new CopyOnWriteArrayList<>();
+    BounceHandling bounces;
     MailQueue queue;
 
     @BeforeEach
@@ -60,20 +58,17 @@ class BounceEndToEndTest {
         assumeTrue(DovecotServer.installed(), DovecotServer.NOT_INSTALLED);
         dovecot = DovecotServer.start(dir); // The mail processes run as nobody: a directory they can enter.
         postfix = PostfixServer.start(dir.resolve("postfix"), dovecot.mailDirectory(), List.of("bounces", "reader"));
-        tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")), BounceLimits.DEFAULT, log, true,
-                Clock.systemUTC());
+        bounces = BounceHandling.builder().suppressionDirectory(dir.resolve("suppressions")).mailbox(mailboxSettings().build())
+                .limits(BounceLimits.DEFAULT).deliveryLog(log).maskRecipients(true)
+                .onSuppressed(s -> suppressedNow.add(s.address())).build();
         queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(relaySettings(postfix))
-                .bounces(tracker).deliveryLog(log).manualDispatch().build();
-        BounceMailboxSettings mailbox = BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort)
-                .authentication(Authentication.password("bounces", Secret.of(DovecotServer.PASSWORD)))
-                .trust(TrustSettings.pem(dovecot.certificate.pem())).build();
-        intake = new BounceIntake(new BounceMailbox(mailbox, Clock.systemUTC()), tracker, Clock.systemUTC());
+                .bounces(bounces.watch()).deliveryLog(log).manualDispatch().build();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (intake != null) {
-            intake.close();
+        if (bounces != null) {
+            bounces.close();
         }
         if (queue != null) {
             queue.close();
@@ -84,6 +79,12 @@ class BounceEndToEndTest {
         if (dovecot != null) {
             dovecot.close();
         }
+    }
+
+    BounceMailboxSettings.Builder mailboxSettings() {
+        return BounceMailboxSettings.builder().host("127.0.0.1").port(dovecot.imapsPort)
+                .authentication(Authentication.password("bounces", Secret.of(DovecotServer.PASSWORD)))
+                .trust(TrustSettings.pem(dovecot.certificate.pem()));
     }
 
     /** Postfix on loopback takes mail from 127.0.0.0/8 without TLS or AUTH, as a relay on the same host would. */
@@ -102,12 +103,12 @@ class BounceEndToEndTest {
     }
 
     /** Polls until the intake has read what {@code done} wants, within {@link #WAIT}: Postfix bounces asynchronously. */
-    BounceIntake.Status pollUntil(Predicate<BounceIntake.Status> done) throws InterruptedException {
+    BounceMailboxStatus pollUntil(Predicate<BounceMailboxStatus> done) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        BounceIntake.Status status = intake.pollNow();
+        BounceMailboxStatus status = bounces.pollNow().orElseThrow();
         while (!done.test(status) && System.nanoTime() < deadline) {
             Thread.sleep(200); // The report arrives in another process's Maildir: there is no event to wait on.
-            status = intake.pollNow();
+            status = bounces.pollNow().orElseThrow();
         }
         return status;
     }
@@ -139,16 +140,17 @@ class BounceEndToEndTest {
         sendAll();
         assertThat(queue.metrics().bounces().last24Hours().sentRecipients()).isEqualTo(4);
 
-        BounceIntake.Status status = pollUntil(s -> s.reports().getOrDefault(BounceKind.HARD, 0L) >= 1);
+        BounceMailboxStatus status = pollUntil(s -> s.reports().getOrDefault(BounceKind.HARD, 0L) >= 1);
 
         assertThat(status.failure()).isNull();
         assertThat(status.reports()).containsEntry(BounceKind.HARD, 1L);
-        assertThat(tracker.suppressions().get("ghost@bounce.test")).hasValueSatisfying(s -> {
+        assertThat(bounces.get("ghost@bounce.test")).hasValueSatisfying(s -> {
             assertThat(s.suppressed()).isTrue();
             assertThat(s.reason()).isEqualTo(BounceKind.HARD);
             assertThat(s.status()).isEqualTo("5.1.1");
             assertThat(s.diagnostic()).contains("unknown user");
         });
+        assertThat(suppressedNow).as("the listener hears of it once").containsExactly("ghost@bounce.test");
         assertThat(queue.metrics().bounces().last24Hours().hardBounceRate()).isEqualTo(0.25);
         assertThat(queue.metrics().bounces().warnings()).isNotEmpty();
         assertThat(log.recent()).filteredOn(e -> e.outcome() == DeliveryEvent.Outcome.BOUNCE_REPORTED).singleElement()
@@ -166,6 +168,33 @@ class BounceEndToEndTest {
             assertThat(d.reason()).isEqualTo(DeadLetter.Reason.SUPPRESSED);
         });
         assertThat(postfix.deliveries("ghost@bounce.test", "bounced")).as("Postfix never saw the second mail").isEqualTo(1);
+
+        assertThat(bounces.remove("ghost@bounce.test")).as("an administrator fixed the address").isTrue();
+        queue.submit(mailTo("ghost@bounce.test", "Reset your password, the address fixed"));
+        sendAll();
+        assertThat(queue.metrics().bounces().last24Hours().sentRecipients()).as("Postfix took it once removed").isEqualTo(5);
+        assertThat(queue.deadLetters(10)).as("no new dead letter").hasSize(1);
+    }
+
+    @Test
+    void withVerpTheReportComesBackToTheEnvelopeThatNamesTheRecipientAndIsMatchedByIt() throws Exception {
+        bounces.close();
+        queue.close();
+        bounces = BounceHandling.builder().suppressionDirectory(dir.resolve("verp-suppressions"))
+                .mailbox(mailboxSettings().verpSender(SENDER.address()).build()).deliveryLog(log).build();
+        queue = MailQueue.builder().spoolDirectory(dir.resolve("verp-spool"))
+                .relay(relaySettings(postfix).toBuilder().verp(true).build()).bounces(bounces.watch()).deliveryLog(log)
+                .manualDispatch().build();
+        queue.submit(mailTo("ghost@bounce.test", "Verify your email"));
+        sendAll();
+
+        BounceMailboxStatus status = pollUntil(s -> s.reports().getOrDefault(BounceKind.HARD, 0L) >= 1);
+
+        assertThat(status.failure()).isNull();
+        assertThat(bounces.get("ghost@bounce.test")).hasValueSatisfying(s -> assertThat(s.suppressed()).isTrue());
+        assertThat(postfix.log()).as("Postfix saw the VERP envelope sender and delivered the report to it")
+                .contains("from=<bounces+ghost=bounce.test@mailbox.test>")
+                .contains("to=<bounces+ghost=bounce.test@mailbox.test>");
     }
 
     @Test
@@ -175,14 +204,14 @@ class BounceEndToEndTest {
         mailReport("ses-complaint.eml", "reader@mailbox.test");
         mailReport("qmail-plain-text.eml", "unused");
 
-        BounceIntake.Status status = pollUntil(s -> s.mailsRead() >= 2);
+        BounceMailboxStatus status = pollUntil(s -> s.mailsRead() >= 2);
 
         assertThat(status.reports()).containsEntry(BounceKind.COMPLAINT, 1L).containsEntry(BounceKind.UNKNOWN, 1L);
-        assertThat(tracker.suppressions().get("reader@mailbox.test"))
+        assertThat(bounces.get("reader@mailbox.test"))
                 .hasValueSatisfying(s -> assertThat(s.reason()).isEqualTo(BounceKind.COMPLAINT));
-        assertThat(tracker.suppressions().search("", 10)).hasSize(1);
+        assertThat(bounces.search("", 10)).hasSize(1);
         assertThat(queue.metrics().bounces().last24Hours().complaintRate()).isEqualTo(1.0);
-        assertThat(intake.pollNow().mailsRead()).as("the malformed one is not read again").isEqualTo(2);
+        assertThat(bounces.pollNow().orElseThrow().mailsRead()).as("the malformed one is not read again").isEqualTo(2);
     }
 
     @Test
@@ -190,10 +219,10 @@ class BounceEndToEndTest {
         queue.submit(mailTo("ghost@bounce.test", "Hello"));
         sendAll();
         pollUntil(s -> s.reports().getOrDefault(BounceKind.HARD, 0L) >= 1);
-        assertThat(tracker.suppressions().isSuppressed("ghost@bounce.test")).isTrue();
+        assertThat(bounces.get("ghost@bounce.test")).hasValueSatisfying(s -> assertThat(s.suppressed()).isTrue());
 
         dovecot.close();
-        BounceIntake.Status down = intake.pollNow();
+        BounceMailboxStatus down = bounces.pollNow().orElseThrow();
 
         assertThat(down.failure()).isEqualTo(BounceMailboxFailure.CONNECT_REFUSED);
         assertThat(down.remedy()).contains("check the port (993 for implicit TLS, 143 for STARTTLS)");

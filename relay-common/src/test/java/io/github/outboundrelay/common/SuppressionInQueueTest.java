@@ -2,8 +2,8 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.outboundrelay.common.bounce.BounceKind;
-import io.github.outboundrelay.common.bounce.BounceLimits;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceLimits;
 import io.github.outboundrelay.common.bounce.BounceReport;
 import io.github.outboundrelay.common.bounce.BounceTracker;
 import io.github.outboundrelay.common.bounce.FileSuppressionList;

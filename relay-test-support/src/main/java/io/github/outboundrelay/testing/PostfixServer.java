@@ -86,6 +86,8 @@ public final class PostfixServer implements AutoCloseable {
                 virtual_mailbox_domains = %3$s
                 virtual_mailbox_base = %4$s
                 virtual_mailbox_maps = texthash:%1$s/vmailbox
+                # bounces+anything@ is delivered to bounces@: the VERP envelope senders' reports reach its Maildir.
+                recipient_delimiter = +
                 # Dovecot reads these Maildirs as nobody.
                 virtual_uid_maps = static:65534
                 virtual_gid_maps = static:65534

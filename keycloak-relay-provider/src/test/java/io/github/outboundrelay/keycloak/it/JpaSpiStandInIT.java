@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The provider compiles against a stand-in of three keycloak-model-jpa interfaces (Maven Central lacks that jar's
+ * The provider compiles against a stand-in of four keycloak-model-jpa interfaces (Maven Central lacks that jar's
  * parent POM): each must declare exactly the abstract methods and super-interfaces of the real one in the Keycloak
  * distribution the tests run, or a real Keycloak would fail to load the provider.
  */
@@ -25,7 +25,8 @@ class JpaSpiStandInIT {
     static final List<String> STOOD_IN = List.of(
             "org.keycloak.connections.jpa.entityprovider.JpaEntityProvider",
             "org.keycloak.connections.jpa.entityprovider.JpaEntityProviderFactory",
-            "org.keycloak.connections.jpa.JpaConnectionProvider");
+            "org.keycloak.connections.jpa.JpaConnectionProvider",
+            "org.keycloak.connections.jpa.JpaConnectionProviderFactory");
 
     @Test
     void eachStoodInInterfaceMatchesKeycloaksOwn() throws Exception {

@@ -3,9 +3,6 @@ package io.github.outboundrelay.keycloak.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.testing.Poll;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -15,13 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -36,22 +28,12 @@ class OutboundRelayTabBrowserIT {
     static RealKeycloak.Suite suite;
     static String realm;
     static WebDriver browser;
-    static Path userDataDir;
 
     @BeforeAll
     static void openBrowser(RealKeycloak.Suite shared) throws Exception {
         suite = shared;
         realm = suite.newRealm("console");
-        userDataDir = Files.createTempDirectory("chromium-profile");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary("/usr/bin/chromium");
-        // Without the background-networking switches Chromium keeps calling hosts this closed network refuses.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000", "--user-data-dir=" + userDataDir);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
+        browser = HeadlessChromium.start();
     }
 
     @AfterAll
@@ -117,9 +99,6 @@ class OutboundRelayTabBrowserIT {
     }
 
     private static void screenshot(String name) throws java.io.IOException {
-        Path file = Path.of(System.getProperty("screenshots.dir")).resolve(name);
-        Files.createDirectories(file.getParent());
-        Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), file, StandardCopyOption.REPLACE_EXISTING);
-        System.out.println("Screenshot: " + file);
+        HeadlessChromium.screenshot(browser, name);
     }
 }

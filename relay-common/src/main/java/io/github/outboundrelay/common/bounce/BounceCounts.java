@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
 import io.github.outboundrelay.common.BounceMetrics;
 import java.time.Duration;
 import java.time.Instant;

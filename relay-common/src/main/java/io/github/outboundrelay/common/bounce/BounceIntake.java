@@ -1,11 +1,13 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceMailboxFailure;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceMailboxStatus;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -28,43 +30,11 @@ public final class BounceIntake implements AutoCloseable {
     public static final Duration DEFAULT_INTERVAL = Duration.ofMinutes(5);
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.bounces");
 
-    /**
-     * @param lastPoll      when the last poll ended, or null before the first
-     * @param lastSuccess   when a poll last worked, or null
-     * @param failure       the last poll's failure category, or null when it worked
-     * @param failureDetail what happened, or empty
-     * @param remedy        what to do about it, or empty
-     * @param mailsRead     mails taken from the mailbox since start
-     * @param reports       reports read since start, per kind
-     */
-    public record Status(Instant lastPoll, Instant lastSuccess, BounceMailboxFailure failure, String failureDetail,
-                         String remedy, long mailsRead, Map<BounceKind, Long> reports) {
-        public Status {
-            reports = Map.copyOf(reports);
-        }
-
-        public Map<String, Object> toMap() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("lastPoll", lastPoll == null ? null : lastPoll.toString());
-            m.put("lastSuccess", lastSuccess == null ? null : lastSuccess.toString());
-            m.put("failure", failure == null ? null : failure.name());
-            m.put("failureDetail", failureDetail);
-            m.put("remedy", remedy);
-            m.put("mailsRead", mailsRead);
-            Map<String, Object> kinds = new LinkedHashMap<>();
-            for (BounceKind kind : BounceKind.values()) {
-                kinds.put(kind.label(), reports.getOrDefault(kind, 0L));
-            }
-            m.put("reports", kinds);
-            return m;
-        }
-    }
-
     private final BounceMailbox mailbox;
     private final BounceTracker tracker;
     private final Clock clock;
     private final Object pollLock = new Object();
-    private Status status;                 // guarded by this
+    private BounceMailboxStatus status;                 // guarded by this
     private ScheduledExecutorService timer; // guarded by this
 
     public BounceIntake(BounceMailbox mailbox, BounceTracker tracker, Clock clock) {
@@ -72,7 +42,7 @@ public final class BounceIntake implements AutoCloseable {
         this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.clock = Objects.requireNonNull(clock, "clock");
         Map<BounceKind, Long> none = new EnumMap<>(BounceKind.class);
-        this.status = new Status(null, null, null, "", "", 0, none);
+        this.status = new BounceMailboxStatus(null, null, null, "", "", 0, none);
     }
 
     /** Polls now and then every {@code interval}, on a daemon thread, until {@link #close()}. */
@@ -89,7 +59,7 @@ public final class BounceIntake implements AutoCloseable {
     }
 
     /** One poll, on the calling thread (the admin page's "poll now", and the tests); the status after it. */
-    public Status pollNow() {
+    public BounceMailboxStatus pollNow() {
         synchronized (pollLock) {
             try {
                 MailboxRead read = mailbox.poll(tracker);
@@ -104,7 +74,7 @@ public final class BounceIntake implements AutoCloseable {
         }
     }
 
-    public synchronized Status status() {
+    public synchronized BounceMailboxStatus status() {
         return status;
     }
 
@@ -123,12 +93,12 @@ public final class BounceIntake implements AutoCloseable {
         reports.putAll(status.reports());
         read.reports().forEach(r -> reports.merge(r.kind(), 1L, Long::sum));
         Instant now = clock.instant();
-        status = new Status(now, now, null, "", "", status.mailsRead() + read.mails().size(), reports);
+        status = new BounceMailboxStatus(now, now, null, "", "", status.mailsRead() + read.mails().size(), reports);
     }
 
     private synchronized void failed(BounceMailboxFailure category, String detail) {
         LOGGER.log(System.Logger.Level.WARNING, "bounce mailbox " + category + ": " + detail + " Remedy: " + category.remedy());
-        status = new Status(clock.instant(), status.lastSuccess(), category, detail, category.remedy(), status.mailsRead(),
+        status = new BounceMailboxStatus(clock.instant(), status.lastSuccess(), category, detail, category.remedy(), status.mailsRead(),
                 status.reports());
     }
 

@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.FailureCategory;
+import io.github.outboundrelay.common.BounceMailboxFailure;
+import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.SmtpStep;
@@ -85,7 +88,7 @@ public final class BounceMailbox {
             prefetch(folder, messages);
             List<MailboxRead.ReadMail> mails = new ArrayList<>();
             for (Message message : messages) {
-                mails.add(new MailboxRead.ReadMail(((UIDFolder) folder).getUID(message), BounceReportParser.parse(raw(message))));
+                mails.add(new MailboxRead.ReadMail(((UIDFolder) folder).getUID(message), BounceReportParser.parse(raw(message), settings.verpSender())));
             }
             return new MailboxRead(settings.folder(), count, mails);
         } catch (MessagingException | IOException e) {
@@ -112,7 +115,7 @@ public final class BounceMailbox {
             List<Message> processed = new ArrayList<>();
             try {
                 for (Message message : messages) {
-                    MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message)));
+                    MailboxRead.ReadMail mail = new MailboxRead.ReadMail(folder.getUID(message), BounceReportParser.parse(raw(message), settings.verpSender()));
                     if (mail.unknown()) {
                         if (keywords) {
                             folder.setFlags(new Message[] {message}, new Flags(UNKNOWN_KEYWORD), true);
@@ -270,30 +273,42 @@ public final class BounceMailbox {
             return new BounceMailboxException(BounceMailboxFailure.TLS_MODE_MISMATCH, detail + " (no greeting on port 993)", e);
         }
         FailureClassifier.Failure failure = FailureClassifier.ofIo(SmtpStep.GREETING, e, settings.tlsMode(), settings.port());
-        return new BounceMailboxException(BounceMailboxFailure.of(failure.category()), detail, e);
+        return new BounceMailboxException(mailboxFailure(failure.category()), detail, e);
     }
 
-    /** Every property closes a hole Angus leaves open by default, as for the relays (MailSessionFactory). */
+    /** The relays' TLS rules (TlsPolicy) and the mailbox's own: timeouts, mechanisms, reading without marking. */
     static Properties properties(BounceMailboxSettings settings, String protocol, TlsContext tls) {
         String prefix = "mail." + protocol + ".";
         Properties p = new Properties();
         p.put(prefix + "connectiontimeout", Integer.toString(settings.timeouts().connectMillis()));
         p.put(prefix + "timeout", Integer.toString(settings.timeouts().readMillis()));
         p.put(prefix + "writetimeout", Integer.toString(settings.timeouts().writeMillis()));
-        p.put(prefix + "ssl.socketFactory", tls.socketFactory());
-        p.put(prefix + "ssl.socketFactory.fallback", "false");
-        p.put(prefix + "ssl.protocols", String.join(" ", TlsPolicy.PROTOCOLS));
-        p.put(prefix + "ssl.checkserveridentity", "true");
-        if (settings.tlsMode() == TlsMode.STARTTLS) {
-            // starttls.enable alone would log in over plain text when STARTTLS is not offered.
-            p.put(prefix + "starttls.enable", "true");
-            p.put(prefix + "starttls.required", "true");
-        }
+        TlsPolicy.applyTo(p, protocol, settings.tlsMode(), tls.socketFactory());
         p.put(prefix + "auth.mechanisms", settings.authentication().mechanisms());
         // Fetching with BODY.PEEK: reading a report never marks it \Seen; only mark() does, after the sink.
         p.put(prefix + "peek", "true");
         p.put(prefix + "partialfetch", "false");
         p.put("mail.debug", "false");
         return p;
+    }
+
+    /** The mailbox counterpart of a connection or TLS failure classified by the relay's classifier. */
+    private static BounceMailboxFailure mailboxFailure(FailureCategory category) {
+        return switch (category) {
+            case DNS -> BounceMailboxFailure.DNS;
+            case CONNECT_REFUSED -> BounceMailboxFailure.CONNECT_REFUSED;
+            case CONNECT_TIMEOUT -> BounceMailboxFailure.CONNECT_TIMEOUT;
+            case TLS_HANDSHAKE -> BounceMailboxFailure.TLS_HANDSHAKE;
+            case CERTIFICATE_UNTRUSTED -> BounceMailboxFailure.CERTIFICATE_UNTRUSTED;
+            case CERTIFICATE_PIN_MISMATCH -> BounceMailboxFailure.CERTIFICATE_PIN_MISMATCH;
+            case HOSTNAME_MISMATCH -> BounceMailboxFailure.HOSTNAME_MISMATCH;
+            case TLS_MODE_MISMATCH -> BounceMailboxFailure.TLS_MODE_MISMATCH;
+            case STARTTLS_UNAVAILABLE -> BounceMailboxFailure.STARTTLS_UNAVAILABLE;
+            case AUTH_FAILED, AUTH_UNAVAILABLE -> BounceMailboxFailure.AUTH_FAILED;
+            case AUTH_TOKEN -> BounceMailboxFailure.AUTH_TOKEN;
+            case TIMEOUT -> BounceMailboxFailure.TIMEOUT;
+            case CONNECTION_LOST -> BounceMailboxFailure.CONNECTION_LOST;
+            default -> BounceMailboxFailure.PROTOCOL;
+        };
     }
 }

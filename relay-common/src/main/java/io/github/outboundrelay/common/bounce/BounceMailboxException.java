@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceMailboxFailure;
+
 /**
  * The bounce mailbox could not be read or a report not marked: a category, what happened, and the remedy.
  * The message never holds the password or token.

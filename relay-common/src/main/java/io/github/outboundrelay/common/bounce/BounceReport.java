@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +33,11 @@ public record BounceReport(BounceKind kind, String recipient, String status, Str
         diagnostic = clean(diagnostic);
         originalMessageId = clean(originalMessageId);
         reportingMta = clean(reportingMta);
+    }
+
+    /** This report, about {@code address} (the recipient a VERP envelope sender names). */
+    BounceReport about(String address) {
+        return new BounceReport(kind, address, status, diagnostic, originalMessageId, reportingMta);
     }
 
     static BounceReport unknown(String why, String originalMessageId, String reportingMta) {

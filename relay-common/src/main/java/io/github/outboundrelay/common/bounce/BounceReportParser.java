@@ -1,8 +1,10 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
 import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
+import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.InternetHeaders;
@@ -15,8 +17,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PushbackInputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,14 +48,51 @@ public final class BounceReportParser {
 
     /** Parses one raw RFC 5322 message. Never throws; the list is never empty. */
     public static List<BounceReport> parse(byte[] raw) {
+        return parse(raw, null);
+    }
+
+    /**
+     * As {@link #parse(byte[])}; when the report was returned to {@code verpSender}'s VERP form ({@link Verp}), every
+     * report in it is about the recipient that address names, whatever the report itself says.
+     *
+     * @param verpSender the plain envelope sender VERP addresses are made from, or null when VERP is off
+     */
+    public static List<BounceReport> parse(byte[] raw, String verpSender) {
         if (raw.length > MAX_BYTES) {
             return List.of(BounceReport.unknown("larger than " + MAX_BYTES + " bytes: not read", "", ""));
         }
         try {
-            return parse(new MimeMessage(SESSION, new ByteArrayInputStream(raw)));
+            MimeMessage message = new MimeMessage(SESSION, new ByteArrayInputStream(raw));
+            List<BounceReport> reports = parse(message);
+            Optional<String> recipient = verpSender == null ? Optional.empty() : verpRecipient(message, verpSender);
+            return recipient.map(r -> reports.stream().map(report -> report.about(r)).toList()).orElse(reports);
         } catch (MessagingException | IOException | RuntimeException e) {
             // A broken MIME structure is a malformed report: counted and left alone, never an exception for the poll.
             return List.of(BounceReport.unknown("not a readable MIME message: " + e.getMessage(), "", ""));
+        }
+    }
+
+    /** The recipient named by the VERP address the report was delivered to, from the headers the mailbox adds. */
+    private static Optional<String> verpRecipient(MimeMessage message, String verpSender) throws MessagingException {
+        for (String header : List.of("Delivered-To", "X-Original-To", "Envelope-To", "To")) {
+            String[] values = message.getHeader(header);
+            for (String value : values == null ? new String[0] : values) {
+                for (String address : addresses(value)) {
+                    Optional<String> recipient = Verp.decode(verpSender, address);
+                    if (recipient.isPresent()) {
+                        return recipient;
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static List<String> addresses(String headerValue) {
+        try {
+            return Arrays.stream(InternetAddress.parseHeader(headerValue, false)).map(InternetAddress::getAddress).toList();
+        } catch (AddressException e) {
+            return List.of(address(headerValue));
         }
     }
 

@@ -1,5 +1,9 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.SuppressionList;
+import io.github.outboundrelay.common.Suppression;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceLimits;
 import io.github.outboundrelay.common.BounceMetrics;
 import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.DeliveryEvent;
@@ -20,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The bounce policy: applies reports to the suppression list (a hard bounce or a complaint suppresses the
@@ -49,6 +54,7 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
     private final boolean maskRecipients;
     private final Clock clock;
     private final BounceCounts counts = new BounceCounts();
+    private volatile Consumer<Suppression> onSuppressed = s -> { };
 
     /**
      * A tracker whose counts live in memory only (a list kept elsewhere, such as Keycloak's database).
@@ -102,6 +108,14 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         }
     }
 
+    /**
+     * Called once each time an address becomes suppressed, after the list holds it (Keycloak marks the user's email
+     * as not verified). Called on the polling thread; an exception from it is logged and does not stop the poll.
+     */
+    public void onSuppressed(Consumer<Suppression> listener) {
+        this.onSuppressed = Objects.requireNonNull(listener, "listener");
+    }
+
     public SuppressionList suppressions() {
         return list;
     }
@@ -123,6 +137,11 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
             if (after.suppressed() && before.map(s -> !s.suppressed()).orElse(true)) {
                 LOGGER.log(System.Logger.Level.INFO, "suppressed " + shown(after.address()) + " after a " + after.reason().label()
                         + (after.status().isEmpty() ? "" : " (" + after.status() + ")"));
+                try {
+                    onSuppressed.accept(after);
+                } catch (RuntimeException e) {
+                    LOGGER.log(System.Logger.Level.WARNING, "The listener for " + shown(after.address()) + " failed: " + e);
+                }
             }
         }
         counts.reported(report.kind(), now);

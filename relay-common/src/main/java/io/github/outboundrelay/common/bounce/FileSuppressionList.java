@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.SuppressionList;
+import io.github.outboundrelay.common.Suppression;
+import io.github.outboundrelay.common.BounceKind;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

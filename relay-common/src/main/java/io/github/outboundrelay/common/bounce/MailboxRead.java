@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -50,17 +50,22 @@ public final class TlsPolicy {
         }
     }
 
-    /** Rules 1 to 3 for the send path, as Angus Mail properties; our socket factory layers every TLS socket. */
-    public static void applyTo(Properties angus, TlsMode mode, TlsSocketFactory socketFactory) {
-        angus.put("mail.smtp.ssl.socketFactory", socketFactory);
-        angus.put("mail.smtp.ssl.protocols", String.join(" ", PROTOCOLS));
-        angus.put("mail.smtp.ssl.checkserveridentity", "true");
+    /**
+     * Rules 1 to 3 as Angus Mail properties for one protocol ({@code smtp} for the relays; {@code imap} or
+     * {@code imaps} for the bounce mailbox): our socket factory layers every TLS socket, and nothing falls back.
+     */
+    public static void applyTo(Properties angus, String protocol, TlsMode mode, TlsSocketFactory socketFactory) {
+        String prefix = "mail." + protocol + ".";
+        angus.put(prefix + "ssl.socketFactory", socketFactory);
+        angus.put(prefix + "ssl.socketFactory.fallback", "false");
+        angus.put(prefix + "ssl.protocols", String.join(" ", PROTOCOLS));
+        angus.put(prefix + "ssl.checkserveridentity", "true");
         switch (mode) {
-            case IMPLICIT_TLS -> angus.put("mail.smtp.ssl.enable", "true");
+            case IMPLICIT_TLS -> angus.put(prefix + "ssl.enable", "true");
             case STARTTLS -> {
                 // starttls.enable alone silently falls back to plaintext when STARTTLS is not offered.
-                angus.put("mail.smtp.starttls.enable", "true");
-                angus.put("mail.smtp.starttls.required", "true");
+                angus.put(prefix + "starttls.enable", "true");
+                angus.put(prefix + "starttls.required", "true");
             }
             case NONE -> { }
         }

@@ -30,7 +30,7 @@ public final class MailSessionFactory {
         // Our factories: TCP_NODELAY on every socket; the TLS rules (STARTTLS required, versions, host name) are TlsPolicy's.
         p.put("mail.smtp.socketFactory", NoDelaySocketFactory.INSTANCE);
         p.put("mail.smtp.socketFactory.fallback", "false");
-        TlsPolicy.applyTo(p, settings.tlsMode(), tls.socketFactory());
+        TlsPolicy.applyTo(p, "smtp", settings.tlsMode(), tls.socketFactory());
 
         Authentication auth = settings.authentication();
         p.put("mail.smtp.auth", Boolean.toString(auth.required()));

@@ -1,5 +1,10 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceMailboxStatus;
+import io.github.outboundrelay.common.BounceMailboxFailure;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceLimits;
+import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.testing.DovecotServer;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -54,7 +59,7 @@ class BounceIntakeTest {
         BounceTracker tracker = tracker(dir.resolve("lists-1"));
         BounceIntake intake = new BounceIntake(new BounceMailbox(settings("intake").build(), Clock.systemUTC()), tracker, Clock.systemUTC());
 
-        BounceIntake.Status status = intake.pollNow();
+        BounceMailboxStatus status = intake.pollNow();
 
         assertThat(status.failure()).isNull();
         assertThat(status.lastSuccess()).isNotNull();
@@ -72,14 +77,14 @@ class BounceIntakeTest {
         BounceTracker tracker = tracker(dir.resolve("lists-2"));
         BounceMailboxSettings wrong = settings("patient").authentication(Authentication.password("patient", Secret.of("old"))).build();
 
-        BounceIntake.Status failed = new BounceIntake(new BounceMailbox(wrong, Clock.systemUTC()), tracker, Clock.systemUTC()).pollNow();
+        BounceMailboxStatus failed = new BounceIntake(new BounceMailbox(wrong, Clock.systemUTC()), tracker, Clock.systemUTC()).pollNow();
 
         assertThat(failed.failure()).isEqualTo(BounceMailboxFailure.AUTH_FAILED);
         assertThat(failed.remedy()).isEqualTo(BounceMailboxFailure.AUTH_FAILED.remedy());
         assertThat(failed.lastSuccess()).isNull();
         assertThat(tracker.suppressions().search("", 10)).isEmpty();
 
-        BounceIntake.Status fixed = new BounceIntake(new BounceMailbox(settings("patient").build(), Clock.systemUTC()), tracker,
+        BounceMailboxStatus fixed = new BounceIntake(new BounceMailbox(settings("patient").build(), Clock.systemUTC()), tracker,
                 Clock.systemUTC()).pollNow();
         assertThat(fixed.failure()).isNull();
         assertThat(tracker.suppressions().isSuppressed("bounce@simulator.amazonses.com")).isTrue();
@@ -94,7 +99,7 @@ class BounceIntakeTest {
         Files.writeString(blocker.resolve("x"), "x");
         BounceIntake intake = new BounceIntake(new BounceMailbox(settings("storage").build(), Clock.systemUTC()), tracker, Clock.systemUTC());
 
-        BounceIntake.Status failed = intake.pollNow();
+        BounceMailboxStatus failed = intake.pollNow();
         assertThat(failed.failure()).isEqualTo(BounceMailboxFailure.STORAGE);
         assertThat(failed.remedy()).contains("read again at the next poll");
         assertThat(BounceMailboxTest.flagsOf("storage", "INBOX")).singleElement()

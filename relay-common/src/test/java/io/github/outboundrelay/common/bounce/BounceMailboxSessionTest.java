@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceMailboxSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,8 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceMailboxFailure;
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.testing.DovecotServer;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,5 +1,6 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -115,6 +116,37 @@ class BounceReportParserTest {
         assertThat(r.kind()).isEqualTo(BounceKind.UNKNOWN);
         assertThat(r.diagnostic()).contains("names no recipient");
         assertThat(r.reportingMta()).isEqualTo("broken.example");
+    }
+
+    /** The forwarded case VERP exists for: we sent to an alias, the report names where the alias led. */
+    @Test
+    void aReportReturnedToAVerpAddressIsAboutTheRecipientThatAddressNamesWhateverItSays() throws IOException {
+        String report = new String(fixture("postfix-unknown-user.eml"), StandardCharsets.UTF_8);
+        byte[] toVerp = report.replace("To: relay@example.net", "To: relay+alias=example.com@example.net")
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] deliveredTo = ("Delivered-To: RELAY+alias=example.com@example.net\r\n" + report).getBytes(StandardCharsets.UTF_8);
+
+        for (byte[] raw : List.of(toVerp, deliveredTo)) {
+            BounceReport r = BounceReportParser.parse(raw, "relay@example.net").get(0);
+            assertThat(r.recipient()).isEqualTo("alias@example.com");
+            assertThat(r.kind()).isEqualTo(BounceKind.HARD);
+            assertThat(r.status()).isEqualTo("5.1.1");
+        }
+        assertThat(BounceReportParser.parse(toVerp, null).get(0).recipient()).as("VERP off").isEqualTo("nobody@example.org");
+        assertThat(BounceReportParser.parse(fixture("postfix-unknown-user.eml"), "relay@example.net").get(0).recipient())
+                .as("returned to the plain sender").isEqualTo("nobody@example.org");
+    }
+
+    @Test
+    void aPlainTextBounceToAVerpAddressNamesItsRecipientButIsStillNotGuessedAt() throws IOException {
+        String text = new String(fixture("qmail-plain-text.eml"), StandardCharsets.UTF_8);
+        byte[] raw = ("Delivered-To: bounces+ghost=example.org@mailbox.test\r\n" + text).getBytes(StandardCharsets.UTF_8);
+
+        BounceReport r = BounceReportParser.parse(raw, "bounces@mailbox.test").get(0);
+
+        assertThat(r.kind()).as("an auto-reply to the same address must not count as a bounce").isEqualTo(BounceKind.UNKNOWN);
+        assertThat(r.recipient()).isEqualTo("ghost@example.org");
+        assertThat(r.suppresses()).isFalse();
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.BounceKind;
+import io.github.outboundrelay.common.BounceLimits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.outboundrelay.common.BounceMetrics;

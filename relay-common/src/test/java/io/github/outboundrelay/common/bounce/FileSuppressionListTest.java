@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.bounce;
 
+import io.github.outboundrelay.common.Suppression;
+import io.github.outboundrelay.common.BounceKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -24,11 +24,23 @@ class TlsPolicyTest {
 
     @Test
     void starttlsModeNeverFallsBackToPlaintext() throws Exception {
+        for (String protocol : List.of("smtp", "imap")) {
+            Properties angus = new Properties();
+            TlsPolicy.applyTo(angus, protocol, TlsMode.STARTTLS, new TlsSocketFactory(SSLContext.getDefault().getSocketFactory()));
+            assertEquals("true", angus.get("mail." + protocol + ".starttls.required"));
+            assertEquals("true", angus.get("mail." + protocol + ".ssl.checkserveridentity"));
+            assertEquals("false", angus.get("mail." + protocol + ".ssl.socketFactory.fallback"));
+            assertEquals("TLSv1.3 TLSv1.2", angus.get("mail." + protocol + ".ssl.protocols"));
+        }
+    }
+
+    @Test
+    void implicitTlsIsOnForTheProtocolItIsAppliedTo() throws Exception {
         Properties angus = new Properties();
-        TlsPolicy.applyTo(angus, TlsMode.STARTTLS, new TlsSocketFactory(SSLContext.getDefault().getSocketFactory()));
-        assertEquals("true", angus.get("mail.smtp.starttls.required"));
-        assertEquals("true", angus.get("mail.smtp.ssl.checkserveridentity"));
-        assertEquals("TLSv1.3 TLSv1.2", angus.get("mail.smtp.ssl.protocols"));
+        TlsPolicy.applyTo(angus, "imaps", TlsMode.IMPLICIT_TLS, new TlsSocketFactory(SSLContext.getDefault().getSocketFactory()));
+        assertEquals("true", angus.get("mail.imaps.ssl.enable"));
+        assertNull(angus.get("mail.imaps.starttls.enable"));
+        assertNull(angus.get("mail.smtp.ssl.enable"), "nothing spills into another protocol");
     }
 
     @Test

@@ -1,6 +1,5 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
-import io.github.outboundrelay.common.InvalidInputException;
 
 /**
  * When the rates warn, and how many soft bounces suppress an address. The defaults are Amazon SES's published

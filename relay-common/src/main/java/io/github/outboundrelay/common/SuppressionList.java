@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
 import java.io.IOException;
 import java.util.List;

@@ -1,6 +1,5 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
-import io.github.outboundrelay.common.FailureCategory;
 
 /**
  * Why the bounce mailbox could not be read, in terms a person can act on: the IMAP counterpart of
@@ -33,25 +32,5 @@ public enum BounceMailboxFailure {
 
     public String remedy() {
         return remedy;
-    }
-
-    /** The mailbox counterpart of a connection or TLS failure classified by the relay's classifier. */
-    static BounceMailboxFailure of(FailureCategory category) {
-        return switch (category) {
-            case DNS -> DNS;
-            case CONNECT_REFUSED -> CONNECT_REFUSED;
-            case CONNECT_TIMEOUT -> CONNECT_TIMEOUT;
-            case TLS_HANDSHAKE -> TLS_HANDSHAKE;
-            case CERTIFICATE_UNTRUSTED -> CERTIFICATE_UNTRUSTED;
-            case CERTIFICATE_PIN_MISMATCH -> CERTIFICATE_PIN_MISMATCH;
-            case HOSTNAME_MISMATCH -> HOSTNAME_MISMATCH;
-            case TLS_MODE_MISMATCH -> TLS_MODE_MISMATCH;
-            case STARTTLS_UNAVAILABLE -> STARTTLS_UNAVAILABLE;
-            case AUTH_FAILED, AUTH_UNAVAILABLE -> AUTH_FAILED;
-            case AUTH_TOKEN -> AUTH_TOKEN;
-            case TIMEOUT -> TIMEOUT;
-            case CONNECTION_LOST -> CONNECTION_LOST;
-            default -> PROTOCOL;
-        };
     }
 }

@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
 /** What a report says about a recipient, as the suppression list and the rates count it. */
 public enum BounceKind {

@@ -1,10 +1,5 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
-import io.github.outboundrelay.common.Authentication;
-import io.github.outboundrelay.common.InvalidInputException;
-import io.github.outboundrelay.common.Timeouts;
-import io.github.outboundrelay.common.TlsMode;
-import io.github.outboundrelay.common.TrustSettings;
 import java.util.Objects;
 
 /**
@@ -30,10 +25,12 @@ import java.util.Objects;
  * @param trust          which server certificates are trusted
  * @param timeouts       bounds on connect, each read and each write
  * @param maxPerPoll     the most reports read in one poll, so that a flooded mailbox costs a bounded time
+ * @param verpSender     the relay's plain envelope sender when it sends with VERP ({@code RelaySettings.verp}): a
+ *                       report returned to its VERP form is about the recipient that form names; null when off
  */
 public record BounceMailboxSettings(String host, int port, TlsMode tlsMode, Authentication authentication, String folder,
                                     Disposition disposition, String moveTo, TrustSettings trust, Timeouts timeouts,
-                                    int maxPerPoll) {
+                                    int maxPerPoll, String verpSender) {
 
     /** What happens to a report once read. A report is deleted only when a setting says so. */
     public enum Disposition {
@@ -75,6 +72,10 @@ public record BounceMailboxSettings(String host, int port, TlsMode tlsMode, Auth
         }
         Objects.requireNonNull(trust, "trust");
         Objects.requireNonNull(timeouts, "timeouts");
+        if (verpSender != null && (verpSender.isBlank() || verpSender.indexOf('@') < 1)) {
+            throw new InvalidInputException("bounceVerpSender", "'" + verpSender + "' is not an address",
+                    "Give the relay's envelope sender (the bounce address), or leave VERP off");
+        }
         if (maxPerPoll < 1) {
             throw new InvalidInputException("bounceMaxPerPoll", "is " + maxPerPoll, "Read at least one report per poll");
         }
@@ -106,6 +107,7 @@ public record BounceMailboxSettings(String host, int port, TlsMode tlsMode, Auth
         private TrustSettings trust = TrustSettings.jvmDefault();
         private Timeouts timeouts = Timeouts.DEFAULT;
         private int maxPerPoll = DEFAULT_MAX_PER_POLL;
+        private String verpSender;
 
         private Builder() {
         }
@@ -160,9 +162,15 @@ public record BounceMailboxSettings(String host, int port, TlsMode tlsMode, Auth
             return this;
         }
 
+        /** Turns VERP matching on for reports returned to {@code envelopeSender}'s VERP form; null turns it off. */
+        public Builder verpSender(String envelopeSender) {
+            this.verpSender = envelopeSender;
+            return this;
+        }
+
         public BounceMailboxSettings build() {
             return new BounceMailboxSettings(host, port == null ? defaultPort(tlsMode) : port, tlsMode, authentication,
-                    folder, disposition, moveTo, trust, timeouts, maxPerPoll);
+                    folder, disposition, moveTo, trust, timeouts, maxPerPoll, verpSender);
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.github.outboundrelay.common.bounce;
+package io.github.outboundrelay.common;
 
 import java.time.Instant;
 import java.util.Locale;

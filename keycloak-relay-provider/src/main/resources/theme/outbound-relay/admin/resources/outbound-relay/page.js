@@ -1,0 +1,320 @@
+// The console's "Outbound relay" page: the probe step by step, the realm's queue (depth, oldest, relays, recent events)
+// and its dead letters with retry and purge. Everything shown comes from the provider's admin REST resource, which
+// also decides who may do what: this page only hides what the resource would refuse. Text from the server is always
+// set as text, never as markup. Layout and the choice of a theme script: docs/keycloak.md "Console page".
+
+import {call, SessionExpired, signedIn} from "./api.js";
+
+const ROUTE = /^#\/([^/?]+)\/outbound-relay\/?$/;
+const PAGE_ID = "outbound-relay-page";
+const NAV_ID = "nav-item-outbound-relay";
+const OPEN_CLASS = "outbound-relay-open";
+
+/** Builds an element: attributes (on* are listeners) and children (strings become text nodes, null is skipped). */
+function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+        if (name.startsWith("on")) {
+            node.addEventListener(name.substring(2), value);
+        } else if (value !== null && value !== undefined && value !== false) {
+            node.setAttribute(name, value === true ? "" : value);
+        }
+    }
+    for (const child of children.flat()) {
+        if (child !== null && child !== undefined) {
+            node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+        }
+    }
+    return node;
+}
+
+function alert(variant, title, text, testId) {
+    return el("div", {"class": "pf-v5-c-alert pf-m-inline pf-m-" + variant, "data-testid": testId},
+        el("p", {"class": "pf-v5-c-alert__title"}, title),
+        text ? el("div", {"class": "pf-v5-c-alert__description"}, text) : null);
+}
+
+function card(title, testId, ...body) {
+    return el("section", {"class": "pf-v5-c-card outbound-relay-card", "data-testid": testId},
+        el("div", {"class": "pf-v5-c-card__title"}, el("h2", {"class": "pf-v5-c-title pf-m-lg"}, title)),
+        el("div", {"class": "pf-v5-c-card__body"}, ...body));
+}
+
+function button(label, variant, testId, onclick) {
+    return el("button", {"type": "button", "class": "pf-v5-c-button pf-m-" + variant, "data-testid": testId, onclick}, label);
+}
+
+function table(testId, headings, rows) {
+    return el("table", {"class": "pf-v5-c-table pf-m-compact pf-m-grid-md", "role": "grid", "data-testid": testId},
+        el("thead", {"class": "pf-v5-c-table__thead"}, el("tr", {"class": "pf-v5-c-table__tr"},
+            headings.map(h => el("th", {"class": "pf-v5-c-table__th", "scope": "col"}, h)))),
+        el("tbody", {"class": "pf-v5-c-table__tbody"}, rows));
+}
+
+function cell(label, ...content) {
+    return el("td", {"class": "pf-v5-c-table__td", "data-label": label}, ...content);
+}
+
+/** An answer the resource refused or could not give, as one alert: its error and, when it has one, its fix. */
+function failure(answer, testId) {
+    const body = answer.body || {};
+    return alert("danger", body.error || ("HTTP " + answer.status), body.fix || body.problem || null, testId);
+}
+
+/** An instant as the resource writes it (ISO-8601, nanoseconds) to the second, in UTC: "2026-12-03 12:07:52 UTC". */
+function when(instant) {
+    return instant ? String(instant).replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : "-";
+}
+
+function describe(map) {
+    return el("dl", {"class": "outbound-relay-figures"},
+        Object.entries(map || {}).map(([key, value]) => [el("dt", {}, key),
+            el("dd", {}, value === null || value === undefined ? "-" : typeof value === "object" ? JSON.stringify(value) : String(value))]));
+}
+
+/** The page for one realm; rebuilt when the administrator opens it or switches realm. */
+class RelayPage {
+    constructor(realm) {
+        this.realm = realm;
+        this.root = el("main", {"id": PAGE_ID, "class": "pf-v5-c-page__main", "tabindex": "-1", "data-realm": realm});
+        this.message = el("div", {"data-testid": "relay-message"});
+        this.health = el("div");
+        this.settings = el("div");
+        this.probe = el("div");
+        this.queue = el("div");
+        this.deadLetters = el("div");
+        this.root.append(
+            el("section", {"class": "pf-v5-c-page__main-section pf-m-light"},
+                el("h1", {"class": "pf-v5-c-title pf-m-2xl"}, "Outbound relay"),
+                el("p", {}, "How realm ", el("strong", {}, realm), " sends its mail: test the relay step by step, "
+                    + "watch the queue, and retry or purge what the relay refused.")),
+            el("section", {"class": "pf-v5-c-page__main-section"},
+                this.message, this.health, this.probe, this.queue, this.deadLetters, this.settings));
+    }
+
+    async load() {
+        try {
+            const health = await call(this.realm, "GET", "health");
+            this.health.replaceChildren(health.status === 200 ? this.healthCard(health.body) : failure(health, "relay-health-error"));
+            const status = await call(this.realm, "GET", "status");
+            if (status.status === 403) {
+                // The resource allows everything but health to manage-realm only; say so instead of showing buttons.
+                this.settings.replaceChildren(alert("info", "Read only: your account does not have manage-realm in this realm",
+                    "You see the realm's mail health. Running the probe, the queue's details and retrying or purging "
+                    + "dead letters need the realm-management role manage-realm.", "relay-read-only"));
+                return;
+            }
+            this.settings.replaceChildren(status.status === 200 ? this.settingsCard(status.body) : failure(status, "relay-status-error"));
+            this.probe.replaceChildren(this.probeCard());
+            await this.loadQueue();
+        } catch (e) {
+            this.show(e);
+        }
+    }
+
+    /** Shows what went wrong in the page's message area: an expired login gets a reload button. */
+    show(e) {
+        if (e instanceof SessionExpired) {
+            this.message.replaceChildren(alert("warning", "Your console login expired on this page",
+                "Reload the page to sign in again.", "relay-session-expired"),
+                button("Reload", "secondary", "relay-reload", () => window.location.reload()));
+        } else {
+            this.message.replaceChildren(alert("danger", "The page could not reach the outbound-relay resource", String(e), "relay-page-error"));
+        }
+    }
+
+    healthCard(health) {
+        const variant = {OK: "success", DEGRADED: "warning", DOWN: "danger"}[health.status] || "info";
+        return card("Health", "relay-health",
+            alert(variant, "Mail is " + health.status, null, "relay-health-status"),
+            el("ul", {}, (health.reasons || []).map(r => el("li", {}, r))));
+    }
+
+    settingsCard(status) {
+        return card("Settings in force", "relay-settings",
+            el("p", {}, "Email sender: ", el("strong", {}, status.emailSender)),
+            status.problem ? alert("warning", status.problem, null, "relay-settings-problem") : null,
+            status.configuration ? el("details", {}, el("summary", {}, "The saved configuration, as the relay reads it"),
+                describe(status.configuration)) : null);
+    }
+
+    probeCard() {
+        const sendBox = el("input", {"type": "checkbox", "id": "relay-probe-send", "class": "pf-v5-c-check__input", "data-testid": "relay-probe-send"});
+        const result = el("div", {"data-testid": "relay-probe-result"});
+        const run = button("Run probe", "primary", "relay-run-probe", async () => {
+            run.disabled = true;
+            result.replaceChildren(el("p", {}, "Probing the saved relay…"));
+            try {
+                const answer = await call(this.realm, "POST", "probe" + (sendBox.checked ? "?send=true" : ""));
+                result.replaceChildren(answer.status === 200 ? this.probeReport(answer.body) : failure(answer, "relay-probe-refused"));
+            } catch (e) {
+                result.replaceChildren();
+                this.show(e);
+            } finally {
+                run.disabled = false;
+            }
+        });
+        return card("Probe", "relay-probe",
+            el("p", {}, "Connects to the realm's saved relay as a mail would: DNS, TCP, TLS, EHLO, AUTH, MAIL FROM; "
+                + "with a test mail also RCPT TO and DATA to your own address. Nothing else is sent."),
+            el("div", {"class": "pf-v5-c-check"}, sendBox,
+                el("label", {"class": "pf-v5-c-check__label", "for": "relay-probe-send"}, "Also send a test mail to my address")),
+            el("p", {}, run),
+            result);
+    }
+
+    probeReport(answer) {
+        const report = answer.report || {};
+        const head = answer.passed
+            ? alert("success", "Every step passed: " + report.relay + " (" + report.tlsMode + ")", null, "relay-probe-passed")
+            : el("div", {"class": "pf-v5-c-alert pf-m-inline pf-m-danger", "data-testid": "relay-probe-failed"},
+                el("p", {"class": "pf-v5-c-alert__title"}, "Failed: ", el("span", {"data-testid": "relay-probe-category"}, answer.category || "unknown")),
+                el("div", {"class": "pf-v5-c-alert__description", "data-testid": "relay-probe-remedy"}, answer.remedy || ""));
+        const rows = (report.steps || []).map(step => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-probe-step", "data-step": step.step, "data-outcome": step.outcome},
+            cell("Step", step.step),
+            cell("Outcome", el("span", {"class": "outbound-relay-outcome outbound-relay-" + String(step.outcome).toLowerCase()}, step.outcome)),
+            cell("Time", step.elapsedMillis + " ms"),
+            cell("Summary", step.summary, step.reply ? el("div", {"class": "outbound-relay-reply"}, step.reply) : null),
+            cell("Category and remedy", step.category ? el("div", {}, el("strong", {}, step.category), " ", step.remedy || "") : "")));
+        return el("div", {}, head, table("relay-probe-steps", ["Step", "Outcome", "Time", "Summary", "Category and remedy"], rows),
+            el("details", {}, el("summary", {}, "SMTP transcript"),
+                el("pre", {"class": "outbound-relay-transcript"}, (report.transcript || []).join("\n"))));
+    }
+
+    async loadQueue() {
+        const [metrics, events, letters] = await Promise.all([
+            call(this.realm, "GET", "metrics"), call(this.realm, "GET", "events"), call(this.realm, "GET", "dead-letters")]);
+        this.queue.replaceChildren(metrics.status === 200 ? this.queueCard(metrics.body, events) : failure(metrics, "relay-queue-error"));
+        this.deadLetters.replaceChildren(letters.status === 200 ? this.deadLettersCard(letters.body) : failure(letters, "relay-dead-letters-error"));
+    }
+
+    queueCard(m, events) {
+        const figures = {"Queued now": m.queueDepth, "Oldest queued": m.oldestMessageAgeSeconds + " s", "Submitted": m.submitted,
+            "Sent": m.sent, "Deferred": m.deferred, "Failed": m.failed, "Dead letters": m.deadLetters,
+            "Failures by category": Object.entries(m.failuresByCategory || {}).map(([c, n]) => c + ": " + n).join(", ") || "none"};
+        const relays = (m.relays || []).map(r => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-state", "data-relay": r.relay},
+            cell("Relay", r.relay), cell("State", r.status), cell("In flight", r.inFlight), cell("Sent", r.sent),
+            cell("Failed", r.failed), cell("Last failure", r.lastFailure ? r.lastFailure + (r.lastFailureDetail ? ": " + r.lastFailureDetail : "") : "-"),
+            cell("Next try", when(r.retryAt))));
+        const recent = events.status === 200
+            ? table("relay-events", ["Time", "Outcome", "Relay", "Recipients", "Category", "Reply"],
+                (events.body.events || []).slice(-20).reverse().map(e => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-event", "data-outcome": e.outcome},
+                    cell("Time", when(e.time)), cell("Outcome", e.outcome), cell("Relay", e.relay || "-"),
+                    cell("Recipients", (e.recipients || []).join(", ")), cell("Category", e.category || "-"), cell("Reply", e.reply || "-"))))
+            : failure(events, "relay-events-error");
+        return card("Queue", "relay-queue",
+            el("p", {}, button("Refresh", "secondary", "relay-refresh", () => this.loadQueue().catch(e => this.show(e)))),
+            describe(figures),
+            el("h3", {"class": "pf-v5-c-title pf-m-md"}, "Relays"),
+            table("relay-relays", ["Relay", "State", "In flight", "Sent", "Failed", "Last failure", "Next try"], relays),
+            el("h3", {"class": "pf-v5-c-title pf-m-md"}, "Recent events (newest first)"),
+            recent);
+    }
+
+    deadLettersCard(answer) {
+        const letters = answer.deadLetters || [];
+        const rows = letters.map(d => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-dead-letter", "data-id": d.id},
+            cell("Subject", d.subject || "-"), cell("Recipients", (d.recipients || []).join(", ")),
+            cell("Why", el("strong", {}, d.category), " (" + d.reason + ") ", el("div", {"class": "outbound-relay-reply"}, d.reply || "")),
+            cell("Remedy", d.remedy || ""), cell("Attempts", d.attempts), cell("Given up", when(d.deadLettered)),
+            cell("", button("Retry", "secondary", "relay-retry", () => this.act("dead-letters/" + encodeURIComponent(d.id) + "/retry", "Queued again: " + (d.subject || d.id))),
+                " ", button("Purge", "danger", "relay-purge", () => this.act("dead-letters/" + encodeURIComponent(d.id) + "/purge", "Purged: " + (d.subject || d.id))))));
+        const purgeAll = el("span", {});
+        purgeAll.append(button("Purge all", "danger", "relay-purge-all", () => purgeAll.replaceChildren(
+            "Delete all " + answer.total + " dead letters for good? ",
+            button("Purge all", "danger", "relay-purge-all-confirm", () => this.act("dead-letters/purge", "Purged every dead letter")),
+            " ", button("Cancel", "link", "relay-purge-all-cancel", () => this.loadQueue().catch(e => this.show(e))))));
+        return card("Dead letters (" + answer.total + ")", "relay-dead-letters",
+            el("p", {}, "Mail the queue gave up on. Fix the cause (the remedy says how), then retry: the mail is queued "
+                + "again with a fresh lifetime."),
+            letters.length ? el("p", {}, purgeAll) : el("p", {"data-testid": "relay-no-dead-letters"}, "None."),
+            letters.length ? table("relay-dead-letter-table", ["Subject", "Recipients", "Why", "Remedy", "Attempts", "Given up", ""], rows) : null);
+    }
+
+    /** A POST on the resource, then the queue again: the answer is shown above the cards. */
+    async act(path, done) {
+        try {
+            const answer = await call(this.realm, "POST", path);
+            this.message.replaceChildren(answer.status === 200 ? alert("success", done, null, "relay-action-done") : failure(answer, "relay-action-refused"));
+            await this.loadQueue();
+        } catch (e) {
+            this.show(e);
+        }
+    }
+}
+
+let page = null;
+
+/** The route's realm, or null when another console page is open. */
+function routeRealm() {
+    const match = ROUTE.exec(window.location.hash);
+    return match ? decodeURIComponent(match[1]) : null;
+}
+
+/** The realm the console shows, from its own routes (#/{realm}/...). */
+function consoleRealm() {
+    const match = /^#\/([^/?]+)/.exec(window.location.hash);
+    return match ? decodeURIComponent(match[1]) : null;
+}
+
+/** Adds "Outbound relay" after the console's "Realm settings" in the navigation, pointing at the current realm. */
+function syncNav() {
+    const realmSettings = document.getElementById("nav-item-realm-settings");
+    const realm = consoleRealm();
+    if (!realmSettings || !realm) {
+        return;
+    }
+    let link = document.getElementById(NAV_ID);
+    if (!link) {
+        const item = realmSettings.closest("li");
+        link = el("a", {"id": NAV_ID, "class": "pf-v5-c-nav__link"}, "Outbound relay");
+        item.after(el("li", {"class": item.className}, link));
+    }
+    const href = "#/" + encodeURIComponent(realm) + "/outbound-relay";
+    if (link.getAttribute("href") !== href) {
+        link.setAttribute("href", href);
+    }
+    link.classList.toggle("pf-m-current", routeRealm() !== null);
+}
+
+/** Shows the page in place of the console's main area while the route is ours; the console's own stays untouched. */
+function syncPage() {
+    const realm = routeRealm();
+    document.body.classList.toggle(OPEN_CLASS, realm !== null);
+    if (realm === null) {
+        if (page) {
+            page.root.remove();
+            page = null;
+        }
+        return;
+    }
+    const consoleMain = document.querySelector("main.pf-v5-c-page__main:not(#" + PAGE_ID + ")");
+    if (!consoleMain || !signedIn()) {
+        return; // the console is still signing in or loading: the observer calls again
+    }
+    if (!page || page.realm !== realm) {
+        page?.root.remove();
+        page = new RelayPage(realm);
+        page.load();
+    }
+    if (page.root.previousElementSibling !== consoleMain) {
+        consoleMain.after(page.root);
+    }
+}
+
+let scheduled = false;
+
+function sync() {
+    if (!scheduled) {
+        scheduled = true;
+        requestAnimationFrame(() => {
+            scheduled = false;
+            syncNav();
+            syncPage();
+        });
+    }
+}
+
+window.addEventListener("hashchange", sync);
+new MutationObserver(sync).observe(document.body, {childList: true, subtree: true});
+sync();
