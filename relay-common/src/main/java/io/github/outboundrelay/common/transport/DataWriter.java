@@ -13,11 +13,11 @@ import java.io.OutputStream;
  * <p>{@link #flush} does nothing, as Angus's does: the message's {@code writeTo} flushes at its end, and the end of
  * DATA should follow in the same write. Not thread-safe: one sender writes one message.
  */
-final class DataWriter extends OutputStream {
+public final class DataWriter extends OutputStream {
     static final int BUFFER = 16 * 1024;
 
     /** Where the buffer goes, in bulk. */
-    interface Sink {
+    public interface Sink {
         void write(byte[] bytes, int length) throws IOException;
     }
 
@@ -26,7 +26,7 @@ final class DataWriter extends OutputStream {
     private int count;
     private int last = -1; // the last byte of the message so far; -1 before the first
 
-    DataWriter(Sink sink) {
+    public DataWriter(Sink sink) {
         this(sink, BUFFER);
     }
 
@@ -78,7 +78,7 @@ final class DataWriter extends OutputStream {
     }
 
     /** Ends the last line if it is open and writes what is buffered; the caller then sends the final ".". */
-    void finish() throws IOException {
+    public void finish() throws IOException {
         if (!atLineStart()) {
             put((byte) '\r');
             put((byte) '\n');
