@@ -5,6 +5,7 @@ import hudson.model.Descriptor;
 import hudson.model.ManagementLink;
 import hudson.security.Permission;
 import jakarta.servlet.ServletException;
+import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import jenkins.model.Jenkins;
@@ -98,5 +99,31 @@ public class RelayManagementLink extends ManagementLink {
     public HttpResponse doPurgeDeadLetters() {
         Checks.requireAdminister();
         return act(m -> m.purgeDeadLetters());
+    }
+
+    /** Reads the bounce mailbox now instead of at the next poll; the page then shows the result. */
+    @POST
+    public HttpResponse doPollBounces() {
+        Checks.requireAdminister();
+        try {
+            getConfiguration().pollBouncesNow();
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "Outbound relay: polling the bounce mailbox failed: {0}", e.getMessage());
+        }
+        return HttpResponses.redirectToDot();
+    }
+
+    /** Takes an address off the suppression list once it was fixed: mail to it is sent again. */
+    @POST
+    public HttpResponse doRemoveSuppression(@QueryParameter String address) {
+        Checks.requireAdminister();
+        try {
+            if (address != null && !address.isBlank()) {
+                getConfiguration().removeSuppression(address);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOGGER.log(Level.WARNING, "Outbound relay: removing an address from the suppression list failed: {0}", e.getMessage());
+        }
+        return HttpResponses.redirectToDot();
     }
 }
