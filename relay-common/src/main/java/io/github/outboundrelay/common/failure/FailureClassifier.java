@@ -105,7 +105,8 @@ public final class FailureClassifier {
         if (has(failure, SSLException.class)) {
             return new Failure(SmtpStep.TLS, FailureCategory.TLS_HANDSHAKE, true, null, detail);
         }
-        if (has(failure, SocketTimeoutException.class)) {
+        // Angus's mail.smtp.writetimeout throws a plain IOException("Write timed out") after closing the socket.
+        if (has(failure, SocketTimeoutException.class) || messageContains(failure, "write timed out")) {
             if (step == SmtpStep.GREETING && tlsMode != TlsMode.IMPLICIT_TLS && port == TlsMode.IMPLICIT_TLS.defaultPort()) {
                 // No greeting on 465: the server waits for our TLS ClientHello.
                 return new Failure(step, FailureCategory.TLS_MODE_MISMATCH, false, null,

@@ -11,13 +11,14 @@ import java.io.OutputStream;
  * {@link #finish}: a rendered mail of a few KiB is one write (one TLS record or one TCP send).
  *
  * <p>{@link #flush} does nothing, as Angus's does: the message's {@code writeTo} flushes at its end, and the end of
- * DATA should follow in the same write. Not thread-safe: one sender writes one message.
+ * DATA should follow in the same write. Not thread-safe: one connection writes one message at a time, and reuses
+ * the writer for the next after {@link #reset}.
  */
-final class DataWriter extends OutputStream {
+public final class DataWriter extends OutputStream {
     static final int BUFFER = 16 * 1024;
 
     /** Where the buffer goes, in bulk. */
-    interface Sink {
+    public interface Sink {
         void write(byte[] bytes, int length) throws IOException;
     }
 
@@ -26,7 +27,7 @@ final class DataWriter extends OutputStream {
     private int count;
     private int last = -1; // the last byte of the message so far; -1 before the first
 
-    DataWriter(Sink sink) {
+    public DataWriter(Sink sink) {
         this(sink, BUFFER);
     }
 
@@ -72,13 +73,19 @@ final class DataWriter extends OutputStream {
         }
     }
 
+    /** Ready for the next message on the same connection, keeping the buffer (16 KiB not allocated per mail). */
+    void reset() {
+        count = 0;
+        last = -1;
+    }
+
     /** Nothing: the whole message and the end of DATA go out together (see the class comment). */
     @Override
     public void flush() {
     }
 
     /** Ends the last line if it is open and writes what is buffered; the caller then sends the final ".". */
-    void finish() throws IOException {
+    public void finish() throws IOException {
         if (!atLineStart()) {
             put((byte) '\r');
             put((byte) '\n');

@@ -19,6 +19,7 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
 final class RelaySmtpTransport extends SMTPTransport {
     private final long writeTimeoutMillis;
     private Socket socket;          // the socket Angus talks over, once connected; guarded by this
+    private DataWriter connectionWriter; // made on the first DATA, reused for every message; guarded by this
     private DataWriter writer;      // the current message's, between data() and finishData(); guarded by this
 
     RelaySmtpTransport(Session session, long writeTimeoutMillis) {
@@ -29,6 +30,7 @@ final class RelaySmtpTransport extends SMTPTransport {
     /** The socket Angus connected for this transport (the TLS one after STARTTLS); null keeps Angus's own writer. */
     synchronized void talksOver(Socket socket) {
         this.socket = socket;
+        this.connectionWriter = null;
     }
 
     synchronized boolean hasOwnWriter() {
@@ -41,11 +43,15 @@ final class RelaySmtpTransport extends SMTPTransport {
         if (socket == null) {
             return angus;
         }
-        try {
-            writer = new DataWriter(new WriteDeadline(socket, writeTimeoutMillis));
-        } catch (IOException e) {
-            throw new MessagingException("cannot write to the relay", e);
+        if (connectionWriter == null) {
+            try {
+                connectionWriter = new DataWriter(new WriteDeadline(socket, writeTimeoutMillis));
+            } catch (IOException e) {
+                throw new MessagingException("cannot write to the relay", e);
+            }
         }
+        writer = connectionWriter;
+        writer.reset(); // a message that failed half-way left bytes behind; the connection is then closed anyway
         return writer;
     }
 

@@ -23,6 +23,8 @@ final class WriteDeadline implements DataWriter.Sink {
     private final Socket socket;
     private final OutputStream out;
     private final long timeoutMillis;
+    /** Set by the timer when it closed the socket: every later failure of this writer is that timeout. */
+    private final AtomicBoolean expired = new AtomicBoolean();
 
     WriteDeadline(Socket socket, long timeoutMillis) throws IOException {
         this.socket = socket;
@@ -32,7 +34,9 @@ final class WriteDeadline implements DataWriter.Sink {
 
     @Override
     public void write(byte[] bytes, int length) throws IOException {
-        AtomicBoolean expired = new AtomicBoolean();
+        if (expired.get()) {
+            throw timedOut(null); // an earlier write of this message already ran out of time: the socket is closed
+        }
         ScheduledFuture<?> timer = TIMER.schedule(() -> {
             expired.set(true);
             try {
@@ -45,16 +49,22 @@ final class WriteDeadline implements DataWriter.Sink {
             out.write(bytes, 0, length);
             out.flush();
         } catch (IOException e) {
-            if (expired.get()) {
-                SocketTimeoutException timeout = new SocketTimeoutException("write timed out after " + timeoutMillis
-                        + " ms: the relay stopped reading the message");
-                timeout.initCause(e);
-                throw timeout;
-            }
-            throw e;
+            throw expired.get() ? timedOut(e) : e;
         } finally {
             timer.cancel(false);
         }
+        if (expired.get()) {
+            throw timedOut(null); // the write ended just as the timer closed the socket: nothing more goes through
+        }
+    }
+
+    private SocketTimeoutException timedOut(IOException cause) {
+        SocketTimeoutException timeout = new SocketTimeoutException("write timed out after " + timeoutMillis
+                + " ms: the relay stopped reading the message");
+        if (cause != null) {
+            timeout.initCause(cause);
+        }
+        return timeout;
     }
 
     private static ScheduledExecutorService timer() {
