@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chromium.HasCdp;
@@ -135,7 +136,11 @@ class OutboundRelayPageBrowserIT {
         assertThat(delivered.get(0).content()).contains("Subject: Update Your Account");
         // The page follows: no dead letter left, a SENT event in the recent ones.
         Poll.until("the page shows the mail sent", Duration.ofSeconds(30), () -> {
-            testId("relay-refresh").click();
+            try {
+                testId("relay-refresh").click();
+            } catch (StaleElementReferenceException e) {
+                return false; // the queue card was being redrawn (after the retry, or the previous refresh): again
+            }
             return !browser.findElements(By.cssSelector("[data-testid='relay-no-dead-letters']")).isEmpty()
                     && !browser.findElements(By.cssSelector("[data-testid='relay-event'][data-outcome='SENT']")).isEmpty();
         });
