@@ -32,8 +32,8 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
 
     @Override
     public String getHelpText() {
-        return "Rate limit, fallback relay, certificate pin, retry lifetime, recipient masking and allowed recipient domains "
-                + "for this realm's mail. "
+        return "Rate limit, fallback relay, certificate pin, retry lifetime, recipient masking, allowed recipient domains "
+                + "and the bounce mailbox for this realm's mail. "
                 + "Diagnostics: POST /admin/realms/{realm}/outbound-relay/probe, GET .../status, .../metrics, .../events and "
                 + ".../dead-letters.";
     }
@@ -81,6 +81,47 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                         + "its subdomains; mail to any other address is refused and not queued. Empty: wherever the server "
                         + "allows. Only narrows the server's own list, never widens it.")
                 .add()
+                // The bounce mailbox (docs/bounces.md): the relay's bounce reports arrive at the Email tab's Envelope From.
+                .property().name(BounceOptions.HOST).label("Bounce mailbox IMAP host")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .helpText("IMAP server of the mailbox the relay's bounce reports arrive in (the Email tab's Envelope From), "
+                        + "such as outlook.office365.com. Empty: no mailbox is read; the suppression list changes by hand only.")
+                .add()
+                .property().name(BounceOptions.PORT).label("Bounce mailbox port")
+                .type(ProviderConfigProperty.INTEGER_TYPE)
+                .helpText("993 for implicit TLS, 143 for STARTTLS; empty for the TLS mode's usual port.")
+                .add()
+                .property().name(BounceOptions.TLS_MODE).label("Bounce mailbox TLS")
+                .type(ProviderConfigProperty.LIST_TYPE).options("implicit", "starttls").defaultValue("implicit")
+                .helpText("implicit (993) or starttls (143, then required). Always TLS, with the server's trust settings "
+                        + "and hostname verification.")
+                .add()
+                .property().name(BounceOptions.USER).label("Bounce mailbox user")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .add()
+                .property().name(BounceOptions.PASSWORD).label("Bounce mailbox password")
+                .type(ProviderConfigProperty.PASSWORD).secret(true)
+                .helpText("Password or app password, or a vault reference such as ${vault.bounce-password}. Stored as a "
+                        + "secret: never shown again.")
+                .add()
+                .property().name(BounceOptions.FOLDER).label("Bounce mailbox folder")
+                .type(ProviderConfigProperty.STRING_TYPE).defaultValue("INBOX")
+                .add()
+                .property().name(BounceOptions.DISPOSITION).label("Processed reports")
+                .type(ProviderConfigProperty.LIST_TYPE).options("flag", "move", "delete").defaultValue("flag")
+                .helpText("flag: mark read and keep; move: to the folder below; delete: delete them.")
+                .add()
+                .property().name(BounceOptions.MOVE_TO).label("Move processed reports to")
+                .type(ProviderConfigProperty.STRING_TYPE)
+                .add()
+                .property().name(BounceOptions.POLL_MINUTES).label("Read the bounce mailbox every (minutes)")
+                .type(ProviderConfigProperty.INTEGER_TYPE).defaultValue(String.valueOf(BounceOptions.DEFAULT_POLL_MINUTES))
+                .add()
+                .property().name(BounceOptions.MARK_UNVERIFIED).label("Unverify suppressed emails")
+                .type(ProviderConfigProperty.BOOLEAN_TYPE).defaultValue("true")
+                .helpText("When an address is suppressed (hard bounce or complaint), turn off 'email verified' for the "
+                        + "realm's users with that email, and record an admin event.")
+                .add()
                 .build();
     }
 
@@ -95,6 +136,7 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
             RealmRelayOptions options = RealmRelayOptions.parse(model.getConfig());
             Map<String, String> smtp = realm.getSmtpConfig();
             ServerOptions server = RelayEmailSenderProviderFactory.of(session.getKeycloakSessionFactory()).serverOptions();
+            BounceOptions.parse(model.getConfig(), RealmSettingsReader.vault(session), server.trust());
             options.fallbackRefusal(server, smtp != null && SmtpServerMapping.authenticates(smtp)).ifPresent(refused -> {
                 throw refused;
             });

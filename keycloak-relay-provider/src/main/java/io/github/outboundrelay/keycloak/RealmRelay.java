@@ -1,5 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.BounceHandling;
+import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryException;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -49,10 +52,19 @@ final class RealmRelay {
     private final RelayClient client;
     private final ActionMailGate gate;
     private final AtomicBoolean probing = new AtomicBoolean();
+    private final BounceHandling bounces; // null: no suppression list on this node (tests without a Keycloak)
+    private final BouncePoller poller;    // null with it
 
-    /** @param queue the realm's queue, already switched to {@code configuration} */
+    /**
+     * @param queue   the realm's queue, already switched to {@code configuration}
+     * @param bounces the bounce handling that queue was opened with, closed with this relay; null for none
+     * @param poller  reads its mailbox; null when {@code bounces} is
+     */
     RealmRelay(String realmId, String realmName, RelayConfiguration configuration, QueueStore store,
-               ReconfigurableMailQueue<RelayConfiguration> queue, ActionMailGate gate, DeliveryLog log) {
+               ReconfigurableMailQueue<RelayConfiguration> queue, ActionMailGate gate, DeliveryLog log,
+               BounceHandling bounces, BouncePoller poller) {
+        this.bounces = bounces;
+        this.poller = poller;
         this.realmName = realmName;
         this.configuration = configuration;
         this.spoolDirectory = configuration.spoolDirectory(realmId);
@@ -67,11 +79,12 @@ final class RealmRelay {
      * {@code <spool-dir>/<realm id>}, or in Keycloak's database shared by a cluster), recovered, delivering. The
      * queue closes the spool when its last sender has returned.
      *
+     * @param bounces the realm's suppression list and bounce counts, checked before each send
      * @throws SpoolException        when the spool cannot be used
      * @throws InvalidInputException when a fallback relay cannot be used with these settings
      */
     static MailQueue openQueue(String realmId, String realmName, RelayConfiguration configuration, DeliveryLog log,
-                               QueueStore store, ActionMailGate gate, Duration drain) {
+                               QueueStore store, ActionMailGate gate, Duration drain, BounceWatch bounces) {
         configuration.fallbackRefusal().ifPresent(refused ->
                 LOG.warnf("Realm %s: its fallback relay is not used: %s", realmName, refused.getMessage()));
         MailQueue.Builder builder = MailQueue.builder();
@@ -83,6 +96,7 @@ final class RealmRelay {
                     .ownedSpool(spool)
                     .throttleBudgets(store.throttleBudgets(realmId))
                     .sendGate(gate)
+                    .bounces(bounces)
                     .retrySchedule(RetrySchedule.builder()
                             .lifetime(configuration.realm().effectiveRetryLifetime(configuration.server())).build())
                     .deadLetterBodyRetention(store.atRest().deadLetterBodyRetention())
@@ -165,9 +179,27 @@ final class RealmRelay {
         return queue.purgeDeadLetters();
     }
 
-    /** This configuration was replaced, or the realm's queue closed: its synchronous client goes. */
+    /** The realm's bounce handling with this configuration; empty when this node keeps no suppression list. */
+    Optional<BounceHandling> bounces() {
+        return Optional.ofNullable(bounces);
+    }
+
+    /** Polls the bounce mailbox now, on this node if it holds the realm's mailbox lease; empty without bounce handling. */
+    Optional<BouncePoller.Outcome> pollBouncesNow() {
+        return Optional.ofNullable(poller).map(BouncePoller::pollNow);
+    }
+
+    /** The node that polls this realm's mailbox when it is not this one, else empty text. */
+    String bouncePollingNode() {
+        return poller == null ? "" : poller.pollingNode();
+    }
+
+    /** This configuration was replaced, or the realm's queue closed: its synchronous client and mailbox polling go. */
     void close() {
         client.close();
+        if (poller != null) {
+            poller.close(); // closes the bounce handling too
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.BounceHandling;
+import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.InvalidInputException;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -41,19 +45,24 @@ final class RealmRelays implements AutoCloseable {
 
     /** A realm's queue, and its relay for the current configuration. */
     private static final class Slot {
-        final ReconfigurableMailQueue<RelayConfiguration> queue;
+        ReconfigurableMailQueue<RelayConfiguration> queue; // set once, right after construction
         volatile RealmRelay relay; // written under the slot's monitor
+        /** The bounce handling the queue opener gives the next queue; written under the slot's monitor. */
+        volatile BounceHandling bounces;
         boolean removed;           // guarded by the slot's monitor
-
-        Slot(ReconfigurableMailQueue<RelayConfiguration> queue) {
-            this.queue = queue;
-        }
     }
 
     private final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
     private final Function<RelayConfiguration, QueueStore> stores;
     private final ConcurrentHashMap<String, DeliveryLog> logs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ActionMailGate> gates = new ConcurrentHashMap<>();
+    private final BounceSupport bounceSupport;
+    /** Polls the realms' bounce mailboxes; two threads, so that one slow mailbox does not hold up every realm's. */
+    private final ScheduledExecutorService bouncePolling = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "outbound-relay-bounce-poll");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closed;
 
     /** Queues in files under each configuration's spool directory, bodies unencrypted: for tests without a Keycloak. */
@@ -63,7 +72,13 @@ final class RealmRelays implements AutoCloseable {
 
     /** @param stores where a configuration's queue keeps its mail: the node's {@link QueueStore} */
     RealmRelays(Function<RelayConfiguration, QueueStore> stores) {
+        this(stores, BounceSupport.NONE);
+    }
+
+    /** @param bounceSupport each realm's suppression list and mailbox lease in Keycloak's database */
+    RealmRelays(Function<RelayConfiguration, QueueStore> stores, BounceSupport bounceSupport) {
         this.stores = stores;
+        this.bounceSupport = bounceSupport;
     }
 
     /**
@@ -77,9 +92,14 @@ final class RealmRelays implements AutoCloseable {
         if (closed) {
             throw new MailNotQueuedException("Keycloak is shutting down: mail for realm " + realmName + " was not queued");
         }
-        Slot slot = slots.computeIfAbsent(realmId, id -> new Slot(new ReconfigurableMailQueue<>(
-                c -> RealmRelay.openQueue(id, realmName, c, deliveryLog(id), stores.apply(c), gate(id), DRAIN),
-                "Keycloak is shutting down or realm " + realmName + " was deleted")));
+        Slot slot = slots.computeIfAbsent(realmId, id -> {
+            Slot s = new Slot();
+            s.queue = new ReconfigurableMailQueue<>(
+                    c -> RealmRelay.openQueue(id, realmName, c, deliveryLog(id), stores.apply(c), gate(id), DRAIN,
+                            s.bounces == null ? BounceWatch.NONE : s.bounces.watch()),
+                    "Keycloak is shutting down or realm " + realmName + " was deleted");
+            return s;
+        });
         RealmRelay current = slot.relay;
         if (current != null && current.configuration().equals(configuration)) {
             return current; // the common case: no lock, no allocation
@@ -99,15 +119,48 @@ final class RealmRelays implements AutoCloseable {
             if (current != null) {
                 current.close();
             }
+            BounceHandling bounces = bounceHandling(realmId, configuration);
+            slot.bounces = bounces;
             try {
                 slot.queue.replace(configuration); // drains the old queue; it lets go of the spool the new one opens
             } catch (IllegalStateException e) {
+                closeQuietly(bounces);
                 throw new MailNotQueuedException(e.getMessage() + ": mail for realm " + realmName + " was not queued");
+            } catch (RuntimeException e) {
+                closeQuietly(bounces);
+                throw e;
             }
+            BouncePoller poller = bounces == null ? null
+                    : new BouncePoller(realmId, realmName, bounces, configuration.bounces().pollInterval(), bounceSupport.lease());
             RealmRelay next = new RealmRelay(realmId, realmName, configuration, stores.apply(configuration), slot.queue,
-                    gate(realmId), deliveryLog(realmId));
+                    gate(realmId), deliveryLog(realmId), bounces, poller);
             slot.relay = next;
+            if (poller != null) {
+                poller.start(bouncePolling);
+            }
             return next;
+        }
+    }
+
+    /**
+     * The realm's bounce handling for a configuration: its suppression list (the realm's, shared by the cluster), and
+     * the mailbox when one is set; null when this node keeps no list ({@link BounceSupport#NONE}).
+     */
+    private BounceHandling bounceHandling(String realmId, RelayConfiguration configuration) {
+        return bounceSupport.list(realmId).map(list -> {
+            BounceHandling.Builder builder = BounceHandling.builder().suppressionList(list)
+                    .deliveryLog(deliveryLog(realmId)).maskRecipients(configuration.settings().maskRecipients())
+                    .onSuppressed(s -> bounceSupport.suppressed(realmId, s, configuration.bounces().markUnverified()));
+            if (configuration.bounces().mailboxConfigured()) {
+                builder.mailbox(configuration.bounces().mailbox());
+            }
+            return builder.build();
+        }).orElse(null);
+    }
+
+    private static void closeQuietly(BounceHandling bounces) {
+        if (bounces != null) {
+            bounces.close();
         }
     }
 
@@ -175,6 +228,7 @@ final class RealmRelays implements AutoCloseable {
         }
         logs.remove(realmId);
         gates.remove(realmId);
+        bounceSupport.forget(realmId);
         try {
             RealmSpools.delete(spoolDirectory);
         } catch (IOException | RuntimeException e) {
@@ -223,6 +277,7 @@ final class RealmRelays implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        bouncePolling.shutdownNow();
         List<Thread> stopping = new ArrayList<>();
         for (Slot slot : slots.values()) {
             Thread t = new Thread(() -> {

@@ -22,7 +22,18 @@ final class RealmSettingsReader {
      * @throws InvalidInputException naming the Email tab or Outbound relay tab field to fix
      */
     static RelayConfiguration read(KeycloakSession session, RealmModel realm, Map<String, String> smtp, ServerOptions server) {
-        return SmtpServerMapping.read(smtp, vault(session), server, tabOptions(realm));
+        RelayConfiguration configuration = SmtpServerMapping.read(smtp, vault(session), server, tabOptions(realm));
+        return configuration.withBounces(bounceOptions(session, realm, server));
+    }
+
+    /** The realm's bounce mailbox from its Outbound relay tab, the password resolved through the vault. */
+    static BounceOptions bounceOptions(KeycloakSession session, RealmModel realm, ServerOptions server) {
+        if (realm == null) {
+            return BounceOptions.NONE;
+        }
+        return tabComponent(realm)
+                .map(component -> BounceOptions.parse(component.getConfig(), vault(session), server.trust()))
+                .orElse(BounceOptions.NONE);
     }
 
     /** The realm's saved Outbound relay tab, or the defaults when it was never saved. */

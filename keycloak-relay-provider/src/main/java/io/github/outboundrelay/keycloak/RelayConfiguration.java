@@ -19,8 +19,21 @@ import java.util.Optional;
  * @param realm    the realm's Outbound relay tab
  * @param server   the server-wide provider options
  * @param debug    the Email tab's "debug" switch: a failed delivery also logs the probe's redacted transcript
+ * @param bounces  the realm's bounce mailbox (Outbound relay tab): a change rebuilds the realm's queue and its
+ *                 bounce handling
  */
-record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug) {
+record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug,
+                          BounceOptions bounces) {
+
+    /** A realm without a bounce mailbox. */
+    RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, ServerOptions server, boolean debug) {
+        this(settings, realm, server, debug, BounceOptions.NONE);
+    }
+
+    /** The same configuration with the realm's bounce mailbox. */
+    RelayConfiguration withBounces(BounceOptions other) {
+        return new RelayConfiguration(settings, realm, server, debug, other);
+    }
 
     /**
      * The relays in failover order: the Email tab's first, then the fallbacks, each with the Email tab's TLS mode,
@@ -49,7 +62,7 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
 
     /** The same configuration with other engine settings, such as a probe's shorter timeouts. */
     RelayConfiguration withSettings(RelaySettings other) {
-        return other.equals(settings) ? this : new RelayConfiguration(other, realm, server, debug);
+        return other.equals(settings) ? this : new RelayConfiguration(other, realm, server, debug, bounces);
     }
 
     /** The realm's rate limit as the queue's throttle, applied to each relay. */
@@ -88,6 +101,7 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         map.put("serverAllowedRecipientDomains", server.limits().allowedRecipientDomains().entries());
         map.put("realmAllowedRecipientDomains", realm.allowedRecipientDomains().entries());
         map.put("debug", debug);
+        map.put("bounces", bounces.describe());
         return map;
     }
 

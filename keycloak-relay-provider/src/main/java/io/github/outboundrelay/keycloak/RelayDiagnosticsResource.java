@@ -300,6 +300,129 @@ public final class RelayDiagnosticsResource {
         });
     }
 
+    /** The resource type of the admin events that the suppression list's removals and "poll now" record. */
+    static final String BOUNCE_EVENT_RESOURCE = "OUTBOUND_RELAY_BOUNCES";
+    static final int MAX_SUPPRESSIONS = 1000;
+
+    /**
+     * The realm's bounces (docs/bounces.md): the mailbox settings (never its password), the mailbox's status (last poll,
+     * the last failure with its remedy, reports read), which node polls it, the hard-bounce and complaint rates over
+     * 24 hours and 7 days with their warnings, and how many addresses are suppressed. view-realm suffices.
+     */
+    @GET
+    @Path("bounces")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response bounces() {
+        auth.realm().requireViewRealm();
+        return withQueue(relay -> {
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("realm", realm.getName());
+            answer.put("settings", relay.configuration().bounces().describe());
+            Optional<io.github.outboundrelay.common.BounceHandling> bounces = relay.bounces();
+            answer.put("mailbox", bounces.flatMap(io.github.outboundrelay.common.BounceHandling::status)
+                    .map(io.github.outboundrelay.common.BounceMailboxStatus::toMap).orElse(null));
+            String pollingNode = relay.bouncePollingNode();
+            answer.put("polledByAnotherNode", pollingNode.isEmpty() ? null : pollingNode);
+            answer.put("rates", relay.metrics().bounces().toMap());
+            return json(Response.Status.OK, answer);
+        });
+    }
+
+    /**
+     * The suppression list: up to {@code limit} entries whose address contains {@code search} (any case), by address,
+     * with why each is there. view-realm suffices, as for reading users' emails.
+     */
+    @GET
+    @Path("bounces/suppressions")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response suppressions(@QueryParam("search") @DefaultValue("") String search,
+                                 @QueryParam("limit") @DefaultValue("100") int limit) {
+        auth.realm().requireViewRealm();
+        if (limit < 1 || limit > MAX_SUPPRESSIONS) {
+            return json(Response.Status.BAD_REQUEST, Map.of("error", "limit is " + limit + ": give 1 to " + MAX_SUPPRESSIONS));
+        }
+        return withBounces(bounces -> {
+            List<Map<String, Object>> entries = bounces.search(search, limit).stream().map(s -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("address", s.address());
+                m.put("suppressed", s.suppressed());
+                m.put("reason", s.reason().label());
+                m.put("status", s.status());
+                m.put("diagnostic", s.diagnostic());
+                m.put("softBounces", s.softBounces());
+                m.put("since", s.since().toString());
+                m.put("lastReport", s.lastReport().toString());
+                return m;
+            }).toList();
+            return json(Response.Status.OK, Map.of("suppressions", entries));
+        });
+    }
+
+    /**
+     * Takes an address off the list once it is fixed: mail to it is sent again (on every node within
+     * {@link DatabaseSuppressionList#REFRESH}). A POST with manage-realm, recorded as an admin event.
+     */
+    @POST
+    @Path("bounces/suppressions/remove")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response removeSuppression(@QueryParam("address") String address) {
+        auth.realm().requireManageRealm();
+        if (address == null || address.isBlank()) {
+            return json(Response.Status.BAD_REQUEST, Map.of("error", "address is missing: give ?address=the address to "
+                    + "take off the suppression list"));
+        }
+        return withBounces(bounces -> {
+            boolean removed;
+            try {
+                removed = bounces.remove(address);
+            } catch (IllegalArgumentException e) {
+                return json(Response.Status.BAD_REQUEST, Map.of("error", "address is not an address"));
+            } catch (java.io.IOException e) {
+                return json(Response.Status.SERVICE_UNAVAILABLE, Map.of("error", e.getMessage(),
+                        "fix", "Check that Keycloak's database is reachable, then try again"));
+            }
+            if (!removed) {
+                return json(Response.Status.NOT_FOUND, Map.of("error", "that address is not on this realm's suppression list"));
+            }
+            // The address, masked: the event list is read by more people than the list itself.
+            adminEvent.operation(OperationType.DELETE).resource(BOUNCE_EVENT_RESOURCE)
+                    .resourcePath(RelayDiagnosticsProvider.ID, "bounces", "suppressions")
+                    .detail("address", io.github.outboundrelay.common.RecipientMask.mask(
+                            io.github.outboundrelay.common.Suppression.normalize(address))).success();
+            return json(Response.Status.OK, Map.of("removed", true));
+        });
+    }
+
+    /**
+     * Reads the bounce mailbox now, on this node if no other node polls it (else 409 naming that node). A POST with
+     * manage-realm, recorded as an admin event; answers the mailbox's status after the poll.
+     */
+    @POST
+    @Path("bounces/poll")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response pollBounces() {
+        auth.realm().requireManageRealm();
+        return withQueue(relay -> {
+            Optional<BouncePoller.Outcome> outcome = relay.pollBouncesNow();
+            if (outcome.isEmpty() || (outcome.get().status().isEmpty() && outcome.get().pollingNode().isEmpty())) {
+                return json(Response.Status.CONFLICT, Map.of("error", "this realm has no bounce mailbox: set its IMAP "
+                        + "host, user and password on the Outbound relay tab"));
+            }
+            adminEvent.operation(OperationType.ACTION).resource(BOUNCE_EVENT_RESOURCE)
+                    .resourcePath(RelayDiagnosticsProvider.ID, "bounces", "poll").success();
+            if (outcome.get().status().isEmpty()) {
+                return json(Response.Status.CONFLICT, Map.of("error", "node " + outcome.get().pollingNode()
+                        + " polls this realm's bounce mailbox now; ask it, or wait for its next poll"));
+            }
+            return json(Response.Status.OK, outcome.get().status().get().toMap());
+        });
+    }
+
+    private Response withBounces(java.util.function.Function<io.github.outboundrelay.common.BounceHandling, Response> action) {
+        return withQueue(relay -> relay.bounces().map(action).orElseGet(() -> json(Response.Status.CONFLICT,
+                Map.of("error", "this node keeps no suppression list for the realm"))));
+    }
+
     /**
      * Runs {@code action} on the realm's queue for its saved settings, opening it if this node has none yet (its
      * spool may hold mail from before a restart). Answers 409 with the reason when the realm cannot have a queue.

@@ -48,7 +48,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         cluster = ClusterOptions.parse(config::get);
         // Each realm's mail is sealed with the realm's own AES key, which every node reads from the database.
         atRest = AtRestOptions.parse(config::get, realmId -> BodyCipher.aesGcm(new RealmBodyKeys(sessionFactory, realmId)));
-        relays = new RealmRelays(configuration -> queueStore());
+        relays = new RealmRelays(configuration -> queueStore(), new KeycloakBounceSupport(() -> sessionFactory));
         meters = KeycloakMeters.start(relays);
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
                         + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s), at most %d mail(s) queued "

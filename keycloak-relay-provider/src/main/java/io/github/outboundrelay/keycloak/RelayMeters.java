@@ -136,6 +136,17 @@ final class RelayMeters implements AutoCloseable {
                     QueueMetrics::deadLetters);
             gauge("outbound.relay.bounce.rate", "Permanently refused / (sent + permanently refused) over the last hour",
                     null, realm, QueueMetrics::bounceRateLastHour);
+            // From the bounce mailbox's reports (docs/bounces.md): what relays judge a sender by.
+            gauge("outbound.relay.hard.bounce.rate.24h", "Hard-bounce reports / recipients the relay accepted, last 24 hours",
+                    null, realm, m -> m.bounces().last24Hours().hardBounceRate());
+            gauge("outbound.relay.complaint.rate.24h", "Complaint reports / recipients the relay accepted, last 24 hours",
+                    null, realm, m -> m.bounces().last24Hours().complaintRate());
+            gauge("outbound.relay.hard.bounce.rate.7d", "Hard-bounce reports / recipients the relay accepted, last 7 days",
+                    null, realm, m -> m.bounces().last7Days().hardBounceRate());
+            gauge("outbound.relay.complaint.rate.7d", "Complaint reports / recipients the relay accepted, last 7 days",
+                    null, realm, m -> m.bounces().last7Days().complaintRate());
+            gauge("outbound.relay.suppressed.recipients", "Addresses on the realm's suppression list", null, realm,
+                    m -> m.bounces().suppressedRecipients());
             counter("outbound.relay.submitted", "Mails accepted into the queue", realm, QueueMetrics::submitted);
             counter("outbound.relay.sent", "Mails a relay accepted", realm, QueueMetrics::sent);
             counter("outbound.relay.deferred", "Times a mail was put back to wait for a retry or a relay", realm,

@@ -83,6 +83,10 @@ class RelayMetersTest {
         assertThat(value("outbound.relay.relay.state", "realm", "acme", "relay", relayName, "state", "HEALTHY")).isEqualTo(1.0);
         assertThat(value("outbound.relay.relay.state", "realm", "acme", "relay", relayName, "state", "COOLING_DOWN")).isZero();
         assertThat(value("outbound.relay.failed", "realm", "acme", "category", "AUTH_FAILED")).isZero();
+        for (String rate : new String[] {"hard.bounce.rate.24h", "complaint.rate.24h", "hard.bounce.rate.7d", "complaint.rate.7d"}) {
+            assertThat(value("outbound.relay." + rate, "realm", "acme")).as(rate + " with no report read").isZero();
+        }
+        assertThat(value("outbound.relay.suppressed.recipients", "realm", "acme")).isZero();
         // Only bounded tags: realm, relay, category, state. Never an address.
         registry.getMeters().forEach(m -> m.getId().getTags().forEach(t -> {
             assertThat(t.getKey()).isIn("realm", "relay", "category", "state");

@@ -53,6 +53,54 @@ class SpoolEntryCodecTest {
     }
 
     @Test
+    void aRenderedTextMailKeepsItsBodyOnlyInsideTheRenderingAndReadsBackEqual() throws Exception {
+        OutboundMessage text = OutboundMessage.builder().messageId("<t@example.com>").from(MESSAGE.from())
+                .to("alice@example.com").subject("s").text("line one\n.\nline three\n" + "console output\n".repeat(150)).build();
+        byte[] rendered = io.github.outboundrelay.common.mime.MimeRenderer.render(text,
+                io.github.outboundrelay.common.RelaySettings.builder().host("127.0.0.1").port(25).build(), Instant.EPOCH);
+
+        byte[] body = SpoolEntryCodec.encodeBody(text, rendered);
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(SpoolEntryCodec.encode(
+                new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000004", 1, 1000, 1000, 0, "", null), body), BodyCipher.NONE);
+
+        assertThat(d.message()).isEqualTo(text);
+        assertThat(d.rendered()).isEqualTo(rendered);
+        assertThat(body.length).isLessThan(rendered.length + 200); // not the text a second time
+    }
+
+    @Test
+    void anEntryOfTheLayoutWithTheWholeMessageBesideItsRenderingStillReads() throws Exception {
+        // Written by the version that rendered at submit and kept the whole message too: message fields, int32 R, R bytes.
+        byte[] rendered = "Date: x\r\n\r\nbody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] message = SpoolEntryCodec.encodeBody(MESSAGE);
+        byte[] previous = java.nio.ByteBuffer.allocate(message.length + 4 + rendered.length).put(message)
+                .putInt(rendered.length).put(rendered).array();
+
+        SpoolEntryCodec.Decoded d = SpoolEntryCodec.decode(SpoolEntryCodec.encode(
+                new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000005", 1, 1000, 1000, 0, "", null), previous), BodyCipher.NONE);
+
+        assertThat(d.message()).isEqualTo(MESSAGE);
+        assertThat(d.rendered()).isEqualTo(rendered);
+    }
+
+    @Test
+    void aSliceThatPointsOutsideItsRenderingIsDamageNotAMessage() {
+        OutboundMessage text = OutboundMessage.builder().messageId("<t@example.com>").from(MESSAGE.from())
+                .to("alice@example.com").subject("s").text("hello\n").build();
+        byte[] rendered = io.github.outboundrelay.common.mime.MimeRenderer.render(text,
+                io.github.outboundrelay.common.RelaySettings.builder().host("127.0.0.1").port(25).build(), Instant.EPOCH);
+        byte[] body = SpoolEntryCodec.encodeBody(text, rendered);
+        // Cut the rendering short and fix its length: the checksums are right, the slice is not.
+        int cut = 5;
+        byte[] shorter = java.util.Arrays.copyOf(body, body.length - cut);
+        java.nio.ByteBuffer.wrap(shorter).putInt(body.length - 4 - rendered.length, rendered.length - cut);
+        byte[] file = SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d000006", 1, 1, 1, 0, "", null), shorter);
+
+        assertThatThrownBy(() -> SpoolEntryCodec.decode(file, BodyCipher.NONE))
+                .isInstanceOf(SpoolEntryCodec.CorruptEntryException.class).hasMessageContaining("body unreadable");
+    }
+
+    @Test
     void anEntryOfTheVersionBeforeRenderingAtSubmitReadsWithoutARenderedMessage() throws Exception {
         // The layout of that version: the message fields and nothing after them (its reader refused trailing bytes).
         byte[] previousLayout = SpoolEntryCodec.encodeBody(MESSAGE, null);

@@ -1,0 +1,44 @@
+package io.github.outboundrelay.keycloak;
+
+import io.github.outboundrelay.common.Suppression;
+import io.github.outboundrelay.common.SuppressionList;
+import java.util.Optional;
+
+/**
+ * What a realm's bounce handling needs from Keycloak: the realm's suppression list (in Keycloak's database), the lease
+ * that lets one node of the cluster poll the realm's mailbox, and what to do when an address becomes suppressed.
+ * {@link #NONE} (tests without a Keycloak) keeps no list, so a realm's queue has no bounce handling.
+ */
+interface BounceSupport {
+    BounceSupport NONE = new BounceSupport() {
+        @Override
+        public Optional<SuppressionList> list(String realmId) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<BounceMailboxLease> lease() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void suppressed(String realmId, Suppression suppression, boolean markUnverified) {
+        }
+
+        @Override
+        public void forget(String realmId) {
+        }
+    };
+
+    /** The realm's list, the same object for the life of the realm on this node; empty for no bounce handling. */
+    Optional<SuppressionList> list(String realmId);
+
+    /** The cluster's lease on mailboxes; empty when this node may always poll. */
+    Optional<BounceMailboxLease> lease();
+
+    /** An address became suppressed (on the polling thread): unverify its users if the realm wants it. */
+    void suppressed(String realmId, Suppression suppression, boolean markUnverified);
+
+    /** The realm was deleted: its list and lease go. */
+    void forget(String realmId);
+}

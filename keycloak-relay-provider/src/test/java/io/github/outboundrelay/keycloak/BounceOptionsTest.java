@@ -1,0 +1,87 @@
+package io.github.outboundrelay.keycloak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.outboundrelay.common.BounceMailboxSettings;
+import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.TlsMode;
+import io.github.outboundrelay.common.TrustSettings;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/** The Outbound relay tab's bounce mailbox fields: defaults, the vault, and an error naming each field and its fix. */
+class BounceOptionsTest {
+    static final UnaryOperator<String> VAULT = raw -> raw.equals("${vault.bounce}") ? "from-the-vault" : raw;
+
+    static Map<String, List<String>> tab(String... keyValues) {
+        Map<String, List<String>> config = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            config.put(keyValues[i], List.of(keyValues[i + 1]));
+        }
+        return config;
+    }
+
+    static BounceOptions parse(Map<String, List<String>> config) {
+        return BounceOptions.parse(config, VAULT, TrustSettings.jvmDefault());
+    }
+
+    @Test
+    void withoutAHostNoMailboxIsReadAndUsersAreUnverifiedByDefault() {
+        BounceOptions none = parse(tab());
+        assertThat(none.mailboxConfigured()).isFalse();
+        assertThat(none.markUnverified()).isTrue();
+        assertThat(none.pollInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(parse(tab(BounceOptions.MARK_UNVERIFIED, "false")).markUnverified()).isFalse();
+    }
+
+    @Test
+    void aMailboxGetsTheUsualPortItsFolderTheVaultsPasswordAndNeverShowsIt() {
+        BounceOptions options = parse(tab(BounceOptions.HOST, "imap.example.org", BounceOptions.TLS_MODE, "starttls",
+                BounceOptions.USER, "bounces", BounceOptions.PASSWORD, "${vault.bounce}", BounceOptions.POLL_MINUTES, "2",
+                BounceOptions.DISPOSITION, "move", BounceOptions.MOVE_TO, "Done"));
+        BounceMailboxSettings mailbox = options.mailbox();
+        assertThat(mailbox.port()).isEqualTo(143);
+        assertThat(mailbox.tlsMode()).isEqualTo(TlsMode.STARTTLS);
+        assertThat(mailbox.folder()).isEqualTo("INBOX");
+        assertThat(mailbox.disposition()).isEqualTo(BounceMailboxSettings.Disposition.MOVE);
+        assertThat(mailbox.authentication().toString()).doesNotContain("from-the-vault");
+        assertThat(options.pollInterval()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(options.describe().toString()).contains("imap.example.org", "bounces").doesNotContain("from-the-vault")
+                .doesNotContain("vault.bounce");
+        assertThat(options.toString()).doesNotContain("from-the-vault");
+        assertThat(options).as("equal settings, one mailbox").isEqualTo(parse(tab(BounceOptions.HOST, "imap.example.org",
+                BounceOptions.TLS_MODE, "starttls", BounceOptions.USER, "bounces", BounceOptions.PASSWORD, "from-the-vault",
+                BounceOptions.POLL_MINUTES, "2", BounceOptions.DISPOSITION, "move", BounceOptions.MOVE_TO, "Done")));
+    }
+
+    @Test
+    void eachBadFieldIsNamedWithItsFix() {
+        String[] base = {BounceOptions.HOST, "imap.example.org", BounceOptions.USER, "bounces", BounceOptions.PASSWORD, "pw"};
+        assertField(tab(BounceOptions.HOST, "imap.example.org", BounceOptions.PASSWORD, "pw"), BounceOptions.USER, "IMAP user");
+        assertField(tab(BounceOptions.HOST, "imap.example.org", BounceOptions.USER, "bounces"), BounceOptions.PASSWORD, "vault");
+        assertField(with(base, BounceOptions.TLS_MODE, "none"), BounceOptions.TLS_MODE, "plain text");
+        assertField(with(base, BounceOptions.PORT, "imap"), BounceOptions.PORT, "993");
+        assertField(with(base, BounceOptions.PORT, "70000"), BounceOptions.PORT, "65535");
+        assertField(with(base, BounceOptions.DISPOSITION, "archive"), BounceOptions.DISPOSITION, "flag");
+        assertField(with(base, BounceOptions.DISPOSITION, "move"), BounceOptions.MOVE_TO, "moved to");
+        assertField(tab(BounceOptions.POLL_MINUTES, "0"), BounceOptions.POLL_MINUTES, "such as 5");
+    }
+
+    static Map<String, List<String>> with(String[] base, String key, String value) {
+        Map<String, List<String>> config = tab(base);
+        config.put(key, List.of(value));
+        return config;
+    }
+
+    static void assertField(Map<String, List<String>> config, String field, String fixMentions) {
+        assertThatThrownBy(() -> parse(config)).isInstanceOfSatisfying(InvalidInputException.class, e -> {
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e.getMessage()).contains(fixMentions);
+        });
+    }
+}
