@@ -191,6 +191,7 @@ class RelayPage {
     queueCard(m, events) {
         const figures = {"Queued now": m.queueDepth, "Oldest queued": m.oldestMessageAgeSeconds + " s", "Submitted": m.submitted,
             "Sent": m.sent, "Deferred": m.deferred, "Failed": m.failed, "Dead letters": m.deadLetters,
+            "Refused for good, last hour": (100 * (m.bounceRateLastHour || 0)).toFixed(1) + " % of sent and refused",
             "Failures by category": Object.entries(m.failuresByCategory || {}).map(([c, n]) => c + ": " + n).join(", ") || "none"};
         const relays = (m.relays || []).map(r => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-state", "data-relay": r.relay},
             cell("Relay", r.relay), cell("State", r.status), cell("In flight", r.inFlight), cell("Sent", r.sent),
