@@ -20,7 +20,7 @@ function el(tag, attributes, ...children) {
             node.setAttribute(name, value === true ? "" : value);
         }
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
         if (child !== null && child !== undefined) {
             node.append(child instanceof Node ? child : document.createTextNode(String(child)));
         }
