@@ -84,6 +84,41 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
         return new BounceOptions(mailbox.build(), Duration.ofMinutes(minutes), markUnverified);
     }
 
+    /**
+     * Refuses a save that would send the saved mailbox password to another mailbox: Keycloak keeps a secret property
+     * the console sends back masked, so a changed host, port, TLS mode or user with an unchanged password would log in
+     * to a server the saved password was never meant for (as the Email tab's password is guarded, docs/keycloak.md).
+     *
+     * @param saved    the component as stored, or null on the first save
+     * @param proposed the component about to be stored, secrets already merged by Keycloak
+     */
+    static java.util.Optional<InvalidInputException> passwordMoved(Map<String, List<String>> saved,
+                                                                    Map<String, List<String>> proposed) {
+        if (saved == null || proposed == null || text(saved, PASSWORD) == null
+                || !java.util.Objects.equals(text(saved, PASSWORD), text(proposed, PASSWORD))) {
+            return java.util.Optional.empty();
+        }
+        List<String> moved = new java.util.ArrayList<>();
+        for (String key : List.of(HOST, PORT, TLS_MODE, USER)) {
+            if (!java.util.Objects.equals(normalized(key, text(saved, key)), normalized(key, text(proposed, key)))) {
+                moved.add(key);
+            }
+        }
+        if (moved.isEmpty() || text(proposed, HOST) == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new InvalidInputException(PASSWORD, "the saved password would go to another mailbox ("
+                + String.join(", ", moved) + " changed)", "Type the mailbox password again; if it is the same password, "
+                + "first save the tab with the bounce mailbox host and password cleared, then enter both"));
+    }
+
+    private static String normalized(String key, String value) {
+        if (value == null) {
+            return key.equals(TLS_MODE) ? "implicit" : null;
+        }
+        return key.equals(HOST) || key.equals(TLS_MODE) ? value.toLowerCase(Locale.ROOT) : value;
+    }
+
     boolean mailboxConfigured() {
         return mailbox != null;
     }

@@ -63,21 +63,17 @@ final class KeycloakBounceSupport implements BounceSupport {
             return;
         }
         try {
-            int users = KeycloakModelUtils.runJobInTransactionWithResult(factory.get(), session -> unverify(session, realmId, suppression));
-            if (users > 0) {
-                LOG.infof("Realm %s: %s is suppressed (%s); email verified turned off for %d user(s)", realmId,
-                        RecipientMask.mask(suppression.address()), suppression.reason().label(), users);
-            }
+            KeycloakModelUtils.runJobInTransaction(factory.get(), session -> unverify(session, realmId, suppression));
         } catch (RuntimeException e) {
             LOG.warnf("Realm %s: %s is suppressed, but its users' email could not be marked unverified: %s", realmId,
                     RecipientMask.mask(suppression.address()), e);
         }
     }
 
-    private static int unverify(KeycloakSession session, String realmId, Suppression suppression) {
+    private static void unverify(KeycloakSession session, String realmId, Suppression suppression) {
         RealmModel realm = session.realms().getRealm(realmId);
         if (realm == null) {
-            return 0;
+            return;
         }
         session.getContext().setRealm(realm);
         List<UserModel> users = session.users().searchForUserStream(realm, Map.of(UserModel.EMAIL, suppression.address(),
@@ -90,7 +86,10 @@ final class KeycloakBounceSupport implements BounceSupport {
                 changed++;
             }
         }
-        return changed;
+        if (changed > 0) {
+            LOG.infof("Realm %s: %s is suppressed (%s); email verified turned off for %d user(s)", realm.getName(),
+                    RecipientMask.mask(suppression.address()), suppression.reason().label(), changed);
+        }
     }
 
     /**

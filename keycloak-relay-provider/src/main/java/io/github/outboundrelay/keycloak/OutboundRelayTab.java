@@ -137,6 +137,10 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
             Map<String, String> smtp = realm.getSmtpConfig();
             ServerOptions server = RelayEmailSenderProviderFactory.of(session.getKeycloakSessionFactory()).serverOptions();
             BounceOptions.parse(model.getConfig(), RealmSettingsReader.vault(session), server.trust());
+            ComponentModel saved = model.getId() == null ? null : realm.getComponent(model.getId());
+            BounceOptions.passwordMoved(saved == null ? null : saved.getConfig(), model.getConfig()).ifPresent(refused -> {
+                throw refused;
+            });
             options.fallbackRefusal(server, smtp != null && SmtpServerMapping.authenticates(smtp)).ifPresent(refused -> {
                 throw refused;
             });

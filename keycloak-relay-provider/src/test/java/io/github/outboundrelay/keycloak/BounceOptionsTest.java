@@ -84,4 +84,29 @@ class BounceOptionsTest {
             assertThat(e.getMessage()).contains(fixMentions);
         });
     }
+
+    @Test
+    void theSavedPasswordIsNotSentToAnotherMailboxUnlessTypedAgain() {
+        Map<String, List<String>> saved = tab(BounceOptions.HOST, "imap.example.org", BounceOptions.USER, "bounces",
+                BounceOptions.PASSWORD, "saved-pw");
+        assertThat(BounceOptions.passwordMoved(null, saved)).as("first save").isEmpty();
+        assertThat(BounceOptions.passwordMoved(saved, with(saved, BounceOptions.FOLDER, "Bounces"))).as("folder only").isEmpty();
+        assertThat(BounceOptions.passwordMoved(saved, with(saved, BounceOptions.HOST, "IMAP.example.org"))).as("same host").isEmpty();
+        assertThat(BounceOptions.passwordMoved(saved, with(saved, BounceOptions.TLS_MODE, "implicit"))).as("the default").isEmpty();
+        Map<String, List<String>> newHostNewPassword = with(saved, BounceOptions.HOST, "imap.attacker.test");
+        newHostNewPassword.put(BounceOptions.PASSWORD, List.of("typed-again"));
+        assertThat(BounceOptions.passwordMoved(saved, newHostNewPassword)).isEmpty();
+        for (String key : List.of(BounceOptions.HOST, BounceOptions.PORT, BounceOptions.USER)) {
+            assertThat(BounceOptions.passwordMoved(saved, with(saved, key, "10.0.0.9"))).as(key).hasValueSatisfying(e -> {
+                assertThat(e.field()).isEqualTo(BounceOptions.PASSWORD);
+                assertThat(e.getMessage()).contains(key + " changed", "Type the mailbox password again");
+            });
+        }
+    }
+
+    static Map<String, List<String>> with(Map<String, List<String>> base, String key, String value) {
+        Map<String, List<String>> config = new HashMap<>(base);
+        config.put(key, List.of(value));
+        return config;
+    }
 }

@@ -104,6 +104,78 @@ class KeycloakClusterIT {
         }
     }
 
+    /**
+     * A bounce read on the node that holds the realm's mailbox lease suppresses the address in the database; the other
+     * node, which had read the list before, honours it within DatabaseSuppressionList.REFRESH (5 s): its list shows
+     * it, and a reset mail asked of it is not sent but dead-lettered. Runs first, while both nodes are up.
+     */
+    @Test
+    @Order(0)
+    @SuppressWarnings("unchecked")
+    void aSuppressionMadeOnOneNodeHoldsOnTheOther(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.github.outboundrelay.testing.DovecotServer.installed(),
+                io.github.outboundrelay.testing.DovecotServer.NOT_INSTALLED);
+        EmbeddedRelay relay = relay();
+        relay.up();
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (io.github.outboundrelay.testing.DovecotServer dovecot = io.github.outboundrelay.testing.DovecotServer.start(dir, certificate)) {
+            String realm = adminA.createRealm("suppress-" + suffix(), emailTab(relay.port()));
+            adminA.saveOutboundRelayTab(realm, Map.of("bounceHost", "127.0.0.1",
+                    "bouncePort", Integer.toString(dovecot.imapsPort), "bounceUser", "bounces",
+                    "bouncePassword", io.github.outboundrelay.testing.DovecotServer.PASSWORD, "bouncePollMinutes", "60"));
+            String userId = adminA.createUser(realm, "ghost", "ghost@example.org", "Ghost-pw-1");
+            String base = "/admin/realms/" + realm + "/outbound-relay/bounces/";
+            // Both nodes read the (empty) list: each has a copy, and each starts polling if it gets the lease.
+            for (AdminApi node : List.of(adminA, adminB)) {
+                assertThat(AdminApi.expect(200, node.get(base + "suppressions")).json()).containsEntry("suppressions", List.of());
+            }
+            String report = new String(io.github.outboundrelay.testing.DovecotServer.fixture("postfix-unknown-user.eml"),
+                    StandardCharsets.UTF_8).replace("nobody@example.org", "ghost@example.org");
+            dovecot.deliver("bounces", "INBOX", report.getBytes(StandardCharsets.UTF_8));
+
+            // Poll now on the node that holds the lease (the other answers 409 naming it).
+            AdminApi poller = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (poller == null && System.nanoTime() < deadline) {
+                for (AdminApi node : List.of(adminA, adminB)) {
+                    AdminApi.Reply reply = node.post(base + "poll", null);
+                    if (reply.status() == 200 && ((Number) ((Map<String, Object>) reply.json().get("reports")).get("hard"))
+                            .longValue() >= 1) {
+                        poller = node;
+                        break;
+                    }
+                    assertThat(reply.status()).as(reply.body()).isIn(200, 409);
+                }
+                Thread.sleep(200); // Dovecot sees the new Maildir file on its next scan
+            }
+            assertThat(poller).as("a node read the report").isNotNull();
+            long suppressedAt = System.nanoTime();
+            AdminApi other = poller == adminA ? adminB : adminA;
+
+            Poll.until("the other node's list shows the address", Duration.ofSeconds(30), () -> ((List<Object>) AdminApi.expect(200,
+                    other.get(base + "suppressions?search=ghost")).json().get("suppressions")).size() == 1);
+            long seenMillis = Duration.ofNanos(System.nanoTime() - suppressedAt).toMillis();
+            System.out.printf("Suppression made on one node seen on the other after %d ms%n", seenMillis);
+            assertThat(seenMillis).as("within the 5 s refresh, with slack for a loaded machine").isLessThan(10_000);
+
+            sendResetMails(other, realm, userId, 1);
+            Poll.until("the suppressed mail is a dead letter", Duration.ofSeconds(30), () -> Long.valueOf(1).equals(AdminApi.expect(200,
+                    other.get("/admin/realms/" + realm + "/outbound-relay/dead-letters")).json().get("total")));
+            Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200,
+                    other.get("/admin/realms/" + realm + "/outbound-relay/dead-letters")).json().get("deadLetters")).get(0);
+            assertThat(letter).containsEntry("category", "RECIPIENT_SUPPRESSED");
+            assertThat(relay.received()).as("the relay never saw a mail to the suppressed address").isEmpty();
+
+            String realmId = (String) AdminApi.expect(200, adminA.get("/admin/realms/" + realm)).json().get("id");
+            AdminApi.expect(204, adminA.delete("/admin/realms/" + realm));
+            Long left = query("select count(*) from outbound_relay_suppression where realm_id = ?", realmId, null, rs -> {
+                rs.next();
+                return rs.getLong(1);
+            });
+            assertThat(left).as("the list goes with the realm").isZero();
+        }
+    }
+
     @Test
     @Order(1)
     void aLimitOfNPerMinuteHoldsForTheClusterWithBothNodesSending() throws Exception {
