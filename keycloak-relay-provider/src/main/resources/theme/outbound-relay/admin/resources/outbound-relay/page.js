@@ -20,7 +20,7 @@ function el(tag, attributes, ...children) {
             node.setAttribute(name, value === true ? "" : value);
         }
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
         if (child !== null && child !== undefined) {
             node.append(child instanceof Node ? child : document.createTextNode(String(child)));
         }
@@ -28,7 +28,7 @@ function el(tag, attributes, ...children) {
     return node;
 }
 
-function alert(variant, title, text, testId) {
+function notice(variant, title, text, testId) {
     return el("div", {"class": "pf-v5-c-alert pf-m-inline pf-m-" + variant, "data-testid": testId},
         el("p", {"class": "pf-v5-c-alert__title"}, title),
         text ? el("div", {"class": "pf-v5-c-alert__description"}, text) : null);
@@ -58,7 +58,7 @@ function cell(label, ...content) {
 /** An answer the resource refused or could not give, as one alert: its error and, when it has one, its fix. */
 function failure(answer, testId) {
     const body = answer.body || {};
-    return alert("danger", body.error || ("HTTP " + answer.status), body.fix || body.problem || null, testId);
+    return notice("danger", body.error || ("HTTP " + answer.status), body.fix || body.problem || null, testId);
 }
 
 /** An instant as the resource writes it (ISO-8601, nanoseconds) to the second, in UTC: "2026-12-03 12:07:52 UTC". */
@@ -99,7 +99,7 @@ class RelayPage {
             const status = await call(this.realm, "GET", "status");
             if (status.status === 403) {
                 // The resource allows everything but health to manage-realm only; say so instead of showing buttons.
-                this.settings.replaceChildren(alert("info", "Read only: your account does not have manage-realm in this realm",
+                this.settings.replaceChildren(notice("info", "Read only: your account does not have manage-realm in this realm",
                     "You see the realm's mail health. Running the probe, the queue's details and retrying or purging "
                     + "dead letters need the realm-management role manage-realm.", "relay-read-only"));
                 return;
@@ -115,25 +115,25 @@ class RelayPage {
     /** Shows what went wrong in the page's message area: an expired login gets a reload button. */
     show(e) {
         if (e instanceof SessionExpired) {
-            this.message.replaceChildren(alert("warning", "Your console login expired on this page",
+            this.message.replaceChildren(notice("warning", "Your console login expired on this page",
                 "Reload the page to sign in again.", "relay-session-expired"),
                 button("Reload", "secondary", "relay-reload", () => window.location.reload()));
         } else {
-            this.message.replaceChildren(alert("danger", "The page could not reach the outbound-relay resource", String(e), "relay-page-error"));
+            this.message.replaceChildren(notice("danger", "The page could not reach the outbound-relay resource", String(e), "relay-page-error"));
         }
     }
 
     healthCard(health) {
         const variant = {OK: "success", DEGRADED: "warning", DOWN: "danger"}[health.status] || "info";
         return card("Health", "relay-health",
-            alert(variant, "Mail is " + health.status, null, "relay-health-status"),
+            notice(variant, "Mail is " + health.status, null, "relay-health-status"),
             el("ul", {}, (health.reasons || []).map(r => el("li", {}, r))));
     }
 
     settingsCard(status) {
         return card("Settings in force", "relay-settings",
             el("p", {}, "Email sender: ", el("strong", {}, status.emailSender)),
-            status.problem ? alert("warning", status.problem, null, "relay-settings-problem") : null,
+            status.problem ? notice("warning", status.problem, null, "relay-settings-problem") : null,
             status.configuration ? el("details", {}, el("summary", {}, "The saved configuration, as the relay reads it"),
                 describe(status.configuration)) : null);
     }
@@ -166,7 +166,7 @@ class RelayPage {
     probeReport(answer) {
         const report = answer.report || {};
         const head = answer.passed
-            ? alert("success", "Every step passed: " + report.relay + " (" + report.tlsMode + ")", null, "relay-probe-passed")
+            ? notice("success", "Every step passed: " + report.relay + " (" + report.tlsMode + ")", null, "relay-probe-passed")
             : el("div", {"class": "pf-v5-c-alert pf-m-inline pf-m-danger", "data-testid": "relay-probe-failed"},
                 el("p", {"class": "pf-v5-c-alert__title"}, "Failed: ", el("span", {"data-testid": "relay-probe-category"}, answer.category || "unknown")),
                 el("div", {"class": "pf-v5-c-alert__description", "data-testid": "relay-probe-remedy"}, answer.remedy || ""));
@@ -191,6 +191,7 @@ class RelayPage {
     queueCard(m, events) {
         const figures = {"Queued now": m.queueDepth, "Oldest queued": m.oldestMessageAgeSeconds + " s", "Submitted": m.submitted,
             "Sent": m.sent, "Deferred": m.deferred, "Failed": m.failed, "Dead letters": m.deadLetters,
+            "Refused for good, last hour": (100 * (m.bounceRateLastHour || 0)).toFixed(1) + " % of sent and refused",
             "Failures by category": Object.entries(m.failuresByCategory || {}).map(([c, n]) => c + ": " + n).join(", ") || "none"};
         const relays = (m.relays || []).map(r => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-state", "data-relay": r.relay},
             cell("Relay", r.relay), cell("State", r.status), cell("In flight", r.inFlight), cell("Sent", r.sent),
@@ -235,7 +236,7 @@ class RelayPage {
     async act(path, done) {
         try {
             const answer = await call(this.realm, "POST", path);
-            this.message.replaceChildren(answer.status === 200 ? alert("success", done, null, "relay-action-done") : failure(answer, "relay-action-refused"));
+            this.message.replaceChildren(answer.status === 200 ? notice("success", done, null, "relay-action-done") : failure(answer, "relay-action-refused"));
             await this.loadQueue();
         } catch (e) {
             this.show(e);
