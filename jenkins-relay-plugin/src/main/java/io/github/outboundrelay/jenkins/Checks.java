@@ -134,4 +134,33 @@ final class Checks {
     private static String capitalize(String s) {
         return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
+
+    static FormValidation bounceHost(String host) {
+        if (RelayForm.blank(host)) {
+            return FormValidation.ok("Empty: no bounce mailbox; the suppression list changes only by hand.");
+        }
+        return of(() -> io.github.outboundrelay.common.BounceMailboxSettings.builder().host(host)
+                .authentication(io.github.outboundrelay.common.Authentication.password("probe", io.github.outboundrelay.common.Secret.of("x")))
+                .build()); // The settings record owns the host rules; the placeholder login is never used.
+    }
+
+    static FormValidation bouncePort(String port, String tlsMode) {
+        if (RelayForm.blank(port)) {
+            return FormValidation.ok("Empty: the TLS mode's usual port (993 or 143).");
+        }
+        int p;
+        try {
+            p = BounceForm.port(port);
+        } catch (InvalidInputException e) {
+            return error(e);
+        }
+        TlsMode mode = parseOrNull(tlsMode);
+        if (p == 993 && mode == TlsMode.STARTTLS) {
+            return FormValidation.warning("Port 993 speaks implicit TLS, not STARTTLS: choose implicit TLS, or port 143.");
+        }
+        if (p == 143 && (mode == null || mode == TlsMode.IMPLICIT_TLS) && !RelayForm.blank(tlsMode)) {
+            return FormValidation.warning("Port 143 speaks STARTTLS, not implicit TLS: choose STARTTLS, or port 993.");
+        }
+        return FormValidation.ok();
+    }
 }

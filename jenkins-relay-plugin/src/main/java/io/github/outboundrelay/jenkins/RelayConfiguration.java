@@ -3,18 +3,30 @@ package io.github.outboundrelay.jenkins;
 import hudson.Extension;
 import hudson.ExtensionList;
 import hudson.util.FormValidation;
+import hudson.util.ListBoxModel;
 import io.github.outboundrelay.common.BodyCipher;
+import io.github.outboundrelay.common.BounceHandling;
+import io.github.outboundrelay.common.BounceLimits;
+import io.github.outboundrelay.common.BounceMailboxSettings;
+import io.github.outboundrelay.common.BounceMailboxStatus;
 import io.github.outboundrelay.common.DeliveryLog;
 import io.github.outboundrelay.common.DomainAllowList;
 import io.github.outboundrelay.common.InvalidInputException;
 import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.MailQueue;
+import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.RetrySchedule;
+import io.github.outboundrelay.common.Suppression;
 import io.github.outboundrelay.common.Throttle;
+import io.github.outboundrelay.common.TlsMode;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import jenkins.model.GlobalConfiguration;
 import jenkins.model.GlobalConfigurationCategory;
 import jenkins.model.Jenkins;
@@ -34,6 +46,7 @@ import org.kohsuke.stapler.verb.POST;
 @Extension
 @Symbol("relay")
 public class RelayConfiguration extends GlobalConfiguration {
+    private static final Logger LOGGER = Logger.getLogger(RelayConfiguration.class.getName());
     static final WholeNumber MESSAGES_PER_MINUTE = new WholeNumber("messagesPerMinute", 0, 100_000, "messages per minute, 0 for no limit");
     static final WholeNumber MESSAGES_PER_HOUR = new WholeNumber("messagesPerHour", 0, 1_000_000, "messages per hour, 0 for no limit");
     static final WholeNumber RETRY_HOURS = new WholeNumber("retryHours", 1, 168, "hours a message is retried before it becomes a dead letter");
@@ -67,12 +80,32 @@ public class RelayConfiguration extends GlobalConfiguration {
     private int maxRecipientsPerMail = 50;
     private int recipientsPerMinute = 0;
     private int recipientsPerHour = 0;
+    // The bounce mailbox (docs/bounces.md): none while the host is empty. Its login is a "Username with password"
+    // credential, referred to by id as the relays' are: no password is ever in this object or its XML.
+    private String bounceHost = "";
+    private String bouncePort = "";
+    private String bounceTlsMode = TlsMode.IMPLICIT_TLS.name();
+    private String bounceCredentialsId = "";
+    private String bounceFolder = "INBOX";
+    private String bounceDisposition = BounceMailboxSettings.Disposition.FLAG.name();
+    private String bounceMoveTo = "";
+    private int bouncePollMinutes = 5;
+    // Rates as the page shows them, in percent (text, so that "abc" is refused naming the field, not bound as 0).
+    private String hardBounceWarningPercent = BounceForm.percent(BounceLimits.DEFAULT.hardBounceWarning());
+    private String hardBounceCriticalPercent = BounceForm.percent(BounceLimits.DEFAULT.hardBounceCritical());
+    private String complaintWarningPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintWarning());
+    private String complaintCriticalPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintCritical());
+    private int softBounceLimit = BounceLimits.DEFAULT.softBounceLimit();
+    // VERP (docs/bounces.md): single-recipient mail goes out with an envelope sender naming its recipient.
+    private boolean bounceVerp = false;
 
     // Kept across queue switches, so the page shows what happened before the last save too.
     private transient final DeliveryLog deliveryLog = new DeliveryLog(DeliveryLog.DEFAULT_CAPACITY);
     private transient final SpoolKey spoolKey = new SpoolKey();
     private transient final RelayMailer mailer = new RelayMailer(RelayConfiguration::openQueue, deliveryLog,
             () -> RelayMailer.spoolDirectory(Jenkins.get().getRootDir()));
+    private transient final RelayBounces bounces = new RelayBounces();
+    private transient volatile String mailboxProblem; // why the saved mailbox could not be used, or null
     private transient volatile RelayMailer.Timings timings = RelayMailer.Timings.DEFAULT;
     private transient volatile boolean binding; // configure() is setting fields: switch the queue once, at the end
     private final transient boolean detached; // a form's values being checked: never saved, never opens a queue
@@ -348,6 +381,164 @@ public class RelayConfiguration extends GlobalConfiguration {
         changed();
     }
 
+    /** The bounce mailbox's IMAP server; empty: no mailbox, the suppression list changes only by hand. */
+    public String getBounceHost() {
+        return bounceHost;
+    }
+
+    @DataBoundSetter
+    public void setBounceHost(String bounceHost) {
+        this.bounceHost = trim(bounceHost);
+        changed();
+    }
+
+    /** Empty for the TLS mode's usual port (993 or 143). Text for the reason {@link RelayEndpoint#getPort()} gives. */
+    public String getBouncePort() {
+        return bouncePort;
+    }
+
+    @DataBoundSetter
+    public void setBouncePort(String bouncePort) {
+        this.bouncePort = trim(bouncePort);
+        changed();
+    }
+
+    /** IMPLICIT_TLS or STARTTLS; never none. */
+    public String getBounceTlsMode() {
+        return bounceTlsMode;
+    }
+
+    @DataBoundSetter
+    public void setBounceTlsMode(String bounceTlsMode) {
+        this.bounceTlsMode = trim(bounceTlsMode);
+        changed();
+    }
+
+    /** The mailbox login: the id of a "Username with password" credential. */
+    public String getBounceCredentialsId() {
+        return bounceCredentialsId;
+    }
+
+    @DataBoundSetter
+    public void setBounceCredentialsId(String bounceCredentialsId) {
+        this.bounceCredentialsId = trim(bounceCredentialsId);
+        changed();
+    }
+
+    /** The folder the reports arrive in. */
+    public String getBounceFolder() {
+        return bounceFolder;
+    }
+
+    @DataBoundSetter
+    public void setBounceFolder(String bounceFolder) {
+        this.bounceFolder = trim(bounceFolder);
+        changed();
+    }
+
+    /** What happens to a report once read: FLAG, MOVE or DELETE. */
+    public String getBounceDisposition() {
+        return bounceDisposition;
+    }
+
+    @DataBoundSetter
+    public void setBounceDisposition(String bounceDisposition) {
+        this.bounceDisposition = trim(bounceDisposition);
+        changed();
+    }
+
+    /** The folder read reports are moved to with MOVE. */
+    public String getBounceMoveTo() {
+        return bounceMoveTo;
+    }
+
+    @DataBoundSetter
+    public void setBounceMoveTo(String bounceMoveTo) {
+        this.bounceMoveTo = trim(bounceMoveTo);
+        changed();
+    }
+
+    /** Minutes between two reads of the mailbox. */
+    public int getBouncePollMinutes() {
+        return bouncePollMinutes;
+    }
+
+    @DataBoundSetter
+    public void setBouncePollMinutes(int bouncePollMinutes) {
+        this.bouncePollMinutes = bouncePollMinutes;
+        changed();
+    }
+
+    /** Hard-bounce rate, in percent, that warns. */
+    public String getHardBounceWarningPercent() {
+        return hardBounceWarningPercent;
+    }
+
+    @DataBoundSetter
+    public void setHardBounceWarningPercent(String hardBounceWarningPercent) {
+        this.hardBounceWarningPercent = trim(hardBounceWarningPercent);
+        changed();
+    }
+
+    /** Hard-bounce rate, in percent, at which relays pause senders. */
+    public String getHardBounceCriticalPercent() {
+        return hardBounceCriticalPercent;
+    }
+
+    @DataBoundSetter
+    public void setHardBounceCriticalPercent(String hardBounceCriticalPercent) {
+        this.hardBounceCriticalPercent = trim(hardBounceCriticalPercent);
+        changed();
+    }
+
+    /** Complaint rate, in percent, that warns. */
+    public String getComplaintWarningPercent() {
+        return complaintWarningPercent;
+    }
+
+    @DataBoundSetter
+    public void setComplaintWarningPercent(String complaintWarningPercent) {
+        this.complaintWarningPercent = trim(complaintWarningPercent);
+        changed();
+    }
+
+    /** Complaint rate, in percent, at which relays pause senders. */
+    public String getComplaintCriticalPercent() {
+        return complaintCriticalPercent;
+    }
+
+    @DataBoundSetter
+    public void setComplaintCriticalPercent(String complaintCriticalPercent) {
+        this.complaintCriticalPercent = trim(complaintCriticalPercent);
+        changed();
+    }
+
+    /** Soft bounces after which an address is suppressed. */
+    public int getSoftBounceLimit() {
+        return softBounceLimit;
+    }
+
+    @DataBoundSetter
+    public void setSoftBounceLimit(int softBounceLimit) {
+        this.softBounceLimit = softBounceLimit;
+        changed();
+    }
+
+    /**
+     * Whether each single-recipient mail goes out with a VERP envelope sender (From address
+     * {@code bounces@example.com} sends to {@code ghost@example.org} as {@code bounces+ghost=example.org@example.com}),
+     * so that a report is matched to the recipient by the address it returned to. The mailbox must take plus addresses.
+     */
+    public boolean isBounceVerp() {
+        return bounceVerp;
+    }
+
+    @DataBoundSetter
+    public void setBounceVerp(boolean bounceVerp) {
+        this.bounceVerp = bounceVerp;
+        changed();
+    }
+
     // --- use ---
 
     /**
@@ -371,6 +562,9 @@ public class RelayConfiguration extends GlobalConfiguration {
             RECIPIENTS_PER_HOUR.check(recipientsPerHour);
             DEAD_LETTER_BODY_HOURS.check(deadLetterBodyHours);
             MAX_MESSAGE_MEGABYTES.check(maxMessageMegabytes);
+            BounceForm.POLL_MINUTES.check(bouncePollMinutes);
+            bounceLimits();
+            bounceMailbox(); // the credential is looked up too: a mailbox that cannot log in is refused on save
             if (!relays.isEmpty() && RelayForm.blank(fromAddress)) {
                 throw new InvalidInputException("fromAddress", "is empty", "Enter the address every mail is sent as, such as jenkins@example.com");
             }
@@ -392,7 +586,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     public List<RelaySettings> relaySettings() {
         RelayForm.Shared shared = shared();
         RelayCredentialsLookup credentials = RelayCredentialsLookup.get();
-        return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials)).toList();
+        return relays.stream().map(r -> RelayForm.settings(r.toForm(), shared, credentials))
+                .map(r -> bounceVerp ? r.toBuilder().verp(true).build() : r).toList();
     }
 
     private RelayForm.Shared shared() {
@@ -463,6 +658,7 @@ public class RelayConfiguration extends GlobalConfiguration {
     /** Jenkins is stopping: sends in flight finish, the rest stays spooled, no more mail is taken. */
     void stopQueue() {
         mailer.close();
+        bounces.close(); // after the queue: its last sends are counted before the counts are saved
     }
 
     /** Tests shorten the relay cool-down; takes effect at the next queue switch. */
@@ -470,9 +666,97 @@ public class RelayConfiguration extends GlobalConfiguration {
         this.timings = timings;
     }
 
+    /**
+     * The queue for the saved settings, with bounce handling of its own: called by {@link RelayMailer} after the
+     * previous queue let go of its spool, so the previous handling is stopped here before the next reads the list.
+     */
     private MailQueue openQueue() {
-        return RelayMailer.openQueue(relaySettings(), throttle(), retrySchedule(),
-                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings);
+        List<RelaySettings> relaySettings = relaySettings();
+        if (relaySettings.isEmpty()) {
+            throw new IllegalStateException("No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
+        }
+        BounceHandling handling = bounces.reopen(this::bounceHandling, Duration.ofMinutes(bouncePollMinutes));
+        return RelayMailer.openQueue(relaySettings, throttle(), retrySchedule(),
+                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings, handling.watch());
+    }
+
+    /** The suppression list under JENKINS_HOME, the page's limits and, when one is set, the bounce mailbox. */
+    private BounceHandling bounceHandling() {
+        boolean mask = maskRecipients;
+        BounceMailboxSettings mailbox = null;
+        try {
+            mailbox = bounceMailbox();
+            mailboxProblem = null;
+        } catch (InvalidInputException e) {
+            // Saved settings were checked, but a credential can be deleted since: mail keeps flowing, the list and
+            // the rates keep working, and the page says why the mailbox is not read.
+            mailboxProblem = "The bounce mailbox is not read: " + e.getMessage();
+            LOGGER.log(Level.WARNING, "Outbound relay: {0}", mailboxProblem);
+        }
+        return BounceHandling.builder()
+                .suppressionDirectory(RelayBounces.directory(Jenkins.get().getRootDir()))
+                .mailbox(mailbox)
+                .limits(bounceLimits())
+                .deliveryLog(deliveryLog)
+                .maskRecipients(mask)
+                .onSuppressed(s -> LOGGER.log(Level.INFO, "Outbound relay: {0} is suppressed after a {1} report; mail to it "
+                        + "is not sent until an administrator removes it from the list",
+                        new Object[] {mask ? RecipientMask.mask(s.address()) : s.address(), s.reason().label()}))
+                .build();
+    }
+
+    /** The bounce mailbox, or null when none is set. @throws InvalidInputException naming the field */
+    BounceMailboxSettings bounceMailbox() {
+        return BounceForm.mailbox(new BounceForm.Mailbox(bounceHost, bouncePort, bounceTlsMode, bounceCredentialsId,
+                bounceFolder, bounceDisposition, bounceMoveTo), shared(), RelayCredentialsLookup.get(),
+                bounceVerp && !RelayForm.blank(fromAddress) ? fromAddress : null); // Jenkins's envelope sender is the From
+    }
+
+    /** @throws InvalidInputException naming the field */
+    BounceLimits bounceLimits() {
+        return BounceForm.limits(new BounceForm.Limits(hardBounceWarningPercent, hardBounceCriticalPercent,
+                complaintWarningPercent, complaintCriticalPercent, softBounceLimit));
+    }
+
+    /**
+     * What the page's bounce section shows, the list filtered by {@code search} (any part of an address, any
+     * case). Opens the queue if it is not open, as {@link #deliveryStatus()} does. Not a getter, so that Stapler
+     * never reaches it through a URL; the page (ADMINISTER only) calls it.
+     */
+    public BounceView bounceView(String search) {
+        String text = search == null ? "" : search.trim();
+        try {
+            var metrics = mailer.metrics().bounces();
+            Optional<BounceHandling> handling = bounces.current();
+            if (handling.isEmpty()) {
+                return BounceView.unavailable("The mail queue is not open, so neither is the suppression list.");
+            }
+            BounceMailboxStatus status = handling.get().status().orElse(null);
+            return BounceView.of(status, metrics, text, handling.get().search(text, BounceView.SHOWN), mailboxProblem);
+        } catch (RuntimeException e) {
+            return BounceView.unavailable(e.getMessage());
+        }
+    }
+
+    /**
+     * Reads the bounce mailbox now (an administrator's "poll now"), opening the queue first if needed.
+     *
+     * @return the status after the poll, empty when no mailbox is set
+     */
+    Optional<BounceMailboxStatus> pollBouncesNow() {
+        mailer.open();
+        return bounces.pollNow();
+    }
+
+    /** Takes an address off the suppression list: mail to it is sent again. False when it was not on it. */
+    boolean removeSuppression(String address) throws IOException {
+        mailer.open();
+        return bounces.remove(address);
+    }
+
+    /** The entry for an address, for tests and the page. */
+    Optional<Suppression> suppression(String address) {
+        return bounces.current().flatMap(h -> h.get(address));
     }
 
     /** Bodies sealed with the key in JENKINS_HOME/secrets; dead letters keep them for the page's hours. */
@@ -595,5 +879,102 @@ public class RelayConfiguration extends GlobalConfiguration {
     public FormValidation doCheckMaxMessageMegabytes(@QueryParameter String maxMessageMegabytes) {
         Checks.requireAdminister();
         return Checks.wholeNumber(maxMessageMegabytes, MAX_MESSAGE_MEGABYTES);
+    }
+
+    @POST
+    public FormValidation doCheckBounceHost(@QueryParameter String bounceHost) {
+        Checks.requireAdminister();
+        return Checks.bounceHost(bounceHost);
+    }
+
+    @POST
+    public FormValidation doCheckBouncePort(@QueryParameter String bouncePort, @QueryParameter String bounceTlsMode) {
+        Checks.requireAdminister();
+        return Checks.bouncePort(bouncePort, bounceTlsMode);
+    }
+
+    @POST
+    public FormValidation doCheckBounceTlsMode(@QueryParameter String bounceTlsMode) {
+        Checks.requireAdminister();
+        return Checks.of(() -> BounceForm.tlsMode(bounceTlsMode));
+    }
+
+    @POST
+    public FormValidation doCheckBounceCredentialsId(@QueryParameter String bounceHost, @QueryParameter String bounceCredentialsId) {
+        Checks.requireAdminister();
+        if (RelayForm.blank(bounceHost)) {
+            return FormValidation.ok();
+        }
+        return Checks.of(() -> BounceForm.login(bounceCredentialsId, RelayCredentialsLookup.get()));
+    }
+
+    @POST
+    public ListBoxModel doFillBounceCredentialsIdItems(@QueryParameter String bounceCredentialsId) {
+        Checks.requireAdminister();
+        return RelayCredentialsLookup.get().choices(bounceCredentialsId);
+    }
+
+    @POST
+    public ListBoxModel doFillBounceTlsModeItems() {
+        Checks.requireAdminister();
+        ListBoxModel items = new ListBoxModel();
+        items.add("Implicit TLS (port 993)", TlsMode.IMPLICIT_TLS.name());
+        items.add("STARTTLS (port 143)", TlsMode.STARTTLS.name());
+        return items;
+    }
+
+    @POST
+    public ListBoxModel doFillBounceDispositionItems() {
+        Checks.requireAdminister();
+        ListBoxModel items = new ListBoxModel();
+        items.add("Mark as read and flag it processed", BounceMailboxSettings.Disposition.FLAG.name());
+        items.add("Move to the folder below", BounceMailboxSettings.Disposition.MOVE.name());
+        items.add("Delete it", BounceMailboxSettings.Disposition.DELETE.name());
+        return items;
+    }
+
+    @POST
+    public FormValidation doCheckBounceMoveTo(@QueryParameter String bounceDisposition, @QueryParameter String bounceMoveTo) {
+        Checks.requireAdminister();
+        boolean move = BounceMailboxSettings.Disposition.MOVE.name().equals(bounceDisposition);
+        return move && RelayForm.blank(bounceMoveTo)
+                ? FormValidation.error("Is empty. Give the folder processed reports are moved to, such as Processed.")
+                : FormValidation.ok();
+    }
+
+    @POST
+    public FormValidation doCheckBouncePollMinutes(@QueryParameter String bouncePollMinutes) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(bouncePollMinutes, BounceForm.POLL_MINUTES);
+    }
+
+    @POST
+    public FormValidation doCheckHardBounceWarningPercent(@QueryParameter String hardBounceWarningPercent) {
+        Checks.requireAdminister();
+        return Checks.of(() -> BounceForm.rate("hardBounceWarningPercent", hardBounceWarningPercent));
+    }
+
+    @POST
+    public FormValidation doCheckHardBounceCriticalPercent(@QueryParameter String hardBounceCriticalPercent) {
+        Checks.requireAdminister();
+        return Checks.of(() -> BounceForm.rate("hardBounceCriticalPercent", hardBounceCriticalPercent));
+    }
+
+    @POST
+    public FormValidation doCheckComplaintWarningPercent(@QueryParameter String complaintWarningPercent) {
+        Checks.requireAdminister();
+        return Checks.of(() -> BounceForm.rate("complaintWarningPercent", complaintWarningPercent));
+    }
+
+    @POST
+    public FormValidation doCheckComplaintCriticalPercent(@QueryParameter String complaintCriticalPercent) {
+        Checks.requireAdminister();
+        return Checks.of(() -> BounceForm.rate("complaintCriticalPercent", complaintCriticalPercent));
+    }
+
+    @POST
+    public FormValidation doCheckSoftBounceLimit(@QueryParameter String softBounceLimit) {
+        Checks.requireAdminister();
+        return Checks.wholeNumber(softBounceLimit, BounceForm.SOFT_BOUNCE_LIMIT);
     }
 }

@@ -1,6 +1,7 @@
 package io.github.outboundrelay.jenkins;
 
 import io.github.outboundrelay.common.BodyCipher;
+import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.DeliveryEvent;
 import io.github.outboundrelay.common.DeliveryLog;
@@ -86,11 +87,12 @@ public final class RelayMailer implements AutoCloseable {
      *
      * @param relays in failover order; each gets {@code throttle} of its own (relays limit per account)
      * @param atRest how bodies are sealed in the spool and how long dead letters keep them
+     * @param bounces the suppression gate and the rate counts ({@link RelayBounces}), or BounceWatch.NONE
      * @throws IllegalStateException when {@code relays} is empty
      * @throws SpoolException        when the spool cannot be opened (locked, not writable)
      */
     static MailQueue openQueue(List<RelaySettings> relays, Throttle throttle, RetrySchedule retrySchedule, Path spool,
-                               AtRest atRest, DeliveryLog log, Timings timings) {
+                               AtRest atRest, DeliveryLog log, Timings timings, BounceWatch bounces) {
         if (relays.isEmpty()) {
             throw new IllegalStateException("No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
         }
@@ -100,6 +102,7 @@ public final class RelayMailer implements AutoCloseable {
                 .deadLetterBodyRetention(atRest.deadLetterBodyRetention())
                 .retrySchedule(retrySchedule)
                 .deliveryLog(log)
+                .bounces(bounces)
                 .relayCooldown(timings.relayCooldown(), timings.maxRelayCooldown())
                 .shutdownTimeout(timings.shutdownTimeout());
         relays.forEach(r -> b.relay(r, throttle));
@@ -127,6 +130,11 @@ public final class RelayMailer implements AutoCloseable {
         List<DeliveryEvent> newest = new ArrayList<>(events.subList(Math.max(0, events.size() - SHOWN_EVENTS), events.size()));
         Collections.reverse(newest);
         return new Status(queue.metrics(), newest, queue.deadLetters(SHOWN_DEAD_LETTERS), spool.get().toString());
+    }
+
+    /** The queue's counters and rates, bounce rates included; opens the queue if it is not open. */
+    public QueueMetrics metrics() {
+        return queue.metrics();
     }
 
     /**

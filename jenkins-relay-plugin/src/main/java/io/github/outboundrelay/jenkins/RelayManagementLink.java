@@ -4,7 +4,9 @@ import hudson.Extension;
 import hudson.model.Descriptor;
 import hudson.model.ManagementLink;
 import hudson.security.Permission;
+import io.github.outboundrelay.common.RecipientMask;
 import jakarta.servlet.ServletException;
+import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import jenkins.model.Jenkins;
@@ -17,7 +19,8 @@ import org.kohsuke.stapler.verb.POST;
 /**
  * Manage Jenkins > Outbound Email Relay: the settings form ({@link RelayConfiguration}'s config.jelly) and beside it
  * the durable queue's status: metrics, per-relay health, recent delivery-log events and the dead letters kept in the
- * spool, with retry and purge (dead letters are named by their spool id). The same
+ * spool, with retry and purge (dead letters are named by their spool id); then bounces: the mailbox's status with
+ * "poll now", the rates, and the suppression list with search and remove (docs/jenkins.md, "Bounces"). The same
  * pattern as core's Appearance page: a ManagementLink that renders a GlobalConfiguration of its own category.
  */
 @Extension
@@ -36,7 +39,8 @@ public class RelayManagementLink extends ManagementLink {
 
     @Override
     public String getDescription() {
-        return "Relays, credentials and TLS trust for mail from Jenkins; test connection, send a test email, delivery status.";
+        return "Relays, credentials and TLS trust for mail from Jenkins; test connection, send a test email, delivery status, "
+                + "bounces and the suppression list.";
     }
 
     @Override
@@ -98,5 +102,32 @@ public class RelayManagementLink extends ManagementLink {
     public HttpResponse doPurgeDeadLetters() {
         Checks.requireAdminister();
         return act(m -> m.purgeDeadLetters());
+    }
+
+    /** Reads the bounce mailbox now instead of at the next poll; the page then shows the result. */
+    @POST
+    public HttpResponse doPollBounces() {
+        Checks.requireAdminister();
+        try {
+            getConfiguration().pollBouncesNow();
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "Outbound relay: polling the bounce mailbox failed: {0}", e.getMessage());
+        }
+        return HttpResponses.redirectToDot();
+    }
+
+    /** Takes an address off the suppression list once it was fixed: mail to it is sent again. */
+    @POST
+    public HttpResponse doRemoveSuppression(@QueryParameter String address) {
+        Checks.requireAdminister();
+        try {
+            if (address != null && !address.isBlank() && getConfiguration().removeSuppression(address)) {
+                LOGGER.log(Level.INFO, "Outbound relay: an administrator removed {0} from the suppression list",
+                        RecipientMask.mask(address.strip()));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOGGER.log(Level.WARNING, "Outbound relay: removing an address from the suppression list failed: {0}", e.getMessage());
+        }
+        return HttpResponses.redirectToDot();
     }
 }

@@ -136,6 +136,11 @@ class JellyViewsTest {
             if (action.equals("configure")) {
                 continue; // The settings form: bound by configure(req, json), not by query parameters.
             }
+            if (action.equals(".")) {
+                // The suppression list's search: a GET of this same page with a query string, which changes nothing.
+                assertThat(form.getAttribute("method")).as("a form to the page itself").isEqualTo("get");
+                continue;
+            }
             assertThat(form.getAttribute("method")).as(action).isEqualTo("post");
             String methodName = "do" + Character.toUpperCase(action.charAt(0)) + action.substring(1);
             Method method = Arrays.stream(RelayManagementLink.class.getMethods()).filter(m -> m.getName().equals(methodName))
@@ -151,7 +156,8 @@ class JellyViewsTest {
             assertThat(posted).as(methodName).containsExactlyElementsOf(read);
             actions.add(action);
         }
-        assertThat(actions).containsExactly("purgeDeadLetter", "purgeDeadLetters", "retryDeadLetter");
+        assertThat(actions).containsExactly("pollBounces", "purgeDeadLetter", "purgeDeadLetters", "removeSuppression",
+                "retryDeadLetter");
     }
 
     /**
@@ -184,12 +190,14 @@ class JellyViewsTest {
                 variables.put(e.getAttribute("var"), ((java.lang.reflect.ParameterizedType) list).getActualTypeArguments()[0]);
             }
         }
-        assertThat(variables).containsKeys("view", "status", "m", "r", "f", "e", "d");
-        assertThat(checked).isGreaterThan(60);
+        assertThat(variables).containsKeys("view", "status", "m", "r", "f", "e", "d", "b", "mb", "rate", "w", "s");
+        assertThat(checked).isGreaterThan(100);
     }
 
     private static final java.util.regex.Pattern EXPRESSION = java.util.regex.Pattern.compile("\\$\\{([^%][^}]*)}");
-    private static final java.util.regex.Pattern CHAIN = java.util.regex.Pattern.compile("([A-Za-z_]\\w*)((?:\\.[A-Za-z_]\\w*(?:\\(\\))?)+)");
+    /** A chain such as {@code a.b().c} or {@code it.x.view(request2.getParameter('q'))}: calls may take arguments. */
+    private static final java.util.regex.Pattern CHAIN = java.util.regex.Pattern.compile(
+            "([A-Za-z_]\\w*)((?:\\.[A-Za-z_]\\w*(?:\\((?:[^()]|\\([^()]*\\))*\\))?)+)");
 
     private static String expression(String attribute) {
         java.util.regex.Matcher m = EXPRESSION.matcher(attribute);
@@ -214,14 +222,16 @@ class JellyViewsTest {
     }
 
     private static java.lang.reflect.Type typeOf(String chain, Map<String, java.lang.reflect.Type> variables) {
-        String[] parts = chain.split("\\.");
+        String[] parts = topLevelParts(chain);
         java.lang.reflect.Type type = variables.get(parts[0]);
         assertThat(type).as("variable " + parts[0] + " in " + chain).isNotNull();
         for (int i = 1; i < parts.length; i++) {
             Class<?> raw = type instanceof java.lang.reflect.ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) type;
             String part = parts[i];
-            String name = part.endsWith("()") ? part.substring(0, part.length() - 2) : null;
-            Method found = Arrays.stream(raw.getMethods()).filter(m -> m.getParameterCount() == 0)
+            int open = part.indexOf('(');
+            String name = open < 0 ? null : part.substring(0, open);
+            int arguments = open < 0 ? 0 : argumentCount(part.substring(open + 1, part.length() - 1));
+            Method found = Arrays.stream(raw.getMethods()).filter(m -> m.getParameterCount() == arguments)
                     .filter(m -> name != null ? m.getName().equals(name)
                             : m.getName().equals("get" + Character.toUpperCase(part.charAt(0)) + part.substring(1))
                             || m.getName().equals("is" + Character.toUpperCase(part.charAt(0)) + part.substring(1)))
@@ -231,6 +241,50 @@ class JellyViewsTest {
             type = found.getGenericReturnType();
         }
         return type;
+    }
+
+    /** Splits a chain at the dots outside parentheses: {@code a.b(c.d()).e} is a, b(c.d()), e. */
+    static String[] topLevelParts(String chain) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < chain.length(); i++) {
+            char c = chain.charAt(i);
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            if (c == '.' && depth == 0) {
+                parts.add(chain.substring(start, i));
+                start = i + 1;
+            }
+        }
+        parts.add(chain.substring(start));
+        return parts.toArray(String[]::new);
+    }
+
+    /** Arguments of a call, counted at the commas outside nested parentheses. */
+    static int argumentCount(String arguments) {
+        if (arguments.isBlank()) {
+            return 0;
+        }
+        int depth = 0;
+        int count = 1;
+        for (char c : arguments.toCharArray()) {
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            count += c == ',' && depth == 0 ? 1 : 0;
+        }
+        return count;
+    }
+
+    @Test
+    void chainsWithArgumentsAreSplitWhereJexlCallsThem() {
+        assertThat(topLevelParts("it.configuration.bounceView(request2.getParameter('q'))"))
+                .containsExactly("it", "configuration", "bounceView(request2.getParameter('q'))");
+        assertThat(argumentCount("")).isZero();
+        assertThat(argumentCount("a.b(c, d)")).isEqualTo(1);
+        assertThat(argumentCount("a, b")).isEqualTo(2);
+        Map<String, java.lang.reflect.Type> variables = Map.of("it", RelayManagementLink.class);
+        assertThat(typeOf("it.configuration.bounceView(x)", variables)).isEqualTo(BounceView.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> typeOf("it.configuration.bounceView()", variables))
+                .hasMessageContaining("has no bounceView()");
     }
 
     @Test

@@ -92,6 +92,20 @@ class PersistedSettingsIT {
         c.setMaxRecipientsPerMail(20);
         c.setRecipientsPerMinute(100);
         c.setRecipientsPerHour(400);
+        c.setBounceHost("outlook.office365.com");
+        c.setBouncePort("993");
+        c.setBounceTlsMode("STARTTLS");
+        c.setBounceCredentialsId("bounce-mailbox");
+        c.setBounceFolder("Bounces");
+        c.setBounceDisposition("MOVE");
+        c.setBounceMoveTo("Processed");
+        c.setBouncePollMinutes(15);
+        c.setHardBounceWarningPercent("4");
+        c.setHardBounceCriticalPercent("8");
+        c.setComplaintWarningPercent("0.05");
+        c.setComplaintCriticalPercent("0.3");
+        c.setSoftBounceLimit(3);
+        c.setBounceVerp(true);
         RelayEndpoint primary = new RelayEndpoint("smtp.office365.com");
         primary.setPort("587");
         primary.setAuthMode(AuthMode.OAUTH2.name());
@@ -126,7 +140,10 @@ class PersistedSettingsIT {
         xstream.fromXML(xml, loaded);
 
         assertThat(loaded).usingRecursiveComparison()
-                .ignoringFields("deliveryLog", "mailer", "timings", "binding", "detached", "clazz", "spoolKey").isEqualTo(saved);
+                .ignoringFields("deliveryLog", "mailer", "timings", "binding", "detached", "clazz", "spoolKey", "bounces",
+                        "mailboxProblem").isEqualTo(saved);
+        assertThat(loaded.getBounceCredentialsId()).isEqualTo("bounce-mailbox");
+        assertThat(loaded.getComplaintWarningPercent()).isEqualTo("0.05");
         assertThat(loaded.getRelays().get(1).getPort()).isEqualTo("");
         assertThat(typesAsked).contains(RelayConfiguration.class, RelayEndpoint.class);
         assertEveryTypeAskedIsAllowed();
@@ -139,9 +156,12 @@ class PersistedSettingsIT {
                 "relays", "fromAddress", "fromName", "replyTo", "connectTimeout", "readTimeout", "trustPem",
                 "certificatePins", "messagesPerMinute", "messagesPerHour", "retryHours", "maskRecipients", "testRecipient",
                 "jobsMayChooseFrom", "allowedSenderDomains", "allowedRecipientDomains", "maxRecipientsPerMail",
-                "recipientsPerMinute", "recipientsPerHour", "deadLetterBodyHours", "maxMessageMegabytes");
+                "recipientsPerMinute", "recipientsPerHour", "deadLetterBodyHours", "maxMessageMegabytes",
+                "bounceHost", "bouncePort", "bounceTlsMode", "bounceCredentialsId", "bounceFolder", "bounceDisposition",
+                "bounceMoveTo", "bouncePollMinutes", "hardBounceWarningPercent", "hardBounceCriticalPercent",
+                "complaintWarningPercent", "complaintCriticalPercent", "softBounceLimit", "bounceVerp");
         // No queue state, no Descriptor internals, and no secret: credentials are referred to by id.
-        assertThat(xml).doesNotContain("deliveryLog", "mailer", "clazz", "password", "secret");
+        assertThat(xml).doesNotContain("deliveryLog", "mailer", "clazz", "password", "secret", "mailboxProblem");
     }
 
     @Test
@@ -198,6 +218,12 @@ class PersistedSettingsIT {
         assertThat(loaded.getMaxRecipientsPerMail()).isEqualTo(50);
         assertThat(loaded.getAllowedRecipientDomains()).isEmpty();
         assertThat(loaded.getRecipientsPerMinute()).isZero();
+        // Saved before bounces existed: no mailbox, the relay vendors' limits.
+        assertThat(loaded.getBounceHost()).isEmpty();
+        assertThat(loaded.bounceLimits()).isEqualTo(io.github.outboundrelay.common.BounceLimits.DEFAULT);
+        assertThat(loaded.getBouncePollMinutes()).isEqualTo(5);
+        assertThat(loaded.getBounceTlsMode()).isEqualTo("IMPLICIT_TLS");
+        assertThat(loaded.isBounceVerp()).isFalse();
     }
 
     @Test

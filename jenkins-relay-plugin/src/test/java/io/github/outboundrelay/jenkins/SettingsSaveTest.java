@@ -195,4 +195,86 @@ class SettingsSaveTest {
         configuration.configure(post(withRelay("port", "")), new JSONObject());
         assertThat(configuration.relaySettings().get(1).port()).isEqualTo(587);
     }
+
+    /** A valid form with a bounce mailbox, one field changed. */
+    static Map<String, Object> withMailbox(String field, Object value) {
+        Map<String, Object> form = validForm();
+        form.put("bounceHost", "imap.example.com");
+        form.put("bouncePort", "");
+        form.put("bounceTlsMode", "IMPLICIT_TLS");
+        form.put("bounceCredentialsId", "relay-login");
+        form.put("bounceFolder", "INBOX");
+        form.put("bounceDisposition", "FLAG");
+        form.put("bounceMoveTo", "");
+        form.put("bouncePollMinutes", "5");
+        form.put("hardBounceWarningPercent", "5");
+        form.put("hardBounceCriticalPercent", "10");
+        form.put("complaintWarningPercent", "0.1");
+        form.put("complaintCriticalPercent", "0.5");
+        form.put("softBounceLimit", "5");
+        form.put(field, value);
+        return form;
+    }
+
+    @Test
+    void aBounceMailboxIsSavedWithItsLimitsAndTheUsualPort() throws Exception {
+        configuration.configure(post(withMailbox("complaintWarningPercent", "0.2")), new JSONObject());
+        assertThat(configuration.bounceMailbox()).satisfies(m -> {
+            assertThat(m.host()).isEqualTo("imap.example.com");
+            assertThat(m.port()).isEqualTo(993);
+            assertThat(m.user()).isEqualTo("user");
+            assertThat(m.folder()).isEqualTo("INBOX");
+        });
+        assertThat(configuration.bounceLimits()).isEqualTo(new io.github.outboundrelay.common.BounceLimits(0.05, 0.10, 0.002, 0.005, 5));
+        configuration.configure(post(withMailbox("bounceHost", "")), new JSONObject());
+        assertThat(configuration.bounceMailbox()).as("no host: no mailbox").isNull();
+    }
+
+    @Test
+    void eachBounceFieldThatCannotBeUsedIsRefusedByName() {
+        assertRefused(withMailbox("bouncePort", "abc"), "bouncePort", "'abc' is not a number");
+        assertRefused(withMailbox("bouncePort", "70000"), "bouncePort", "outside 1..65535");
+        assertRefused(withMailbox("bounceTlsMode", "NONE"), "bounceTlsMode", "never crosses the network in plain text");
+        assertRefused(withMailbox("bounceCredentialsId", ""), "bounceCredentialsId", "Username with password");
+        assertRefused(withMailbox("bounceCredentialsId", "deleted-login"), "bounceCredentialsId", "'deleted-login' does not exist");
+        assertRefused(withMailbox("bounceDisposition", "MOVE"), "bounceMoveTo", "Give the folder processed reports are moved to");
+        assertRefused(withMailbox("bounceHost", "imap example.com"), "bounceHost", "is not a host name");
+        assertRefused(withMailbox("bouncePollMinutes", "0"), "bouncePollMinutes", "0 is outside 1..1440");
+        assertRefused(withMailbox("hardBounceWarningPercent", "abc"), "hardBounceWarningPercent", "Give a percentage such as 5");
+        assertRefused(withMailbox("complaintCriticalPercent", "0"), "complaintCriticalPercent", "outside 0..100");
+        assertRefused(withMailbox("hardBounceWarningPercent", "20"), "hardBounceWarningPercent", "at most the critical level");
+        assertRefused(withMailbox("softBounceLimit", "0"), "softBounceLimit", "0 is outside 1..1000");
+    }
+
+    @Test
+    void theLimitsAreCheckedEvenWithoutAMailbox() {
+        Map<String, Object> form = validForm();
+        form.put("complaintWarningPercent", "1");
+        form.put("complaintCriticalPercent", "0.5");
+        assertRefused(form, "complaintWarningPercent", "at most the critical level");
+    }
+
+    @Test
+    void theBounceFieldChecksNameTheFix() {
+        assertThat(configuration.doCheckBouncePort("abc", "IMPLICIT_TLS").renderHtml()).contains("Use 993 for implicit TLS");
+        assertThat(configuration.doCheckBouncePort("993", "STARTTLS").kind).isEqualTo(hudson.util.FormValidation.Kind.WARNING);
+        assertThat(configuration.doCheckBounceTlsMode("NONE").renderHtml()).contains("plain text");
+        assertThat(configuration.doCheckBounceCredentialsId("imap.example.com", "").renderHtml()).contains("Username with password");
+        assertThat(configuration.doCheckBounceCredentialsId("", "").kind).isEqualTo(hudson.util.FormValidation.Kind.OK);
+        assertThat(configuration.doCheckBounceMoveTo("MOVE", "").renderHtml()).contains("Give the folder");
+        assertThat(configuration.doCheckHardBounceWarningPercent("x").renderHtml()).contains("Give a percentage such as 5 or 0.1");
+        assertThat(configuration.doCheckSoftBounceLimit("0").renderHtml()).contains("from 1 to 1000");
+        assertThat(configuration.doCheckBounceHost("").kind).isEqualTo(hudson.util.FormValidation.Kind.OK);
+        assertThat(configuration.doCheckBounceHost("imap example.com").renderHtml()).contains("is not a host name");
+    }
+
+    @Test
+    void withVerpTheRelaysSendWithAVerpSenderAndTheMailboxMatchesByIt() throws Exception {
+        configuration.configure(post(withMailbox("bounceVerp", true)), new JSONObject());
+        assertThat(configuration.relaySettings()).singleElement().satisfies(r -> assertThat(r.verp()).isTrue());
+        assertThat(configuration.bounceMailbox().verpSender()).isEqualTo("jenkins@example.com");
+        configuration.configure(post(withMailbox("bounceVerp", false)), new JSONObject());
+        assertThat(configuration.relaySettings()).singleElement().satisfies(r -> assertThat(r.verp()).isFalse());
+        assertThat(configuration.bounceMailbox().verpSender()).isNull();
+    }
 }

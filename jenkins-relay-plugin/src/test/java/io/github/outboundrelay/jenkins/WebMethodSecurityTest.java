@@ -46,7 +46,8 @@ class WebMethodSecurityTest {
         List<Method> methods = webMethods();
         assertThat(methods).extracting(Method::getName).contains("doTestConnection", "doSendTestEmail",
                 "doFillCredentialsIdItems", "doCheckHost", "doCheckMessagesPerHour", "doConfigure", "doRetryDeadLetter",
-                "doPurgeDeadLetter", "doPurgeDeadLetters");
+                "doPurgeDeadLetter", "doPurgeDeadLetters", "doPollBounces", "doRemoveSuppression", "doCheckBounceHost",
+                "doFillBounceCredentialsIdItems", "doCheckSoftBounceLimit");
         assertThat(methods).allSatisfy(m -> assertThat(m.isAnnotationPresent(POST.class)).as(m.toString()).isTrue());
     }
 

@@ -72,7 +72,7 @@ class SecretsNeverLoggedTest {
         capture.setLevel(Level.ALL);
         root.addHandler(capture);
         for (String name : List.of("", "org.eclipse.angus", AngusTraceGuard.SMTP_LOGGER, AngusTraceGuard.PROTOCOL_LOGGER,
-                "io.github.outboundrelay")) {
+                AngusTraceGuard.RELAY_SMTP_LOGGER, AngusTraceGuard.RELAY_PROTOCOL_LOGGER, "io.github.outboundrelay")) {
             Logger logger = Logger.getLogger(name);
             logger.setLevel(Level.ALL);
             raised.add(logger);

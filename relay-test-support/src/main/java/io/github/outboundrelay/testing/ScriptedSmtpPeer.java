@@ -79,6 +79,7 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
     private final AtomicInteger maxSessions = new AtomicInteger();
     private volatile long dataDelayMillis;
     private volatile CountDownLatch dataHold; // null: the end of DATA is answered at once
+    private final CountDownLatch stalled = new CountDownLatch(1); // opened by close(): stalled connections end
     private final Semaphore heldReplies = new Semaphore(0);
     private volatile ServerSocket server;
 
@@ -205,6 +206,7 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
     @Override
     public void close() {
         releaseData();
+        stalled.countDown();
         stop();
     }
 
@@ -341,6 +343,10 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
                     if (script.dropDuringData) {
                         return; // Mid-DATA: the client has started the body.
                     }
+                    if (script.stallDuringData) {
+                        stalled.await(5, TimeUnit.MINUTES); // Reads nothing more until close(): the client's writes fill the socket.
+                        return;
+                    }
                     while (l != null && !l.equals(".")) {
                         data.append(l.startsWith("..") ? l.substring(1) : l).append("\r\n");
                         l = in.readLine();
@@ -454,6 +460,7 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
         private SSLContext implicitTls;
         private boolean needClientCertificate;
         private boolean dropDuringData;
+        private boolean stallDuringData;
         private boolean injectAfterStartTls;
         private boolean tlsRecordFirst;
         private boolean hangUpAfterTlsRecord;
@@ -529,6 +536,15 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
 
         public Builder dropDuringData() {
             this.dropDuringData = true;
+            return this;
+        }
+
+        /**
+         * After the first line of the message, reads nothing more and keeps the connection open (until {@link #close}):
+         * a relay that stopped reading, which only the client's write timeout ends.
+         */
+        public Builder stallDuringData() {
+            this.stallDuringData = true;
             return this;
         }
 

@@ -49,4 +49,14 @@ class DropInJarIT {
         assertThat(entry("META-INF/services/org.keycloak.services.resources.admin.ext.AdminRealmResourceProviderFactory"))
                 .isEqualTo("io.github.outboundrelay.keycloak.RelayDiagnosticsProvider");
     }
+
+    @Test
+    void carriesTheAdminThemeThatAddsTheConsolePage() throws IOException {
+        assertThat(entry("META-INF/keycloak-themes.json")).contains("\"outbound-relay\"").contains("\"admin\"");
+        String properties = entry("theme/outbound-relay/admin/theme.properties");
+        assertThat(properties).contains("parent=keycloak.v2", "scripts=outbound-relay/page.js", "styles=outbound-relay/page.css");
+        assertThat(entries()).contains("theme/outbound-relay/admin/resources/outbound-relay/page.js",
+                "theme/outbound-relay/admin/resources/outbound-relay/api.js",
+                "theme/outbound-relay/admin/resources/outbound-relay/page.css");
+    }
 }

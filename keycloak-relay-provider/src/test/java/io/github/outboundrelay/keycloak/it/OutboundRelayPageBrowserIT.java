@@ -27,7 +27,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * (Debian's chromium and chromedriver) against the real Keycloak and a real relay: an administrator of the realm
  * opens Outbound relay from the console's navigation, runs the probe against a saved wrong password and reads
  * AUTH_FAILED with its remedy; retries a dead letter after its cause is fixed and the relay receives the mail; an
- * administrator with view-realm only sees the health and no button. Saves the screenshots docs/keycloak.md shows.
+ * administrator with view-realm only sees the health and no button; the server's administrator sees the realm's page
+ * in the master console. Saves the screenshots docs/keycloak.md shows.
  */
 @ExtendWith(RealKeycloak.class)
 class OutboundRelayPageBrowserIT {
@@ -180,10 +181,34 @@ class OutboundRelayPageBrowserIT {
         }
     }
 
+    @Test
+    void theServersAdministratorSeesTheRealmsPageInTheMasterConsole() {
+        // The master console takes the master realm's admin theme; set back at once for the other browser test.
+        AdminApi.expect(204, suite.admin.put("/admin/realms/master", Map.of("adminTheme", THEME)));
+        try {
+            signIn("master", KeycloakServer.ADMIN_USER, suite.keycloak.adminPassword());
+            browser.get(suite.keycloak.baseUri() + "/admin/master/console/#/" + realm + "/outbound-relay");
+
+            // A master token on realm page-...'s resource: the page is the realm's, the login the server's.
+            WebElement page = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("outbound-relay-page")));
+            assertThat(page.getAttribute("data-realm")).isEqualTo(realm);
+            assertThat(testId("relay-queue").getText()).contains("127.0.0.1:" + relay.port());
+            assertThat(testId("relay-run-probe").isEnabled()).isTrue();
+            assertThat(browser.findElements(byTestId("relay-read-only"))).isEmpty();
+        } finally {
+            AdminApi.expect(204, suite.admin.put("/admin/realms/master", Map.of("adminTheme", "keycloak.v2")));
+        }
+    }
+
     /** Signs in to the realm's own console, as the realm's administrators do. */
     private void signIn(String user, String password) {
+        signIn(realm, user, password);
+    }
+
+    /** Signs in to the console of {@code consoleRealm} (master: the server's administrators' console). */
+    private void signIn(String consoleRealm, String user, String password) {
         browser.get("about:blank"); // a new document: a change of the console's hash alone would not sign anyone out
-        browser.get(suite.keycloak.baseUri() + "/admin/" + realm + "/console/#/" + realm);
+        browser.get(suite.keycloak.baseUri() + "/admin/" + consoleRealm + "/console/#/" + consoleRealm);
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("username"))).sendKeys(user);
         browser.findElement(By.id("password")).sendKeys(password);
         browser.findElement(By.id("kc-login")).click();

@@ -70,6 +70,6 @@ public final class TlsSocketFactory extends SSLSocketFactory {
         if (socket instanceof SSLSocket ssl) {
             TlsPolicy.restrictProtocols(ssl);
         }
-        return socket;
+        return SocketRecorder.made(socket);
     }
 }

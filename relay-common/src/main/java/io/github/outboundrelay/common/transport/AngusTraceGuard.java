@@ -9,16 +9,23 @@ import java.util.logging.Logger;
  * {@value #SMTP_LOGGER} logger at FINE. This guard drops both loggers' records while the current thread is inside
  * a relay-common connection, so turning up log levels can never leak a body or an address: relay-common's own
  * delivery log says what happened, masked. Other users of Angus in the same JVM (the host's own mailer) keep their
- * logs. (A java.util.logging filter applies to its own logger only, hence one per logger.)
+ * logs. (A java.util.logging filter applies to its own logger only, hence one per logger.) Angus names a transport's
+ * loggers after the transport class's package, so relay-common's {@code RelaySmtpTransport} logs to
+ * {@link #RELAY_SMTP_LOGGER} (this package) and its {@code .protocol} child: guarded the same way. No relay-common class logs to
+ * exactly that name (their loggers are named after the class).
  */
 public final class AngusTraceGuard {
     public static final String SMTP_LOGGER = "org.eclipse.angus.mail.smtp";
     public static final String PROTOCOL_LOGGER = "org.eclipse.angus.mail.smtp.protocol";
+    public static final String RELAY_SMTP_LOGGER = RelaySmtpTransport.class.getPackageName();
+    public static final String RELAY_PROTOCOL_LOGGER = RELAY_SMTP_LOGGER + ".protocol";
 
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> Boolean.FALSE);
     // Held strongly: java.util.logging keeps loggers weakly, and a collected logger would lose its filter.
     private static final Logger SMTP = guard(Logger.getLogger(SMTP_LOGGER));
     private static final Logger PROTOCOL = guard(Logger.getLogger(PROTOCOL_LOGGER));
+    private static final Logger RELAY_SMTP = guard(Logger.getLogger(RELAY_SMTP_LOGGER));
+    private static final Logger RELAY_PROTOCOL = guard(Logger.getLogger(RELAY_PROTOCOL_LOGGER));
 
     private static Logger guard(Logger logger) {
         Filter previous = logger.getFilter();

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.transport;
 
+import io.github.outboundrelay.common.tls.SocketRecorder;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,7 +19,7 @@ public final class NoDelaySocketFactory extends SocketFactory {
     public Socket createSocket() throws IOException {
         Socket socket = new SmtpSocket();
         socket.setTcpNoDelay(true);
-        return socket;
+        return SocketRecorder.made(socket);
     }
 
     @Override

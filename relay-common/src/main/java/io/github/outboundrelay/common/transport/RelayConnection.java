@@ -12,6 +12,7 @@ import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.auth.OAuth2TokenSource;
+import io.github.outboundrelay.common.tls.SocketRecorder;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.common.tls.TlsPolicy;
 
@@ -20,7 +21,9 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
+import java.net.Socket;
 import java.util.ArrayList;
+import javax.net.ssl.SSLSocket;
 import java.util.List;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
@@ -32,22 +35,17 @@ import org.eclipse.angus.mail.smtp.SMTPTransport;
  * happened when it was asked for. Not thread-safe: the pool lends it to one sender at a time.
  */
 public final class RelayConnection {
-    private final SMTPTransport transport;
+    private final RelaySmtpTransport transport;
     private long lastUsedNanos;
 
-    private RelayConnection(SMTPTransport transport, long nowNanos) {
+    private RelayConnection(RelaySmtpTransport transport, long nowNanos) {
         this.transport = transport;
         this.lastUsedNanos = nowNanos;
     }
 
     public static RelayConnection open(Session session, RelaySettings settings, TlsContext tls, OAuth2TokenSource tokens, long nowNanos)
             throws DeliveryException {
-        SMTPTransport transport;
-        try {
-            transport = (SMTPTransport) session.getTransport("smtp");
-        } catch (MessagingException e) {
-            throw new IllegalStateException("Angus Mail's SMTP transport is not on the class path", e);
-        }
+        RelaySmtpTransport transport = new RelaySmtpTransport(session, settings.timeouts().writeMillis());
         Authentication auth = settings.authentication();
         try {
             String user = null;
@@ -61,10 +59,12 @@ public final class RelayConnection {
             }
             String u = user;
             String pw = secret;
+            SocketRecorder.take(); // forget a socket made on this thread before: only this connect's count
             AngusTraceGuard.quietly(() -> {
                 transport.connect(settings.host(), settings.port(), u, pw);
                 return null;
             });
+            transport.talksOver(socketAngusTalksOver(SocketRecorder.take(), transport.isSSL()));
         } catch (MessagingException e) {
             if (tokens != null && e instanceof jakarta.mail.AuthenticationFailedException) {
                 tokens.invalidate(); // The next connection fetches a fresh token.
@@ -75,6 +75,18 @@ public final class RelayConnection {
         RelayConnection connection = new RelayConnection(transport, nowNanos);
         connection.checkSecured(settings);
         return connection;
+    }
+
+    /**
+     * The socket our factories made last while Angus connected: the one it talks over (after STARTTLS, the TLS socket
+     * layered last). Anything else (none, closed, TLS where Angus says plain or the reverse) keeps Angus's own
+     * DATA stream: never a write to a socket that is not the conversation's.
+     */
+    private static Socket socketAngusTalksOver(Socket made, boolean angusSaysTls) {
+        if (made == null || !made.isConnected() || made.isClosed() || (made instanceof SSLSocket) != angusSaysTls) {
+            return null;
+        }
+        return made;
     }
 
     /**
@@ -103,6 +115,11 @@ public final class RelayConnection {
             capabilities.add("AUTH=LOGIN");
         }
         return capabilities;
+    }
+
+    /** Whether the message goes through relay-common's {@link DataWriter} (else Angus's own DATA stream). */
+    boolean writesDataItself() {
+        return transport.hasOwnWriter();
     }
 
     public boolean supportsSmtpUtf8() {

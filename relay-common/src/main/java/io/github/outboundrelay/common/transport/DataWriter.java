@@ -1,0 +1,120 @@
+package io.github.outboundrelay.common.transport;
+
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * The body of SMTP DATA as it goes on the wire, made in one pass over the message: every line end (CRLF, bare CR,
+ * bare LF) becomes CRLF, and a '.' that starts a line gets a second one (RFC 5321 4.5.2), exactly as Angus's
+ * {@code SMTPOutputStream} and {@code CRLFOutputStream} do in two scans and a write per line. Runs of ordinary bytes
+ * are copied in bulk into one buffer, which reaches the socket in one write when it is full and at
+ * {@link #finish}: a rendered mail of a few KiB is one write (one TLS record or one TCP send).
+ *
+ * <p>{@link #flush} does nothing, as Angus's does: the message's {@code writeTo} flushes at its end, and the end of
+ * DATA should follow in the same write. Not thread-safe: one sender writes one message.
+ */
+final class DataWriter extends OutputStream {
+    static final int BUFFER = 16 * 1024;
+
+    /** Where the buffer goes, in bulk. */
+    interface Sink {
+        void write(byte[] bytes, int length) throws IOException;
+    }
+
+    private final Sink sink;
+    private final byte[] buffer;
+    private int count;
+    private int last = -1; // the last byte of the message so far; -1 before the first
+
+    DataWriter(Sink sink) {
+        this(sink, BUFFER);
+    }
+
+    DataWriter(Sink sink, int bufferSize) {
+        if (bufferSize < 2) {
+            throw new IllegalArgumentException("buffer of " + bufferSize + " bytes cannot hold a CRLF");
+        }
+        this.sink = sink;
+        this.buffer = new byte[bufferSize];
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        int end = off + len;
+        int i = off;
+        while (i < end) {
+            byte c = b[i];
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' || last != '\r') {
+                    put((byte) '\r');
+                    put((byte) '\n');
+                }
+                last = c;
+                i++;
+                continue;
+            }
+            if (c == '.' && atLineStart()) {
+                put((byte) '.');
+            }
+            int run = i + 1;
+            while (run < end && b[run] != '\r' && b[run] != '\n') {
+                run++;
+            }
+            put(b, i, run - i);
+            last = b[run - 1];
+            i = run;
+        }
+    }
+
+    /** Nothing: the whole message and the end of DATA go out together (see the class comment). */
+    @Override
+    public void flush() {
+    }
+
+    /** Ends the last line if it is open and writes what is buffered; the caller then sends the final ".". */
+    void finish() throws IOException {
+        if (!atLineStart()) {
+            put((byte) '\r');
+            put((byte) '\n');
+            last = '\n';
+        }
+        drain();
+    }
+
+    private boolean atLineStart() {
+        return last == -1 || last == '\r' || last == '\n';
+    }
+
+    private void put(byte b) throws IOException {
+        if (count == buffer.length) {
+            drain();
+        }
+        buffer[count++] = b;
+    }
+
+    private void put(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            if (count == buffer.length) {
+                drain();
+            }
+            int n = Math.min(len, buffer.length - count);
+            System.arraycopy(b, off, buffer, count, n);
+            count += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    private void drain() throws IOException {
+        if (count > 0) {
+            sink.write(buffer, count);
+            count = 0;
+        }
+    }
+}
