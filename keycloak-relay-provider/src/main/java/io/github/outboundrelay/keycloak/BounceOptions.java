@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * @param pollInterval   how often the mailbox is read
  * @param markUnverified whether the users of a suppressed address get "email verified" turned off
  */
-record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boolean markUnverified) {
+record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boolean markUnverified, boolean verp) {
     static final String HOST = "bounceHost";
     static final String PORT = "bouncePort";
     static final String TLS_MODE = "bounceTlsMode";
@@ -34,9 +34,10 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
     static final String MOVE_TO = "bounceMoveTo";
     static final String POLL_MINUTES = "bouncePollMinutes";
     static final String MARK_UNVERIFIED = "bounceMarkUnverified";
+    static final String VERP = "bounceVerp";
 
     static final int DEFAULT_POLL_MINUTES = 5;
-    static final BounceOptions NONE = new BounceOptions(null, Duration.ofMinutes(DEFAULT_POLL_MINUTES), true);
+    static final BounceOptions NONE = new BounceOptions(null, Duration.ofMinutes(DEFAULT_POLL_MINUTES), true, false);
 
     /**
      * Reads the tab's bounce fields.
@@ -50,10 +51,15 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
             return NONE;
         }
         boolean markUnverified = !"false".equalsIgnoreCase(text(config, MARK_UNVERIFIED));
+        boolean verp = "true".equalsIgnoreCase(text(config, VERP));
         int minutes = minutes(text(config, POLL_MINUTES));
         String host = text(config, HOST);
         if (host == null) {
-            return new BounceOptions(null, Duration.ofMinutes(minutes), markUnverified);
+            if (verp) {
+                throw new InvalidInputException(VERP, "is on without a bounce mailbox",
+                        "Set the bounce mailbox that reads the reports, or turn VERP off");
+            }
+            return new BounceOptions(null, Duration.ofMinutes(minutes), markUnverified, false);
         }
         TlsMode mode = tlsMode(text(config, TLS_MODE));
         String user = text(config, USER);
@@ -81,7 +87,7 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
                         "Give 993 for implicit TLS or 143 for STARTTLS, or leave it empty for the TLS mode's usual port");
             }
         }
-        return new BounceOptions(mailbox.build(), Duration.ofMinutes(minutes), markUnverified);
+        return new BounceOptions(mailbox.build(), Duration.ofMinutes(minutes), markUnverified, verp);
     }
 
     /**
@@ -123,6 +129,17 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
         return mailbox != null;
     }
 
+    /**
+     * These options with VERP matching for reports returned to {@code envelopeSender}'s VERP form, the relay's own
+     * envelope sender ({@link RelayConfiguration#withBounces}).
+     */
+    BounceOptions withVerpSender(String envelopeSender) {
+        BounceMailboxSettings m = mailbox;
+        return new BounceOptions(new BounceMailboxSettings(m.host(), m.port(), m.tlsMode(), m.authentication(), m.folder(),
+                m.disposition(), m.moveTo(), m.trust(), m.timeouts(), m.maxPerPoll(), envelopeSender), pollInterval,
+                markUnverified, verp);
+    }
+
     /** For the diagnostics resource: names and numbers only, never the password. */
     Map<String, Object> describe() {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -138,6 +155,7 @@ record BounceOptions(BounceMailboxSettings mailbox, Duration pollInterval, boole
         }
         m.put("pollMinutes", pollInterval.toMinutes());
         m.put("markUnverified", markUnverified);
+        m.put("verp", verp);
         return m;
     }
 

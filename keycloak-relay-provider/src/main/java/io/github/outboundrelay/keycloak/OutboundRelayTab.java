@@ -122,6 +122,12 @@ public final class OutboundRelayTab implements UiTabProvider, UiTabProviderFacto
                 .helpText("When an address is suppressed (hard bounce or complaint), turn off 'email verified' for the "
                         + "realm's users with that email, and record an admin event.")
                 .add()
+                .property().name(BounceOptions.VERP).label("VERP envelope sender")
+                .type(ProviderConfigProperty.BOOLEAN_TYPE).defaultValue("false")
+                .helpText("Send each mail from bounces+user=domain@ your envelope sender, so a report is matched to "
+                        + "the recipient it came back for even when it names another address. The bounce mailbox must "
+                        + "accept plus addresses (Microsoft 365, Google, Postfix recipient_delimiter).")
+                .add()
                 .build();
     }
 

@@ -2,6 +2,7 @@ package io.github.outboundrelay.keycloak;
 
 import io.github.outboundrelay.common.Authentication;
 import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.Throttle;
 import java.nio.file.Path;
@@ -30,9 +31,18 @@ record RelayConfiguration(RelaySettings settings, RealmRelayOptions realm, Serve
         this(settings, realm, server, debug, BounceOptions.NONE);
     }
 
-    /** The same configuration with the realm's bounce mailbox. */
+    /**
+     * The same configuration with the realm's bounce mailbox. With VERP on, each relay sends a single-recipient mail
+     * from the VERP form of its envelope sender (or From), and the mailbox matches the reports returned to it
+     * (docs/bounces.md "VERP").
+     */
     RelayConfiguration withBounces(BounceOptions other) {
-        return new RelayConfiguration(settings, realm, server, debug, other);
+        MailAddress sender = settings.envelopeFrom() != null ? settings.envelopeFrom() : settings.from();
+        if (!other.verp() || other.mailbox() == null || sender == null) {
+            return new RelayConfiguration(settings, realm, server, debug, other);
+        }
+        return new RelayConfiguration(settings.toBuilder().verp(true).build(), realm, server, debug,
+                other.withVerpSender(sender.address()));
     }
 
     /**

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.common.InvalidInputException;
+import io.github.outboundrelay.common.MailAddress;
+import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.TrustSettings;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -108,5 +111,33 @@ class BounceOptionsTest {
         Map<String, List<String>> config = new HashMap<>(base);
         config.put(key, List.of(value));
         return config;
+    }
+
+    static final Map<String, List<String>> MAILBOX_WITH_VERP = tab(BounceOptions.HOST, "imap.example.org",
+            BounceOptions.USER, "bounces", BounceOptions.PASSWORD, "pw", BounceOptions.VERP, "true");
+
+    @Test
+    void withVerpTheRelaysSendFromTheVerpFormOfTheEnvelopeSenderAndTheMailboxMatchesIt() {
+        RelaySettings settings = RelaySettings.builder().host("smtp.example.org")
+                .from(MailAddress.parse("noreply@example.org", "from"))
+                .envelopeFrom(MailAddress.parse("bounces@example.org", "envelopeFrom")).build();
+        ServerOptions server = ServerOptions.parse(key -> null, Path.of("/opt/keycloak"));
+
+        RelayConfiguration on = new RelayConfiguration(settings, RealmRelayOptions.DEFAULTS, server, false)
+                .withBounces(parse(MAILBOX_WITH_VERP));
+        RelayConfiguration off = new RelayConfiguration(settings, RealmRelayOptions.DEFAULTS, server, false)
+                .withBounces(parse(tab(BounceOptions.HOST, "imap.example.org", BounceOptions.USER, "bounces",
+                        BounceOptions.PASSWORD, "pw")));
+
+        assertThat(on.relays()).allSatisfy(relay -> assertThat(relay.verp()).isTrue());
+        assertThat(on.bounces().mailbox().verpSender()).isEqualTo("bounces@example.org");
+        assertThat(on.bounces().describe()).containsEntry("verp", true);
+        assertThat(off.settings().verp()).isFalse();
+        assertThat(off.bounces().mailbox().verpSender()).isNull();
+    }
+
+    @Test
+    void verpWithoutABounceMailboxIsRefusedByName() {
+        assertField(tab(BounceOptions.VERP, "true"), BounceOptions.VERP, "Set the bounce mailbox");
     }
 }

@@ -157,7 +157,9 @@ class BounceEndToEndTest {
                 .satisfies(e -> {
                     assertThat(e.recipients()).containsExactly("g***@bounce.test");
                     assertThat(e.reply()).isEqualTo("5.1.1");
-                    assertThat(e.detail()).contains("hard-bounce rate 25.00 % (24 h)");
+                    assertThat(e.detail()).contains("hard-bounce rate 25.00 % (24 h)")
+                            .as("matched by its Message-ID to the mail that left").contains("; the mail sent at ")
+                            .contains(" through 127.0.0.1:" + postfix.port);
                 });
         assertThat(postfix.deliveries("ghost@bounce.test", "bounced")).isEqualTo(1);
 

@@ -83,13 +83,15 @@ class RelayPage {
         this.probe = el("div");
         this.queue = el("div");
         this.deadLetters = el("div");
+        this.bounces = el("div");
+        this.bounceSearch = "";
         this.root.append(
             el("section", {"class": "pf-v5-c-page__main-section pf-m-light"},
                 el("h1", {"class": "pf-v5-c-title pf-m-2xl"}, "Outbound relay"),
                 el("p", {}, "How realm ", el("strong", {}, realm), " sends its mail: test the relay step by step, "
                     + "watch the queue, and retry or purge what the relay refused.")),
             el("section", {"class": "pf-v5-c-page__main-section"},
-                this.message, this.health, this.probe, this.queue, this.deadLetters, this.settings));
+                this.message, this.health, this.probe, this.queue, this.deadLetters, this.bounces, this.settings));
     }
 
     async load() {
@@ -107,6 +109,7 @@ class RelayPage {
             this.settings.replaceChildren(status.status === 200 ? this.settingsCard(status.body) : failure(status, "relay-status-error"));
             this.probe.replaceChildren(this.probeCard());
             await this.loadQueue();
+            await this.loadBounces();
         } catch (e) {
             this.show(e);
         }
@@ -232,12 +235,83 @@ class RelayPage {
             letters.length ? table("relay-dead-letter-table", ["Subject", "Recipients", "Why", "Remedy", "Attempts", "Given up", ""], rows) : null);
     }
 
-    /** A POST on the resource, then the queue again: the answer is shown above the cards. */
-    async act(path, done) {
+    async loadBounces() {
+        const [bounces, list] = await Promise.all([call(this.realm, "GET", "bounces"),
+            call(this.realm, "GET", "bounces/suppressions?limit=100&search=" + encodeURIComponent(this.bounceSearch))]);
+        this.bounces.replaceChildren(bounces.status === 200 ? this.bouncesCard(bounces.body, list) : failure(bounces, "relay-bounces-error"));
+    }
+
+    /** The bounce mailbox's last poll, the rates with their warnings, and the suppression list with search and remove. */
+    bouncesCard(b, list) {
+        const settings = b.settings || {};
+        const mailbox = b.mailbox;
+        const rates = b.rates || {};
+        const day = rates.last24Hours || {};
+        const week = rates.last7Days || {};
+        const percent = x => (100 * (x || 0)).toFixed(2) + " %";
+        let status;
+        if (!settings.mailboxConfigured) {
+            status = notice("info", "No bounce mailbox", "Set the bounce mailbox's IMAP host, user and password on the "
+                + "realm's Outbound relay tab to read bounce and complaint reports.", "relay-bounces-none");
+        } else if (b.polledByAnotherNode) {
+            status = notice("info", "Node " + b.polledByAnotherNode + " reads this mailbox", "Its last poll is shown on that node.", "relay-bounces-other-node");
+        } else if (!mailbox || !mailbox.lastPoll) {
+            status = notice("info", "The mailbox was not read yet", null, "relay-bounces-not-polled");
+        } else if (mailbox.failure) {
+            status = el("div", {"class": "pf-v5-c-alert pf-m-inline pf-m-danger", "data-testid": "relay-bounces-failed"},
+                el("p", {"class": "pf-v5-c-alert__title"}, "The last poll failed: ", el("span", {"data-testid": "relay-bounces-failure"}, mailbox.failure)),
+                el("div", {"class": "pf-v5-c-alert__description", "data-testid": "relay-bounces-remedy"},
+                    (mailbox.failureDetail ? mailbox.failureDetail + ". " : "") + (mailbox.remedy || "")));
+        } else {
+            status = notice("success", "Read at " + when(mailbox.lastPoll), null, "relay-bounces-read");
+        }
+        const figures = {
+            "Mailbox": settings.mailboxConfigured ? settings.user + " at " + settings.host + ":" + settings.port
+                + " (" + settings.tlsMode + "), folder " + settings.folder + (settings.verp ? ", VERP" : "") : "-",
+            "Last successful poll": mailbox ? when(mailbox.lastSuccess) : "-",
+            "Reports read": mailbox ? Object.entries(mailbox.reports || {}).map(([kind, n]) => kind + ": " + n).join(", ") : "-",
+            "Hard-bounce rate": percent(day.hardBounceRate) + " (24 h), " + percent(week.hardBounceRate) + " (7 days)",
+            "Complaint rate": percent(day.complaintRate) + " (24 h), " + percent(week.complaintRate) + " (7 days)",
+            "Suppressed addresses": rates.suppressedRecipients};
+        const searchBox = el("input", {"type": "search", "class": "pf-v5-c-form-control", "aria-label": "Search addresses",
+            "placeholder": "Search addresses", "value": this.bounceSearch, "data-testid": "relay-suppression-search"});
+        const search = () => {
+            this.bounceSearch = searchBox.value;
+            this.loadBounces().catch(e => this.show(e));
+        };
+        searchBox.addEventListener("keydown", e => {
+            if (e.key === "Enter") {
+                search();
+            }
+        });
+        const entries = list.status === 200 ? (list.body.suppressions || []) : [];
+        const rows = entries.map(s => el("tr", {"class": "pf-v5-c-table__tr", "data-testid": "relay-suppression", "data-address": s.address},
+            cell("Address", s.address), cell("Stopped", s.suppressed ? "yes" : "counting"), cell("Why", s.reason),
+            cell("Status", s.status || "-"), cell("Diagnostic", s.diagnostic || "-"), cell("Soft bounces", s.softBounces),
+            cell("Last report", when(s.lastReport)),
+            cell("", button("Remove", "secondary", "relay-suppression-remove",
+                () => this.act("bounces/suppressions/remove?address=" + encodeURIComponent(s.address), "Removed " + s.address
+                    + " from the list: mail to it is sent again", () => this.loadBounces())))));
+        return card("Bounces", "relay-bounces",
+            status,
+            (rates.warnings || []).map(w => notice("warning", w, null, "relay-bounce-warning")),
+            el("p", {}, button("Poll now", "secondary", "relay-bounces-poll", () => this.act("bounces/poll", "The bounce mailbox was read", () => this.loadBounces())),
+                " ", button("Refresh", "link", "relay-bounces-refresh", () => this.loadBounces().catch(e => this.show(e)))),
+            describe(figures),
+            el("h3", {"class": "pf-v5-c-title pf-m-md"}, "Suppression list"),
+            el("p", {}, "Mail to a suppressed address is not sent. Remove an address once it is fixed."),
+            el("p", {}, searchBox, " ", button("Search", "secondary", "relay-suppression-search-button", search)),
+            list.status !== 200 ? failure(list, "relay-suppressions-error")
+                : entries.length ? table("relay-suppression-table", ["Address", "Stopped", "Why", "Status", "Diagnostic", "Soft bounces", "Last report", ""], rows)
+                : el("p", {"data-testid": "relay-no-suppressions"}, "None."));
+    }
+
+    /** A POST on the resource, then reload (the queue's cards by default): the answer is shown above the cards. */
+    async act(path, done, reload = () => this.loadQueue()) {
         try {
             const answer = await call(this.realm, "POST", path);
             this.message.replaceChildren(answer.status === 200 ? notice("success", done, null, "relay-action-done") : failure(answer, "relay-action-refused"));
-            await this.loadQueue();
+            await reload();
         } catch (e) {
             this.show(e);
         }

@@ -13,6 +13,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * an unknown user goes out through Postfix, which bounces it into the bounce Maildir; Dovecot serves the report over
  * IMAPS; the diagnostics resource's "poll now" reads it; the address is suppressed in Keycloak's database, the user's
  * email is no longer verified (an admin event says so), and the next reset mail is not sent but dead-lettered as
- * RECIPIENT_SUPPRESSED. Removing the address by POST brings sending back. An administrator of another realm can neither
+ * RECIPIENT_SUPPRESSED. The realm sends with VERP, so the report comes back to an address naming its recipient.
+ * Removing the address on the console page (Chromium) brings sending back. An administrator of another realm can neither
  * read nor change the list, and no answer holds the mailbox password.
  */
 @ExtendWith(RealKeycloak.class)
@@ -51,7 +58,11 @@ class BouncesIT {
                     "adminEventsDetailsEnabled", true)));
             suite.admin.saveOutboundRelayTab(realm, Map.of("bounceHost", "127.0.0.1",
                     "bouncePort", Integer.toString(dovecot.imapsPort), "bounceTlsMode", "implicit", "bounceUser", "bounces",
-                    "bouncePassword", DovecotServer.PASSWORD, "bouncePollMinutes", "60"));
+                    "bouncePassword", DovecotServer.PASSWORD, "bouncePollMinutes", "60", "bounceVerp", "true"));
+            // The realm's console shows the provider's page: its administrator removes the address there.
+            AdminApi.expect(204, suite.admin.put("/admin/realms/" + realm, Map.of("adminTheme", "outbound-relay")));
+            suite.admin.createUser(realm, "operator", "operator@example.org", "Operator-pw-1");
+            suite.admin.grantRealmManagementRole(realm, "operator", "realm-admin");
             String base = "/admin/realms/" + realm + "/outbound-relay/";
             // The saved mailbox password, sent back masked as the console does, does not follow a changed host.
             String components = "/admin/realms/" + realm + "/components";
@@ -73,6 +84,9 @@ class BouncesIT {
             Poll.until("Postfix bounced the reset mail", WAIT, () -> bounced(postfix) == 1);
             Map<String, Object> polled = pollUntilHardBounce(suite, base);
             assertThat(polled).containsEntry("failure", null);
+            assertThat(postfix.log()).as("VERP: the reset mail left with an envelope sender naming its recipient, and the "
+                    + "report came back to it").contains("from=<bounces+ghost=bounce.test@mailbox.test>")
+                    .contains("to=<bounces+ghost=bounce.test@mailbox.test>");
 
             Map<String, Object> entry = ((List<Map<String, Object>>) AdminApi.expect(200,
                     suite.admin.get(base + "bounces/suppressions?search=GHOST")).json().get("suppressions")).get(0);
@@ -120,9 +134,9 @@ class BouncesIT {
                 assertThat(AdminApi.expect(200, suite.admin.get(path)).body()).as(path).doesNotContain(DovecotServer.PASSWORD);
             }
 
-            // Fixed: removing it (POST, manage-realm, an admin event) lets the next mail go to Postfix again.
-            assertThat(AdminApi.expect(200, suite.admin.post(base + "bounces/suppressions/remove?address="
-                    + AdminApi.encode(GHOST), null)).json()).containsEntry("removed", true);
+            // Fixed: the realm's administrator removes it on the console page (a POST with manage-realm, an admin
+            // event), and the next mail goes to Postfix again.
+            removeOnTheConsolePage(suite, realm);
             assertThat(suite.admin.post(base + "bounces/suppressions/remove?address=" + AdminApi.encode(GHOST), null).status())
                     .isEqualTo(404);
             // Keycloak's admin-events filter takes only its own resource types: filtered here.
@@ -137,6 +151,35 @@ class BouncesIT {
 
             AdminApi.expect(204, suite.admin.delete("/admin/realms/" + realm));
             AdminApi.expect(204, suite.admin.delete("/admin/realms/" + other));
+        }
+    }
+
+    /** In Chromium: the page's bounces card lists the address with why, and its Remove button takes it off. */
+    static void removeOnTheConsolePage(RealKeycloak.Suite suite, String realm) throws Exception {
+        WebDriver browser = HeadlessChromium.start();
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(90));
+            browser.get(suite.keycloak.baseUri() + "/admin/" + realm + "/console/#/" + realm);
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("username"))).sendKeys("operator");
+            browser.findElement(By.id("password")).sendKeys("Operator-pw-1");
+            browser.findElement(By.id("kc-login")).click();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".pf-v5-c-page__sidebar")));
+            browser.get(suite.keycloak.baseUri() + "/admin/" + realm + "/console/#/" + realm + "/outbound-relay");
+            WebElement entry = wait.until(ExpectedConditions.visibilityOfElementLocated(
+                    By.cssSelector("[data-testid='relay-suppression'][data-address='" + GHOST + "']")));
+            assertThat(entry.getText()).contains(GHOST, "hard", "5.1.1");
+            WebElement card = browser.findElement(By.cssSelector("[data-testid='relay-bounces']"));
+            assertThat(card.getText()).contains("Hard-bounce rate", "100.00 % (24 h)", "VERP").doesNotContain(DovecotServer.PASSWORD);
+            ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'});", card);
+            HeadlessChromium.screenshot(browser, "keycloak-outbound-relay-page-bounces.png");
+
+            entry.findElement(By.cssSelector("[data-testid='relay-suppression-remove']")).click();
+
+            assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='relay-action-done']")))
+                    .getText()).contains("Removed " + GHOST);
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='relay-no-suppressions']")));
+        } finally {
+            browser.quit();
         }
     }
 

@@ -148,8 +148,27 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         BounceMetrics metrics = metrics(now);
         log.record(new DeliveryEvent(now, DeliveryEvent.Outcome.BOUNCE_REPORTED, report.originalMessageId(),
                 report.reportingMta(), report.recipient().isEmpty() ? List.of() : List.of(shown(report.recipient())), null,
-                report.status(), 0, 0, report.kind().label() + "; " + rates(metrics)
+                report.status(), 0, 0, report.kind().label() + sentAs(report.originalMessageId()) + "; " + rates(metrics)
                         + (metrics.warnings().isEmpty() ? "" : "; " + String.join("; ", metrics.warnings()))));
+    }
+
+    /**
+     * The mail the report is about, matched by the Message-ID the report returned against the delivery log's recent
+     * events: when and through which relay it left; empty when the report names none or the log no longer holds it.
+     */
+    private String sentAs(String originalMessageId) {
+        if (originalMessageId.isEmpty()) {
+            return "";
+        }
+        List<DeliveryEvent> recent = log.recent();
+        for (int i = recent.size() - 1; i >= 0; i--) {
+            DeliveryEvent e = recent.get(i);
+            if (originalMessageId.equals(e.messageId()) && (e.outcome() == DeliveryEvent.Outcome.SENT
+                    || e.outcome() == DeliveryEvent.Outcome.PARTIALLY_SENT)) {
+                return "; the mail sent at " + e.time() + " through " + e.relay();
+            }
+        }
+        return "";
     }
 
     private Suppression next(Suppression before, BounceReport report, Instant now) {
