@@ -29,6 +29,23 @@ class Database {
     }
 
     /**
+     * As {@link #call}, tried once more when the first try fails: the row another node created meanwhile (a unique key
+     * both inserted), or a passing failure. The second failure is thrown with the first suppressed in it.
+     */
+    <T> T callTwice(Function<EntityManager, T> work) {
+        try {
+            return call(work);
+        } catch (RuntimeException first) {
+            try {
+                return call(work);
+            } catch (RuntimeException e) {
+                e.addSuppressed(first);
+                throw e;
+            }
+        }
+    }
+
+    /**
      * The JDBC product name of Keycloak's database, such as {@code PostgreSQL} or {@code H2}. Asked of a connection
      * of Keycloak's own pool through its JPA provider factory, which every 26.x line has (Jakarta Persistence 3.2's
      * {@code EntityManager.callWithConnection} is missing before 26.4).

@@ -194,16 +194,7 @@ final class DatabaseSuppressionList implements SuppressionList {
     }
 
     private <T> T call(Function<EntityManager, T> work) {
-        try {
-            return database.call(work);
-        } catch (RuntimeException first) {
-            try {
-                return database.call(work); // the row another node created meanwhile, or a passing failure
-            } catch (RuntimeException e) {
-                e.addSuppressed(first);
-                throw e;
-            }
-        }
+        return database.callTwice(work);
     }
 
     /** Deletes a realm's list and its revision row: the realm was deleted. */

@@ -103,15 +103,10 @@ final class DatabaseThrottleBudget implements ThrottleBudget {
 
     private <T> T update(String what, Function<EntityManager, T> work) {
         try {
-            return database.call(work);
-        } catch (RuntimeException first) {
-            try {
-                return database.call(work); // the row another node created meanwhile, or a passing failure
-            } catch (RuntimeException e) {
-                e.addSuppressed(first);
-                throw new SpoolException("database table " + TABLE + " (budget " + key + ")", "cannot " + what + ": " + e,
-                        "Check that Keycloak's database is reachable; mail waits in the queue meanwhile", e);
-            }
+            return database.callTwice(work);
+        } catch (RuntimeException e) {
+            throw new SpoolException("database table " + TABLE + " (budget " + key + ")", "cannot " + what + ": " + e,
+                    "Check that Keycloak's database is reachable; mail waits in the queue meanwhile", e);
         }
     }
 

@@ -372,9 +372,10 @@ public final class SpoolEntryCodec {
     private static Body parseBody(byte[] bytes, int offset, int length) throws CorruptEntryException {
         try {
             In in = new In(bytes, offset, length);
-            if (in.peekI32() == LAYOUT_2) {
+            // Layout 2 starts with a negative marker where layout 1 starts with the Message-ID's length.
+            boolean layout2 = in.peekI32() == LAYOUT_2;
+            if (layout2) {
                 in.i32();
-                return parseLayout2(in);
             }
             String messageId = in.str();
             MailAddress from = in.optionalAddress();
@@ -383,42 +384,22 @@ public final class SpoolEntryCodec {
             List<MailAddress> bcc = in.addresses();
             MailAddress replyTo = in.optionalAddress();
             String subject = in.str();
-            String text = in.optionalStr();
-            String html = in.optionalStr();
+            Object text = layout2 ? in.body() : in.optionalStr();
+            Object html = layout2 ? in.body() : in.optionalStr();
             int n = in.count();
             Map<String, String> headers = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) {
                 headers.put(in.str(), in.str());
             }
-            byte[] rendered = in.hasRemaining() ? in.bytes() : null;
+            // Layout 1 holds the rendering when one was stored; layout 2 always does.
+            byte[] rendered = layout2 || in.hasRemaining() ? in.bytes() : null;
             in.end();
-            return new Body(new OutboundMessage(messageId, from, to, cc, bcc, replyTo, subject, text, html, headers),
-                    rendered);
+            return new Body(new OutboundMessage(messageId, from, to, cc, bcc, replyTo, subject, bodyText(text, rendered),
+                    bodyText(html, rendered), headers), rendered);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             // InvalidInputException is an IllegalArgumentException: a stored message that no longer validates.
             throw new CorruptEntryException("body unreadable: " + e.getMessage(), e);
         }
-    }
-
-    private static Body parseLayout2(In in) {
-        String messageId = in.str();
-        MailAddress from = in.optionalAddress();
-        List<MailAddress> to = in.addresses();
-        List<MailAddress> cc = in.addresses();
-        List<MailAddress> bcc = in.addresses();
-        MailAddress replyTo = in.optionalAddress();
-        String subject = in.str();
-        Object text = in.body();
-        Object html = in.body();
-        int n = in.count();
-        Map<String, String> headers = new LinkedHashMap<>();
-        for (int i = 0; i < n; i++) {
-            headers.put(in.str(), in.str());
-        }
-        byte[] rendered = in.bytes();
-        in.end();
-        return new Body(new OutboundMessage(messageId, from, to, cc, bcc, replyTo, subject, bodyText(text, rendered),
-                bodyText(html, rendered), headers), rendered);
     }
 
     private static String bodyText(Object body, byte[] rendered) {
