@@ -208,13 +208,7 @@ public final class SpoolEntryCodec {
     /** Layout 1 without a rendering: what {@link MessageCodec} stores, and what entries of earlier versions hold. */
     private static byte[] encodeMessage(OutboundMessage m) {
         Out out = new Out(256 + length(m.text()) + length(m.html()));
-        out.str(m.messageId());
-        out.optionalAddress(m.from());
-        out.addresses(m.to());
-        out.addresses(m.cc());
-        out.addresses(m.bcc());
-        out.optionalAddress(m.replyTo());
-        out.str(m.subject());
+        envelope(out, m);
         out.optionalStr(m.text());
         out.optionalStr(m.html());
         headers(out, m);
