@@ -40,7 +40,11 @@ final class DatabaseSuppressionList implements SuppressionList {
     static final String TABLE = "OUTBOUND_RELAY_SUPPRESSION";
     private static final Logger LOG = Logger.getLogger(DatabaseSuppressionList.class);
 
-    private record View(long revision, Map<String, Suppression> entries) {
+    /** One reading of the realm's list; the suppressed count is counted once per reading, not per metrics call. */
+    private record View(long revision, Map<String, Suppression> entries, long suppressedCount) {
+        View(long revision, Map<String, Suppression> entries) {
+            this(revision, entries, entries.values().stream().filter(Suppression::suppressed).count());
+        }
     }
 
     private final Database database;
@@ -110,7 +114,7 @@ final class DatabaseSuppressionList implements SuppressionList {
     @Override
     public long suppressedCount() {
         refreshIfDue();
-        return view.entries().values().stream().filter(Suppression::suppressed).count();
+        return view.suppressedCount();
     }
 
     /** Reads the list from the database now, whatever the interval says. */
