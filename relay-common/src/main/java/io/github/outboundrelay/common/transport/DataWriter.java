@@ -94,6 +94,22 @@ public final class DataWriter extends OutputStream {
         drain();
     }
 
+    /**
+     * As {@link #finish}, with the "." that ends DATA in the same write: the message and its end leave together,
+     * when relay-common speaks the whole transaction ({@code MailTransaction}).
+     */
+    void end() throws IOException {
+        if (!atLineStart()) {
+            put((byte) '\r');
+            put((byte) '\n');
+        }
+        put((byte) '.');
+        put((byte) '\r');
+        put((byte) '\n');
+        last = '\n';
+        drain();
+    }
+
     private boolean atLineStart() {
         return last == -1 || last == '\r' || last == '\n';
     }
