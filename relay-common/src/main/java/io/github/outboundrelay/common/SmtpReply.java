@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  */
 public record SmtpReply(int code, String enhanced, String text) {
     private static final Pattern LINE = Pattern.compile("^(\\d{3})[ -]?(?:([245]\\.\\d{1,3}\\.\\d{1,3})\\s+)?(.*)$", Pattern.DOTALL);
+    /** The codes in front of each further line of a multi-line reply. Compiled once: every reply is parsed. */
+    private static final Pattern NEXT_LINE_CODES = Pattern.compile("\\s*\\r?\\n\\d{3}[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3}\\s+)?");
 
     public SmtpReply {
         enhanced = enhanced == null ? "" : enhanced;
@@ -31,7 +33,10 @@ public record SmtpReply(int code, String enhanced, String text) {
         if (!m.matches()) {
             return null;
         }
-        String rest = m.group(3).replaceAll("\\s*\\r?\\n\\d{3}[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3}\\s+)?", "\n");
+        String rest = m.group(3);
+        if (rest.indexOf('\n') >= 0) {
+            rest = NEXT_LINE_CODES.matcher(rest).replaceAll("\n");
+        }
         return new SmtpReply(Integer.parseInt(m.group(1)), m.group(2), rest);
     }
 
