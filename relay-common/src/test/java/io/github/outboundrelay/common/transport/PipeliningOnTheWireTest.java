@@ -64,6 +64,43 @@ class PipeliningOnTheWireTest {
     }
 
     @Test
+    void aLongRecipientListIsPipelinedInWindowsSoThatRepliesNeverPileUp() throws Exception {
+        List<MailAddress> many = java.util.stream.IntStream.range(0, 150)
+                .mapToObj(i -> MailAddress.parse("r" + i + "@example.com", "to")).toList();
+        try (RawSmtpPeer peer = new RawSmtpPeer()) {
+            Future<RelayConnection.Delivered> sent = client.submit(() -> {
+                RelayConnection connection = open(peer.port());
+                try {
+                    return connection.send(MESSAGE, "ci@example.com", many, settings(peer.port()), System.nanoTime());
+                } finally {
+                    connection.close();
+                }
+            });
+            peer.greet("PIPELINING");
+
+            List<String> first = peer.readLines(MailTransaction.WINDOW);
+            assertThat(first.get(0)).startsWith("MAIL FROM:");
+            assertThat(first.subList(1, first.size())).allMatch(l -> l.startsWith("RCPT TO:")).hasSize(MailTransaction.WINDOW - 1);
+            assertThat(peer.silentFor(300)).as("no more commands before the window's replies").isTrue();
+            peer.write("250 Ok\r\n".repeat(MailTransaction.WINDOW - 1) + "250 Ok");
+            List<String> second = peer.readLines(MailTransaction.WINDOW);
+            assertThat(second).allMatch(l -> l.startsWith("RCPT TO:"));
+            assertThat(peer.silentFor(300)).isTrue();
+            peer.write("250 Ok\r\n".repeat(MailTransaction.WINDOW - 1) + "250 Ok");
+            int rest = 150 - (MailTransaction.WINDOW - 1) - MailTransaction.WINDOW;
+            List<String> last = peer.readLines(rest + 1);
+            assertThat(last).last().isEqualTo("DATA");
+            assertThat(last).hasSize(rest + 1);
+            peer.write("250 Ok\r\n".repeat(rest) + "354 go ahead");
+            peer.readUntil("\r\n.\r\n");
+            peer.write("250 2.0.0 Ok: queued");
+
+            RelayConnection.Delivered delivered = sent.get(10, TimeUnit.SECONDS);
+            assertThat(delivered.accepted()).hasSize(150).startsWith("r0@example.com").endsWith("r149@example.com");
+        }
+    }
+
+    @Test
     void withoutPipeliningTheClientWaitsForEachReply() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<RelayConnection.Delivered> sent = sendOnce(peer.port());

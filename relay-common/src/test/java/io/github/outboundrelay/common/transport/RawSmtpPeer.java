@@ -70,6 +70,15 @@ final class RawSmtpPeer implements AutoCloseable {
         return text.toString();
     }
 
+    /** Reads until {@code count} whole lines arrived; returns them without their CRLF. */
+    java.util.List<String> readLines(int count) throws IOException {
+        StringBuilder text = new StringBuilder();
+        while (text.chars().filter(c -> c == '\n').count() < count) {
+            text.append(readOnce());
+        }
+        return java.util.List.of(text.toString().split("\r\n"));
+    }
+
     /** Whether the client sent nothing for this long: it waits for a reply. */
     boolean silentFor(int millis) throws IOException {
         socket.setSoTimeout(millis);
