@@ -350,6 +350,23 @@ class DatabaseSpoolRenderingIT {
         }
 
         @Test
+        void aDeadLetterQueuedAgainWithinTheRetentionKeepsItsRendering() {
+            DatabaseSpool spool = spool(jpa(), sealing);
+            closeAfter.add(spool);
+            spool.recover(Spool.QuarantineListener.NONE);
+            OutboundMessage message = resetMail();
+            byte[] rendered = "rendered at submit".getBytes(StandardCharsets.US_ASCII);
+            String id = spool.store(message, rendered, BEHIND.instant());
+            spool.claimDue(BEHIND.instant(), 1);
+            spool.deadLetter(id, DatabaseSpoolIT.deadLetter(id, message));
+
+            assertThat(spool.requeueDeadLetter(id, BEHIND.instant())).isPresent();
+
+            assertThat(spool.claimDue(BEHIND.instant(), 1)).singleElement()
+                    .satisfies(e -> assertThat(e.rendered()).isEqualTo(rendered));
+        }
+
+        @Test
         void aRenderingWhoseMessageANodeOfTheVersionBeforeDeletedIsDeletedToo() throws Exception {
             DatabaseSpool spool = spool(jpa(), sealing);
             closeAfter.add(spool);
