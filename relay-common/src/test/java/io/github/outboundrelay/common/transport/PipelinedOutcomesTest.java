@@ -230,6 +230,17 @@ class PipelinedOutcomesTest {
     }
 
     @Test
+    void aUtf8AddressGoesPipelinedWithSmtpUtf8OnMailFromAsAngusSentIt() throws Exception {
+        try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().capability("SMTPUTF8").start();
+             RelayClient client = RelayClient.create(plain(peer.port()).allowUtf8(true).build())) {
+            Receipt receipt = client.send(OutboundMessage.builder().to("jörg@bücher.example").subject("Grüße").text("Hallo").build());
+
+            assertThat(receipt.accepted()).containsExactly("jörg@bücher.example");
+            assertThat(peer.lines()).contains("MAIL FROM:<ci@example.com> SMTPUTF8", "RCPT TO:<jörg@bücher.example>");
+        }
+    }
+
+    @Test
     void implicitTlsPipelinesTwoMailsOnOneConnection() throws Exception {
         try (ScriptedSmtpPeer peer = ScriptedSmtpPeer.builder().implicitTls(CERT.serverContext()).start()) {
             RelaySettings settings = plain(peer.port()).tlsMode(TlsMode.IMPLICIT_TLS).trust(TrustSettings.pem(CERT.pem())).build();
