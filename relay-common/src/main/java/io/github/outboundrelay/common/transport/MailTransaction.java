@@ -322,6 +322,9 @@ final class MailTransaction {
                 }
                 if (c >= 0x80) {
                     for (byte b : s.substring(i).getBytes(StandardCharsets.UTF_8)) { // SMTPUTF8 addresses
+                        if (b == '\r' || b == '\n') { // in UTF-8 these bytes are only ever CR and LF themselves
+                            throw new IllegalArgumentException("a line break inside an SMTP command");
+                        }
                         put(b);
                     }
                     return;

@@ -207,6 +207,31 @@ class PipeliningOnTheWireTest {
         }
     }
 
+    @Test
+    void aLineBreakInAnAddressNeverReachesTheWireBeforeOrAfterNonAsciiCharacters() throws Exception {
+        for (String smuggler : List.of("ci@example.com\r\nRCPT TO:<evil@attacker.test>",
+                "j\u00f6rg@example.com\r\nRCPT TO:<evil@attacker.test>", "j\u00f6rg@example.com\nRSET")) {
+            try (RawSmtpPeer peer = new RawSmtpPeer()) {
+                Future<Throwable> refused = client.submit(() -> {
+                    RelayConnection connection = open(peer.port());
+                    try {
+                        connection.send(MESSAGE, smuggler, TWO, settings(peer.port()), System.nanoTime());
+                        return null;
+                    } catch (IllegalArgumentException e) {
+                        return e;
+                    } finally {
+                        connection.close();
+                    }
+                });
+                peer.greet("PIPELINING", "SMTPUTF8");
+
+                assertThat(refused.get(10, TimeUnit.SECONDS)).as(smuggler).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("line break");
+                assertThat(peer.readOnce()).as("nothing of the mail, only the goodbye").isEqualTo("QUIT\r\n");
+            }
+        }
+    }
+
     private Future<RelayConnection.Delivered> sendOnce(int port) {
         return client.submit(() -> {
             RelayConnection connection = open(port);
