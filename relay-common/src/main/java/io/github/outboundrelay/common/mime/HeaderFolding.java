@@ -16,7 +16,7 @@ final class HeaderFolding {
      * Appends {@code line} ("Name: value", without CRLF), folded, and the CRLF that ends it. {@code valueStart} is
      * where the value begins: the line is never broken before it, so no line holds a header name alone.
      */
-    static void appendFolded(StringBuilder out, String line, int valueStart) {
+    static void appendFolded(StringBuilder out, CharSequence line, int valueStart) {
         if (line.length() <= SOFT_LIMIT) {
             out.append(line).append("\r\n");
             return;
@@ -40,7 +40,7 @@ final class HeaderFolding {
      * A fold may go before a space or tab that is followed by text (a line of only whitespace is not allowed), and
      * not after a backslash: jakarta.mail reads a backslash before a line break as escaping the break.
      */
-    private static boolean canBreakBefore(String line, int i) {
+    private static boolean canBreakBefore(CharSequence line, int i) {
         char c = line.charAt(i);
         if (c != ' ' && c != '\t') {
             return false;

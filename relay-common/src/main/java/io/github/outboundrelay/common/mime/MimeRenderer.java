@@ -7,9 +7,6 @@ import io.github.outboundrelay.common.RelaySettings;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -25,9 +22,6 @@ import java.util.UUID;
  * }</pre>
  */
 public final class MimeRenderer {
-    private static final DateTimeFormatter DATE =
-            DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss xx", Locale.ENGLISH).withZone(ZoneOffset.UTC);
-
     private MimeRenderer() {
     }
 
@@ -84,15 +78,6 @@ public final class MimeRenderer {
         return message.replyTo() != null ? message.replyTo() : settings.replyTo();
     }
 
-    private static boolean contains(byte[] bytes, String ascii) {
-        for (int i = 0; i + ascii.length() <= bytes.length; i++) {
-            if (startsWith(bytes, i, ascii)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static int indexOfCrlf(byte[] bytes, int from) {
         for (int i = from; i + 1 < bytes.length; i++) {
             if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
@@ -130,7 +115,7 @@ public final class MimeRenderer {
         StringBuilder out = chunks.text;
         StringBuilder line = new StringBuilder(128);
 
-        header(out, line.append("Date: ").append(DATE.format(date)));
+        header(out, line.append("Date: ").append(RenderedDate.of(date)));
         HeaderText.appendMailbox(start(line, "From"), from);
         header(out, line);
         if (replyTo != null) {
@@ -171,25 +156,34 @@ public final class MimeRenderer {
         return chunks.toBytes();
     }
 
-    /** Header text and body bytes in order, copied once into the message's bytes at the end. */
+    /**
+     * Header text and bodies in order, copied once into the message's bytes at the end: a 7bit body goes from its
+     * characters straight into them (no array of its own, no second copy).
+     */
     private static final class Chunks {
         final StringBuilder text = new StringBuilder(1024);
-        private final java.util.List<byte[]> parts = new java.util.ArrayList<>(8);
+        private final java.util.List<Object> parts = new java.util.ArrayList<>(8); // byte[] (header text) or TextBody
         private int size;
 
-        void add(byte[] bytes) {
+        void add(TextBody body) {
             flushText();
-            parts.add(bytes);
-            size += bytes.length;
+            parts.add(body);
+            size += body.length();
         }
 
         byte[] toBytes() {
             flushText();
             byte[] all = new byte[size];
             int at = 0;
-            for (byte[] part : parts) {
-                System.arraycopy(part, 0, all, at, part.length);
-                at += part.length;
+            for (Object part : parts) {
+                if (part instanceof byte[] bytes) {
+                    System.arraycopy(bytes, 0, all, at, bytes.length);
+                    at += bytes.length;
+                } else {
+                    TextBody body = (TextBody) part;
+                    body.writeTo(all, at);
+                    at += body.length();
+                }
             }
             return all;
         }
@@ -218,7 +212,7 @@ public final class MimeRenderer {
         header(chunks.text, start(line, "Content-Type").append(type).append("; charset=UTF-8"));
         header(chunks.text, start(line, "Content-Transfer-Encoding").append(body.transferEncoding()));
         chunks.text.append("\r\n");
-        chunks.add(body.encoded());
+        chunks.add(body);
     }
 
     /**
@@ -231,7 +225,7 @@ public final class MimeRenderer {
             String candidate = n == 0 ? base : base + "_" + n;
             boolean clash = false;
             for (TextBody body : bodies) {
-                clash |= contains(body.encoded(), candidate);
+                clash |= body.contains(candidate);
             }
             if (!clash) {
                 return candidate;
@@ -248,8 +242,7 @@ public final class MimeRenderer {
         if (line.charAt(line.length() - 1) == ' ') {
             line.setLength(line.length() - 1); // an empty value: "Name:", which parsers read back as empty
         }
-        String text = line.toString();
-        HeaderFolding.appendFolded(out, text, text.indexOf(':') + 1);
+        HeaderFolding.appendFolded(out, line, line.indexOf(":") + 1);
         line.setLength(0);
     }
 

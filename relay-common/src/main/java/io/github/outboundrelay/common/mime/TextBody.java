@@ -6,21 +6,37 @@ import java.util.Base64;
 /**
  * A text or HTML body in its canonical form (every line ending, bare CR and bare LF included, made CRLF; a CRLF at
  * the end) and in the transfer encoding that carries it unchanged: 7bit when it is ASCII without control characters
- * and no line is longer than 998 bytes, base64 when most of it is not ASCII, quoted-printable otherwise.
- *
- * @param transferEncoding the Content-Transfer-Encoding
- * @param encoded          the encoded body: ASCII, CRLF line ends, ending in CRLF
+ * and no line is longer than 998 bytes, base64 when most of it is not ASCII, quoted-printable otherwise. A 7bit body
+ * (the usual Jenkins and Keycloak mail) is not copied into an array of its own: {@link #writeTo} writes it straight
+ * into the message's bytes, its line ends made CRLF on the way (rendering is on every mail's path).
  */
-record TextBody(String transferEncoding, byte[] encoded) {
+final class TextBody {
     private static final int MAX_7BIT_LINE = 998;
     /** Quoted-printable lines hold 76 characters at most, a soft break's "=" included (RFC 2045 6.7). */
     private static final int QP_LINE = 76;
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
+    private final String transferEncoding;
+    /** 7bit: the text's characters, one byte each, line ends as given; otherwise the encoded body itself. */
+    private final byte[] bytes;
+    /** A 7bit text with a bare CR or LF: its line ends are made CRLF while written. */
+    private final boolean bareLineEnds;
+    /** A 7bit text that does not end in a line break: a CRLF follows it. */
+    private final boolean addCrlf;
+    private final int length;
+
+    private TextBody(String transferEncoding, byte[] bytes, boolean bareLineEnds, boolean addCrlf, int length) {
+        this.transferEncoding = transferEncoding;
+        this.bytes = bytes;
+        this.bareLineEnds = bareLineEnds;
+        this.addCrlf = addCrlf;
+        this.length = length;
+    }
+
     static TextBody of(String text) {
-        byte[] sevenBit = sevenBit(text);
+        TextBody sevenBit = sevenBit(text);
         if (sevenBit != null) {
-            return new TextBody("7bit", sevenBit);
+            return sevenBit;
         }
         byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
         int nonAscii = 0;
@@ -29,56 +45,102 @@ record TextBody(String transferEncoding, byte[] encoded) {
                 nonAscii++;
             }
         }
-        if (nonAscii * 3 > canonical.length) {
-            return new TextBody("base64", (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+        boolean base64 = nonAscii * 3 > canonical.length;
+        byte[] encoded = base64
+                ? (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n").getBytes(StandardCharsets.US_ASCII)
+                : quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII);
+        return new TextBody(base64 ? "base64" : "quoted-printable", encoded, false, false, encoded.length);
+    }
+
+    /** The Content-Transfer-Encoding. */
+    String transferEncoding() {
+        return transferEncoding;
+    }
+
+    /** The number of bytes {@link #writeTo} writes: the encoded body, ASCII, CRLF line ends, ending in CRLF. */
+    int length() {
+        return length;
+    }
+
+    /** Writes the encoded body into {@code out} at {@code at}, where {@link #length()} bytes are free. */
+    void writeTo(byte[] out, int at) {
+        if (!bareLineEnds) {
+            System.arraycopy(bytes, 0, out, at, bytes.length); // CRLF line ends (or none): the text as it is
+            at += bytes.length;
+        } else {
+            // Each run between line breaks in one bulk copy, each line break as CRLF.
+            int run = 0;
+            for (int i = 0; i < bytes.length; i++) {
+                byte b = bytes[i];
+                if (b == '\r' || b == '\n') {
+                    System.arraycopy(bytes, run, out, at, i - run);
+                    at += i - run;
+                    out[at++] = '\r';
+                    out[at++] = '\n';
+                    if (b == '\r' && i + 1 < bytes.length && bytes[i + 1] == '\n') {
+                        i++;
+                    }
+                    run = i + 1;
+                }
+            }
+            System.arraycopy(bytes, run, out, at, bytes.length - run);
+            at += bytes.length - run;
         }
-        return new TextBody("quoted-printable", quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII));
+        if (addCrlf) {
+            out[at++] = '\r';
+            out[at] = '\n';
+        }
     }
 
     /**
-     * The canonical bytes when the text can go as 7bit (ASCII, no control character but tab, no line above 998),
-     * else null. The common case (Jenkins and Keycloak text mail) in one pass to count and one to copy, without
-     * intermediate strings: rendering is on every mail's path.
+     * Whether the encoded body holds {@code ascii} (which has no CR or LF, so making line ends CRLF cannot make or
+     * break an occurrence).
      */
-    private static byte[] sevenBit(String text) {
+    boolean contains(String ascii) {
+        for (int i = 0; i + ascii.length() <= bytes.length; i++) {
+            int j = 0;
+            while (j < ascii.length() && bytes[i + j] == ascii.charAt(j)) {
+                j++;
+            }
+            if (j == ascii.length()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The body as 7bit when the text can go so (ASCII, no control character but tab, no line above 998), else null.
+     * One bulk copy of the characters and one pass over those bytes, instead of a {@code charAt} per character in a
+     * pass to check and another to copy: this is the most CPU a plain mail costs in rendering.
+     */
+    private static TextBody sevenBit(String text) {
+        // One byte per character; a character above 0xFF becomes '?', which the loop tells from a real '?'.
+        byte[] chars = text.getBytes(StandardCharsets.ISO_8859_1);
+        int n = chars.length;
         int length = 0;
         int line = 0;
-        int n = text.length();
+        boolean bareLineEnds = false;
         for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+            byte b = chars[i];
+            if (b == '\r' || b == '\n') {
+                if (b == '\r' && i + 1 < n && chars[i + 1] == '\n') {
                     i++;
+                } else {
+                    bareLineEnds = true;
                 }
                 length += 2;
                 line = 0;
-            } else if (c >= 0x7F || (c < 0x20 && c != '\t') || ++line > MAX_7BIT_LINE) {
+            } else if ((b < 0x20 && b != '\t') || b == 0x7F || ++line > MAX_7BIT_LINE) {
+                return null; // b < 0x20 holds the bytes above 0x7F too (negative)
+            } else if (b == '?' && text.charAt(i) != '?') {
                 return null;
             } else {
                 length++;
             }
         }
-        boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
-        byte[] out = new byte[endsWithLineBreak ? length : length + 2];
-        int o = 0;
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
-                    i++;
-                }
-                out[o++] = '\r';
-                out[o++] = '\n';
-            } else {
-                out[o++] = (byte) c;
-            }
-        }
-        if (!endsWithLineBreak) {
-            out[o++] = '\r';
-            out[o] = '\n';
-        }
-        return out;
+        boolean endsWithLineBreak = n > 0 && (chars[n - 1] == '\n' || chars[n - 1] == '\r');
+        return new TextBody("7bit", chars, bareLineEnds, !endsWithLineBreak, endsWithLineBreak ? length : length + 2);
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */
