@@ -17,26 +17,23 @@ final class TextBody {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private final String transferEncoding;
-    /** 7bit: the text's characters, one byte each, line ends as given; otherwise the encoded body itself. */
-    private final byte[] bytes;
-    /** A 7bit text with a bare CR or LF: its line ends are made CRLF while written. */
-    private final boolean bareLineEnds;
-    /** A 7bit text that does not end in a line break: a CRLF follows it. */
-    private final boolean addCrlf;
+    /** A 7bit body's text, its line ends as given (made CRLF while written); null for the other encodings. */
+    private final String sevenBitText;
+    /** The encoded body of the other encodings; null for 7bit. */
+    private final byte[] encoded;
     private final int length;
 
-    private TextBody(String transferEncoding, byte[] bytes, boolean bareLineEnds, boolean addCrlf, int length) {
+    private TextBody(String transferEncoding, String sevenBitText, byte[] encoded, int length) {
         this.transferEncoding = transferEncoding;
-        this.bytes = bytes;
-        this.bareLineEnds = bareLineEnds;
-        this.addCrlf = addCrlf;
+        this.sevenBitText = sevenBitText;
+        this.encoded = encoded;
         this.length = length;
     }
 
     static TextBody of(String text) {
-        TextBody sevenBit = sevenBit(text);
-        if (sevenBit != null) {
-            return sevenBit;
+        int sevenBitLength = sevenBitLength(text);
+        if (sevenBitLength >= 0) {
+            return new TextBody("7bit", text, null, sevenBitLength);
         }
         byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
         int nonAscii = 0;
@@ -49,7 +46,7 @@ final class TextBody {
         byte[] encoded = base64
                 ? (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n").getBytes(StandardCharsets.US_ASCII)
                 : quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII);
-        return new TextBody(base64 ? "base64" : "quoted-printable", encoded, false, false, encoded.length);
+        return new TextBody(base64 ? "base64" : "quoted-printable", null, encoded, encoded.length);
     }
 
     /** The Content-Transfer-Encoding. */
@@ -64,42 +61,41 @@ final class TextBody {
 
     /** Writes the encoded body into {@code out} at {@code at}, where {@link #length()} bytes are free. */
     void writeTo(byte[] out, int at) {
-        if (!bareLineEnds) {
-            System.arraycopy(bytes, 0, out, at, bytes.length); // CRLF line ends (or none): the text as it is
-            at += bytes.length;
-        } else {
-            // Each run between line breaks in one bulk copy, each line break as CRLF.
-            int run = 0;
-            for (int i = 0; i < bytes.length; i++) {
-                byte b = bytes[i];
-                if (b == '\r' || b == '\n') {
-                    System.arraycopy(bytes, run, out, at, i - run);
-                    at += i - run;
-                    out[at++] = '\r';
-                    out[at++] = '\n';
-                    if (b == '\r' && i + 1 < bytes.length && bytes[i + 1] == '\n') {
-                        i++;
-                    }
-                    run = i + 1;
-                }
-            }
-            System.arraycopy(bytes, run, out, at, bytes.length - run);
-            at += bytes.length - run;
+        if (encoded != null) {
+            System.arraycopy(encoded, 0, out, at, encoded.length);
+            return;
         }
-        if (addCrlf) {
+        String text = sevenBitText;
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                out[at++] = '\r';
+                out[at++] = '\n';
+            } else {
+                out[at++] = (byte) c; // ASCII: sevenBitLength checked every character
+            }
+        }
+        if (n == 0 || (text.charAt(n - 1) != '\n' && text.charAt(n - 1) != '\r')) {
             out[at++] = '\r';
             out[at] = '\n';
         }
     }
 
     /**
-     * Whether the encoded body holds {@code ascii} (which has no CR or LF, so making line ends CRLF cannot make or
-     * break an occurrence).
+     * Whether the encoded body holds {@code ascii}, which has no CR or LF: a 7bit body holds it where its text does
+     * (making line ends CRLF cannot make or break an occurrence).
      */
     boolean contains(String ascii) {
-        for (int i = 0; i + ascii.length() <= bytes.length; i++) {
+        if (sevenBitText != null) {
+            return sevenBitText.contains(ascii);
+        }
+        for (int i = 0; i + ascii.length() <= encoded.length; i++) {
             int j = 0;
-            while (j < ascii.length() && bytes[i + j] == ascii.charAt(j)) {
+            while (j < ascii.length() && encoded[i + j] == ascii.charAt(j)) {
                 j++;
             }
             if (j == ascii.length()) {
@@ -110,37 +106,30 @@ final class TextBody {
     }
 
     /**
-     * The body as 7bit when the text can go so (ASCII, no control character but tab, no line above 998), else null.
-     * One bulk copy of the characters and one pass over those bytes, instead of a {@code charAt} per character in a
-     * pass to check and another to copy: this is the most CPU a plain mail costs in rendering.
+     * The length of the 7bit body when the text can go so (ASCII, no control character but tab, no line above 998),
+     * else -1. The body itself is not made here: {@link #writeTo} writes it straight into the message's bytes, so a
+     * plain mail's body is read twice and written once, with no array of its own (rendering is on every mail's path).
      */
-    private static TextBody sevenBit(String text) {
-        // One byte per character; a character above 0xFF becomes '?', which the loop tells from a real '?'.
-        byte[] chars = text.getBytes(StandardCharsets.ISO_8859_1);
-        int n = chars.length;
+    private static int sevenBitLength(String text) {
         int length = 0;
         int line = 0;
-        boolean bareLineEnds = false;
+        int n = text.length();
         for (int i = 0; i < n; i++) {
-            byte b = chars[i];
-            if (b == '\r' || b == '\n') {
-                if (b == '\r' && i + 1 < n && chars[i + 1] == '\n') {
+            char c = text.charAt(i);
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
                     i++;
-                } else {
-                    bareLineEnds = true;
                 }
                 length += 2;
                 line = 0;
-            } else if ((b < 0x20 && b != '\t') || b == 0x7F || ++line > MAX_7BIT_LINE) {
-                return null; // b < 0x20 holds the bytes above 0x7F too (negative)
-            } else if (b == '?' && text.charAt(i) != '?') {
-                return null;
+            } else if (c >= 0x7F || (c < 0x20 && c != '\t') || ++line > MAX_7BIT_LINE) {
+                return -1;
             } else {
                 length++;
             }
         }
-        boolean endsWithLineBreak = n > 0 && (chars[n - 1] == '\n' || chars[n - 1] == '\r');
-        return new TextBody("7bit", chars, bareLineEnds, !endsWithLineBreak, endsWithLineBreak ? length : length + 2);
+        boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
+        return endsWithLineBreak ? length : length + 2;
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */
