@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
  * inserts the row when it is missing; when two nodes insert the same hour at once, the primary key refuses one, whose
  * transaction is rolled back and tried once more ({@link Database#callTwice}), then finding the row to raise. The hours
  * are raised in ascending order, so two flushes never wait for each other in a cycle. About once an hour a flush also
- * deletes the realm's rows older than {@link #KEEP}.
+ * deletes the rows older than {@link #KEEP} of every realm: a realm deleted while another node still counted for it
+ * may get a row back from that node's last flush, and no flush of its own would ever delete it.
  */
 final class DatabaseBounceCountStore implements BounceCountStore {
     static final String TABLE = "OUTBOUND_RELAY_BOUNCE_COUNT";
@@ -87,7 +88,7 @@ final class DatabaseBounceCountStore implements BounceCountStore {
         }
     }
 
-    /** Deletes the realm's rows older than {@link #KEEP}, at most once per hour per node; a failure waits for the next hour. */
+    /** Deletes the rows older than {@link #KEEP}, at most once per hour per realm and node; a failure waits for the next hour. */
     private void pruneHourly() {
         long hour = Math.floorDiv(clock.millis(), Duration.ofHours(1).toMillis());
         if (hour == prunedHour) {
@@ -97,18 +98,17 @@ final class DatabaseBounceCountStore implements BounceCountStore {
         try {
             int rows = prune(hour - KEEP.toHours());
             if (rows > 0) {
-                LOG.debugf("Realm %s: %d hourly bounce count row(s) older than %d days deleted", realmId, rows, KEEP.toDays());
+                LOG.debugf("%d hourly bounce count row(s) older than %d days deleted", rows, KEEP.toDays());
             }
         } catch (RuntimeException e) {
-            LOG.warnf("Realm %s: old rows of %s were not deleted (%s); tried again in an hour", realmId, TABLE, e);
+            LOG.warnf("Old rows of %s were not deleted (%s); tried again in an hour", TABLE, e);
         }
     }
 
-    /** Deletes the realm's rows of hours before {@code oldestKeptHour}. */
+    /** Deletes every realm's rows of hours before {@code oldestKeptHour}. */
     int prune(long oldestKeptHour) {
-        return database.call(em -> em.createQuery("delete from OutboundRelayBounceCount c where c.realmId = :realm"
-                        + " and c.epochHour < :oldest")
-                .setParameter("realm", realmId).setParameter("oldest", oldestKeptHour).executeUpdate());
+        return database.call(em -> em.createQuery("delete from OutboundRelayBounceCount c where c.epochHour < :oldest")
+                .setParameter("oldest", oldestKeptHour).executeUpdate());
     }
 
     /** Deletes all of a realm's rows: the realm was deleted. */
