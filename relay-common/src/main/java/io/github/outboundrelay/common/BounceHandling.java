@@ -204,8 +204,13 @@ public final class BounceHandling implements AutoCloseable {
                 throw new IllegalStateException("bounce handling needs suppressionDirectory(...) or suppressionList(...)");
             }
             tracker.onSuppressed(onSuppressed);
-            BounceIntake intake = mailbox == null ? null : new BounceIntake(new BounceMailbox(mailbox, clock), tracker, clock);
-            return new BounceHandling(tracker, intake);
+            try {
+                BounceIntake intake = mailbox == null ? null : new BounceIntake(new BounceMailbox(mailbox, clock), tracker, clock);
+                return new BounceHandling(tracker, intake);
+            } catch (RuntimeException e) {
+                tracker.close(); // a count store's flush period stops with the handling that was not built
+                throw e;
+            }
         }
     }
 }
