@@ -162,7 +162,13 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         for (BounceReport report : reports) {
             apply(report, clock.instant());
         }
-        saveCounts();
+        if (counts instanceof StoredBounceCounts stored) {
+            // The reports are durable in the list; their counts wait in memory for the next flush when the store
+            // fails. Failing here would leave the mail unmarked, and the next poll would count its reports again.
+            stored.flushQuietly();
+        } else {
+            saveCounts();
+        }
     }
 
     void apply(BounceReport report, Instant now) throws IOException {

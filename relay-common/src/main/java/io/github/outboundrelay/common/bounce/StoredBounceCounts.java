@@ -183,7 +183,8 @@ final class StoredBounceCounts implements RateCounts, AutoCloseable {
         }
     }
 
-    private void flushQuietly() {
+    /** As {@link #flush()}; a failure is logged (once per outage) and its deltas wait for the next flush. */
+    void flushQuietly() {
         try {
             flush();
         } catch (IOException | RuntimeException e) {

@@ -148,6 +148,22 @@ class StoredBounceCountsTest {
     }
 
     @Test
+    void aReportIsTakenWhileTheStoreFailsAndCountedOnceWhenItIsBack() throws IOException {
+        MemoryStore store = new MemoryStore();
+        BounceTracker tracker = node(store, "a", LONG);
+        store.failing = true;
+        // The mailbox marks the mail only when accept returns: a throw here would apply (and count) the report again.
+        tracker.accept(List.of(report(BounceKind.HARD, "gone@example.org")));
+        assertThat(tracker.suppressions().isSuppressed("gone@example.org")).isTrue();
+        assertThat(tracker.metrics(T0).last24Hours().hardBounces()).isEqualTo(1);
+
+        store.failing = false;
+        tracker.saveCounts();
+        assertThat(store.rows.get(StoredBounceCounts.hour(T0))).containsExactly(0, 1, 0, 0);
+        tracker.close();
+    }
+
+    @Test
     void twoNodesShowTheSameRatesAndARestartReadsTheOldCounts() throws IOException {
         MemoryStore store = new MemoryStore();
         BounceTracker nodeA = node(store, "a", LONG);
