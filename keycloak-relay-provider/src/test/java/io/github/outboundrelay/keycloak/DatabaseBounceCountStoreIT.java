@@ -60,15 +60,7 @@ class DatabaseBounceCountStoreIT {
 
     @AfterAll
     static void stopDatabases() {
-        for (AutoCloseable c : new AutoCloseable[] {onPostgres, onH2, postgres}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                System.err.println("closing " + c + ": " + e);
-            }
-        }
+        DatabaseSpoolIT.closeAll(onPostgres, onH2, postgres);
     }
 
     /** The table of changeSet outbound-relay-5-bounce-count, and the suppression list's of changeSet 3. */
