@@ -100,13 +100,14 @@ public class FileSpoolTest {
     void unreadableEntriesAreQuarantinedWithAReasonAndTheRestIsRecovered() throws IOException {
         List<String> ids = new ArrayList<>();
         List<FileSpool.EntryLocation> where = new ArrayList<>();
-        try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 4; i++) {
+            try (FileSpool spool = recovered(FileSpool.open(dir))) { // each run appends to a batch file of its own
                 String id = spool.store(mail(i), T0);
                 ids.add(id);
                 where.add(spool.locate(id));
             }
         }
+        assertThat(where).extracting(FileSpool.EntryLocation::file).doesNotHaveDuplicates();
         Files.write(where.get(0).file(), "this is not a spool batch, just some text someone saved here by mistake".getBytes());
         damage(where.get(1), 30); // inside the meta
         List<String> reported = Collections.synchronizedList(new ArrayList<>());
@@ -195,8 +196,11 @@ public class FileSpoolTest {
 
     @Test
     void aReadOnlyDirectoryRefusesClearlyAndKeepsWhatItHas() throws Exception {
+        try (FileSpool first = recovered(FileSpool.open(dir))) {
+            first.store(mail(1), T0);
+        }
+        // A new spool starts a batch file of its own (the first one's would still take appends: its file is open).
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            spool.store(mail(1), T0);
             AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("tmp"), dir.resolve("queue"));
             try {
                 assertThatThrownBy(() -> spool.store(mail(2), T0))
@@ -243,6 +247,56 @@ public class FileSpoolTest {
         }
         try (FileSpool reopened = FileSpool.open(dir)) {
             assertThat(reopened.recover(Spool.QuarantineListener.NONE)).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void storesAppendToOneBatchFileUntilItIsFullAndAnAppendCutShortByACrashIsSkippedQuietly() throws Exception {
+        List<String> ids = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        List<String> reported = Collections.synchronizedList(new ArrayList<>());
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            while (files.stream().distinct().count() < 3) {
+                String id = spool.store(mail(ids.size()), T0);
+                ids.add(id);
+                files.add(spool.locate(id).file());
+            }
+            assertThat(Files.size(files.get(0))).as("a full segment").isBetween((long) BatchFiles.SEGMENT_BYTES,
+                    (long) BatchFiles.MAX_SPARE_BYTES);
+            assertThat(spool.statistics().batchFiles()).as("one group commit per lone store").isEqualTo(ids.size());
+        }
+        assertThat(files.stream().distinct()).as("two segments filled, the third one started").hasSize(3);
+        Path last = files.get(files.size() - 1);
+        long before = Files.size(last);
+        try (var ch = java.nio.channels.FileChannel.open(last, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x4F, 0x52, 0x42, 0x32, 0, 0, 0, 1}), before); // a torn header
+        }
+
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover((id, where, reason) -> reported.add(reason))).isEqualTo(ids.size());
+            assertThat(spool.claimDue(T0, ids.size() + 1)).extracting(Spool.Entry::id).containsExactlyInAnyOrderElementsOf(ids);
+            String next = spool.store(mail(-1), T0);
+            assertThat(spool.locate(next).file()).as("a reopened spool appends to none of the old files").isNotIn(files);
+        }
+        assertThat(reported).as("nothing quarantined").isEmpty();
+        assertThat(dir.resolve("quarantine")).isEmptyDirectory();
+    }
+
+    @Test
+    void theOpenBatchFileIsRetiredWithItsLastMailAndTheNextStoreStartsAnother() {
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            String a = spool.store(mail(1), T0);
+            String b = spool.store(mail(2), T0);
+            Path first = spool.locate(a).file();
+            assertThat(spool.locate(b).file()).isEqualTo(first);
+            spool.claimDue(T0, 10);
+            spool.complete(a);
+            spool.complete(b);
+            assertThat(dir.resolve("queue")).as("no file holds a delivered mail").isEmptyDirectory();
+
+            String c = spool.store(mail(3), T0);
+            assertThat(spool.locate(c).file()).isNotEqualTo(first);
+            assertThat(spool.claimDue(T0, 10)).extracting(Spool.Entry::id).containsExactly(c);
         }
     }
 
