@@ -148,7 +148,10 @@ class MailQueueRecoveryTest {
                 queue.submit(m);
                 acknowledged.add(m.messageId());
             }
-            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(spool.resolve("tmp"), spool.resolve("queue"));
+            // The directories and the batch file the queue appends to: a spool on a file system gone read-only.
+            List<Path> readOnlyParts = new ArrayList<>(List.of(spool.resolve("tmp"), spool.resolve("queue")));
+            readOnlyParts.addAll(SpoolTestSupport.files(spool.resolve("queue")));
+            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(readOnlyParts.toArray(Path[]::new));
             try {
                 assertThatThrownBy(() -> queue.submit(mail(3)))
                         .isInstanceOf(SpoolException.class)
@@ -171,9 +174,9 @@ class MailQueueRecoveryTest {
         List<String> ids = new ArrayList<>();
         List<String> messageIds = new ArrayList<>();
         List<FileSpool.EntryLocation> where = new ArrayList<>();
-        try (FileSpool filled = FileSpool.open(spool)) {
-            filled.recover(Spool.QuarantineListener.NONE);
-            for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 5; i++) {
+            try (FileSpool filled = FileSpool.open(spool)) { // each in a batch file of its own
+                filled.recover(Spool.QuarantineListener.NONE);
                 OutboundMessage m = mail(i);
                 String id = filled.store(m, now);
                 ids.add(id);
