@@ -1,6 +1,7 @@
 package io.github.outboundrelay.common.spool;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -114,12 +115,14 @@ final class BatchFiles implements AutoCloseable {
             }
             segment.channel.force(false);
         } catch (IOException | RuntimeException e) {
-            try {
-                segment.channel.truncate(segment.size); // What is left of it would be a torn tail: skipped, but cut.
-            } catch (IOException | RuntimeException again) {
-                e.addSuppressed(again);
-            }
             stopAppending(segment);
+            // Cut off what was written: a whole chunk left behind would be recovered after a restart, and its callers
+            // were told their mail was not queued. Not through the channel: an interrupt may have closed it.
+            try (RandomAccessFile file = new RandomAccessFile(path(name).toFile(), "rw")) {
+                file.setLength(segment.size);
+            } catch (IOException | RuntimeException again) {
+                e.addSuppressed(again); // Nothing was written (a read-only file), or a torn tail recovery skips.
+            }
             throw e;
         }
         segment.size += chunk.length;

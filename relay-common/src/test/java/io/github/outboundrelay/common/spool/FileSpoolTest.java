@@ -283,6 +283,34 @@ public class FileSpoolTest {
     }
 
     @Test
+    void aStoreWhoseAppendFailsIsRefusedAndNotRecoveredLaterAndTheNextStoreStartsAnotherFile() throws Exception {
+        String kept;
+        Path first;
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            kept = spool.store(mail(1), T0);
+            first = spool.locate(kept).file();
+            long size = Files.size(first);
+            // The file system refuses the append (the directory is named first: makeUnwritable probes it).
+            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("queue"), first);
+            try {
+                assertThatThrownBy(() -> spool.store(mail(2), T0)).isInstanceOf(SpoolException.class)
+                        .hasMessageContaining("not writable").hasMessageContaining("The mail was not queued");
+            } finally {
+                readOnly.close();
+            }
+            assertThat(Files.size(first)).as("nothing of the refused mail is left in the file").isEqualTo(size);
+            String next = spool.store(mail(3), T0);
+            assertThat(spool.locate(next).file()).as("the file that failed takes no more appends").isNotEqualTo(first);
+            assertThat(spool.depth().queued()).isEqualTo(2);
+        }
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover(Spool.QuarantineListener.NONE)).isEqualTo(2);
+            assertThat(spool.claimDue(T0, 10)).extracting(e -> e.message().subject())
+                    .containsExactlyInAnyOrder(mail(1).subject(), mail(3).subject());
+        }
+    }
+
+    @Test
     void theOpenBatchFileIsRetiredWithItsLastMailAndTheNextStoreStartsAnother() {
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
             String a = spool.store(mail(1), T0);
