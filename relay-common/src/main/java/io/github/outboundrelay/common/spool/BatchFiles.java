@@ -24,7 +24,7 @@ import java.util.List;
  * (docs/performance.md). An append that fails is cut off again and the segment is closed to appends; one cut short
  * by a crash is a torn tail that recovery skips: its fsync never returned, so none of its mails was acknowledged.
  *
- * <p>A retired batch is deleted, or, while fewer than {@value #MAX_SPARES} are kept and it is at most 256 KiB, zeroed
+ * <p>A retired batch is deleted, or, while fewer than {@value #MAX_SPARES} are kept and it is at most 1.25 MiB, zeroed
  * and moved to {@code tmp/} as a spare that the next batch overwrites: on ext4, creating a file after many deletions
  * costs more CPU than its fsync (see docs/performance.md). Zeroed, because its mails were delivered and their links
  * must not outlive the batch; zeroing keeps the file's blocks, so the next batch still overwrites in place. A spare is
@@ -32,12 +32,12 @@ import java.util.List;
  */
 final class BatchFiles implements AutoCloseable {
     static final String SUFFIX = ".batch";
-    static final int MAX_SPARES = 64;
-    /** Larger finished batches are deleted, not kept: spares cost at most 64 x 256 KiB of disk. */
-    static final int MAX_SPARE_BYTES = 256 << 10;
-    /** A segment takes no more appends once it is this long: retired, it still fits a spare (with one group more). */
-    static final int SEGMENT_BYTES = 192 << 10;
-    private static final byte[] ZEROS = new byte[MAX_SPARE_BYTES];
+    static final int MAX_SPARES = 16;
+    /** A segment takes no more appends once it is this long: one file creation per several hundred mails. */
+    static final int SEGMENT_BYTES = 1 << 20;
+    /** Larger finished batches are deleted, not kept: spares cost at most 16 x 1.25 MiB of disk. */
+    static final int MAX_SPARE_BYTES = SEGMENT_BYTES + (256 << 10);
+    private static final byte[] ZEROS = new byte[64 << 10];
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
 
     private final Path root; // names the spool in warnings

@@ -256,8 +256,10 @@ public class FileSpoolTest {
         List<Path> files = new ArrayList<>();
         List<String> reported = Collections.synchronizedList(new ArrayList<>());
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            String body = "a line of a long build log, stored so that a segment fills in a few dozen stores\n".repeat(800);
             while (files.stream().distinct().count() < 3) {
-                String id = spool.store(mail(ids.size()), T0);
+                String id = spool.store(OutboundMessage.builder().to("user" + ids.size() + "@example.com")
+                        .subject("Build log " + ids.size()).text(body).build(), T0);
                 ids.add(id);
                 files.add(spool.locate(id).file());
             }
