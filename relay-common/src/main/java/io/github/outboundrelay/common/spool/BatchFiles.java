@@ -18,8 +18,8 @@ import java.util.List;
  *
  * <p>A batch file is a segment that grows: its first group commit is written the careful way (a file under
  * {@code tmp/}, fsync, atomic rename into {@code queue/}, fsync of {@code queue/}), and later groups are appended
- * to it as chunks (one write and one fdatasync each) until it holds {@value #SEGMENT_BYTES} bytes or its last live
- * entry goes. So a group commit costs no file creation, rename or directory fsync; on ext4 without a journal the
+ * to it as chunks (one write and one fdatasync each) until it holds {@value #SEGMENT_BYTES} bytes or one of its
+ * mails is sent ({@link #noMoreAppends}). So a group commit costs no file creation, rename or directory fsync; on ext4 without a journal the
  * creation alone (its {@code recently_deleted} scan of the inode tables) was about 40 % of a durable submit's CPU
  * (docs/performance.md). An append that fails is cut off again and the segment is closed to appends; one cut short
  * by a crash is a torn tail that recovery skips: its fsync never returned, so none of its mails was acknowledged.
@@ -56,6 +56,7 @@ final class BatchFiles implements AutoCloseable {
         final String name;
         final FileChannel channel;
         long size;
+        boolean claimedFrom; // guarded by segmentLock: see noMoreAppends
 
         Segment(String name, FileChannel channel, long size) {
             this.name = name;
@@ -88,7 +89,21 @@ final class BatchFiles implements AutoCloseable {
     /** The segment the next group may be appended to, or null when the next group starts one. */
     String appendable() {
         synchronized (segmentLock) {
-            return appending == null ? null : appending.name;
+            return appending == null || appending.claimedFrom ? null : appending.name;
+        }
+    }
+
+    /**
+     * A mail of batch {@code name} is about to be sent: the batch takes no more appends, so that, as with a file per
+     * group, every mail in a batch was stored before any of them was sent, and a batch is retired at the latest once
+     * each of its mails had one attempt (a retry is written elsewhere). Delivered mail does not wait on disk behind
+     * mail stored after it. The leader closes the channel when it starts the next segment: an append may be under way.
+     */
+    void noMoreAppends(String name) {
+        synchronized (segmentLock) {
+            if (appending != null && appending.name.equals(name)) {
+                appending.claimedFrom = true;
+            }
         }
     }
 

@@ -54,7 +54,7 @@ import java.util.function.Consumer;
  * spool.lock            held while a process uses the spool: a second process gets a clear error
  * tmp/NAME.tmp          files being written (deleted on recovery), and finished batch files kept to be overwritten
  * queue/BATCH.batch     queued mail: a segment of group commits, each of one or more entries with a live/done
- *                       byte ({@link SpoolEntryCodec}); appended to until it holds 192 KiB or its mails are gone
+ *                       byte ({@link SpoolEntryCodec}); appended to until it holds 1 MiB or a mail of it is sent
  * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
  * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
  * </pre>
@@ -278,6 +278,7 @@ public final class FileSpool implements Spool {
             long millis = now.toEpochMilli();
             List<Entry> entries = new ArrayList<>();
             for (SpoolIndex.Copy copy : index.claimDue(millis, max)) {
+                batches.noMoreAppends(copy.batch());
                 try {
                     SpoolEntryCodec.Decoded d = readEntry(copy, true);
                     SpoolEntryCodec.Meta m = d.meta();

@@ -313,20 +313,28 @@ public class FileSpoolTest {
     }
 
     @Test
-    void theOpenBatchFileIsRetiredWithItsLastMailAndTheNextStoreStartsAnother() {
+    void aBatchFileTakesNoMoreAppendsOnceAMailOfItIsSentSoItsDeliveredMailDoesNotWaitBehindLaterMail() {
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
             String a = spool.store(mail(1), T0);
             String b = spool.store(mail(2), T0);
             Path first = spool.locate(a).file();
-            assertThat(spool.locate(b).file()).isEqualTo(first);
-            spool.claimDue(T0, 10);
-            spool.complete(a);
-            spool.complete(b);
-            assertThat(dir.resolve("queue")).as("no file holds a delivered mail").isEmptyDirectory();
+            assertThat(spool.locate(b).file()).as("appended").isEqualTo(first);
+            assertThat(spool.claimDue(T0, 1)).extracting(Spool.Entry::id).containsExactly(a);
 
             String c = spool.store(mail(3), T0);
-            assertThat(spool.locate(c).file()).isNotEqualTo(first);
-            assertThat(spool.claimDue(T0, 10)).extracting(Spool.Entry::id).containsExactly(c);
+            Path second = spool.locate(c).file();
+            assertThat(second).as("stored after a mail of the first file was sent").isNotEqualTo(first);
+            spool.complete(a);
+            spool.claimDue(T0, 1);
+            spool.defer(b, 1, T0.plusSeconds(60), "451 at relay:587");
+            assertThat(spool.locate(b).file()).as("a retry is not written where it was claimed from").isNotEqualTo(first);
+            assertThat(first).as("each of its mails had its attempt: the file is retired").doesNotExist();
+
+            spool.claimDue(T0, 10);
+            spool.complete(c);
+            spool.claimDue(T0.plusSeconds(60), 10);
+            spool.complete(b);
+            assertThat(dir.resolve("queue")).as("no file holds a delivered mail").isEmptyDirectory();
         }
     }
 
