@@ -51,17 +51,22 @@ final class BatchFiles implements AutoCloseable {
     private Segment appending; // guarded by segmentLock
     private final Object segmentLock = new Object();
 
-    /** The open end of a segment: its channel and how many bytes it holds that were forced to disk. */
+    /** The open end of a segment: how many bytes it holds that were forced to disk, and its channel once appended to. */
     private static final class Segment {
         final String name;
-        final FileChannel channel;
-        long size;
-        boolean claimedFrom; // guarded by segmentLock: see noMoreAppends
+        long size;            // written by the group-commit leader only
+        FileChannel channel;  // guarded by segmentLock; opened by the first append (a lone store never needs it)
+        boolean claimedFrom;  // guarded by segmentLock: see noMoreAppends
 
-        Segment(String name, FileChannel channel, long size) {
+        Segment(String name, long size) {
             this.name = name;
-            this.channel = channel;
             this.size = size;
+        }
+
+        void close() {
+            if (channel != null) {
+                DurableFiles.closeQuietly(channel);
+            }
         }
     }
 
@@ -123,12 +128,13 @@ final class BatchFiles implements AutoCloseable {
         }
         byte[] chunk = SpoolEntryCodec.encodeChunk(entries, segment.size, offsets);
         try {
+            FileChannel channel = channelOf(segment);
             ByteBuffer buffer = ByteBuffer.wrap(chunk);
             long position = segment.size;
             while (buffer.hasRemaining()) {
-                position += segment.channel.write(buffer, position);
+                position += channel.write(buffer, position);
             }
-            segment.channel.force(false);
+            channel.force(false);
         } catch (IOException | RuntimeException e) {
             stopAppending(segment);
             // Cut off what was written: a whole chunk left behind would be recovered after a restart, and its callers
@@ -157,7 +163,7 @@ final class BatchFiles implements AutoCloseable {
         byte[] file = SpoolEntryCodec.encodeChunk(entries, 0, offsets);
         synchronized (segmentLock) {
             if (appending != null) {
-                DurableFiles.closeQuietly(appending.channel); // Full, or its mails went: it takes no more.
+                appending.close(); // Claimed from: it takes no more.
                 appending = null;
             }
         }
@@ -178,16 +184,20 @@ final class BatchFiles implements AutoCloseable {
             throw e;
         }
         if (file.length < SEGMENT_BYTES) {
-            try {
-                FileChannel channel = FileChannel.open(target, StandardOpenOption.WRITE);
-                synchronized (segmentLock) {
-                    appending = new Segment(name, channel, file.length);
-                }
-            } catch (IOException e) {
-                // The group is durable all the same; the next one starts a segment of its own.
+            synchronized (segmentLock) {
+                appending = new Segment(name, file.length);
             }
         }
         return name;
+    }
+
+    private FileChannel channelOf(Segment segment) throws IOException {
+        synchronized (segmentLock) {
+            if (segment.channel == null) {
+                segment.channel = FileChannel.open(path(segment.name), StandardOpenOption.WRITE);
+            }
+            return segment.channel;
+        }
     }
 
     private void stopAppending(Segment segment) {
@@ -195,8 +205,8 @@ final class BatchFiles implements AutoCloseable {
             if (appending == segment) {
                 appending = null;
             }
+            segment.close();
         }
-        DurableFiles.closeQuietly(segment.channel);
     }
 
     /** The {@code size} bytes of the entry at {@code offset} of a batch; fewer when the file ends before. */
@@ -281,7 +291,7 @@ final class BatchFiles implements AutoCloseable {
     public void close() {
         synchronized (segmentLock) {
             if (appending != null) {
-                DurableFiles.closeQuietly(appending.channel);
+                appending.close();
                 appending = null;
             }
         }
