@@ -72,7 +72,7 @@ final class Experiments {
         SMTPTransport transport = (SMTPTransport) session.getTransport("smtp");
         transport.connect();
         try {
-            long cpu = Measurement.processCpu();
+            CpuTime cpu = CpuTime.now();
             long start = System.nanoTime();
             int done = Workload.runConcurrently(1, count, cap, i -> {
                 long t0 = System.nanoTime();
@@ -82,7 +82,7 @@ final class Experiments {
                 latency[i] = System.nanoTime() - t0;
             });
             long nanos = System.nanoTime() - start;
-            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", Measurement.processCpu() - cpu);
+            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", CpuTime.since(cpu));
         } finally {
             transport.close();
         }
@@ -101,7 +101,7 @@ final class Experiments {
             in.expect(220);
             command(out, "EHLO bench.example.com\r\n");
             in.expect(250);
-            long cpu = Measurement.processCpu();
+            CpuTime cpu = CpuTime.now();
             long start = System.nanoTime();
             int done = Workload.runConcurrently(1, count, cap, i -> {
                 long t0 = System.nanoTime();
@@ -129,7 +129,7 @@ final class Experiments {
             });
             long nanos = System.nanoTime() - start;
             command(out, "QUIT\r\n");
-            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", Measurement.processCpu() - cpu);
+            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", CpuTime.since(cpu));
         }
     }
 

@@ -11,25 +11,22 @@ import java.util.Arrays;
  * @param latency    per-message latency of the call measured (send, or submit to delivered), or null
  * @param submit     per-message latency of {@code submit} alone, or null
  * @param note       what a reader should know about this run (a time cap reached), or ""
- * @param cpuNanos   CPU time of this JVM (user + system, every thread, the in-process sink included) during the
- *                   run, or -1 when the case ran in another process
+ * @param cpu        CPU time of this JVM (user + system, every thread, the in-process sink included) during the
+ *                   run, and its kernel part; {@link CpuTime#NONE} when the case ran in another process
  */
-record Measurement(long messages, long nanos, long[] latency, long[] submit, String note, long cpuNanos) {
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-
+record Measurement(long messages, long nanos, long[] latency, long[] submit, String note, CpuTime cpu) {
     static Measurement of(long messages, long nanos) {
-        return new Measurement(messages, nanos, null, null, "", -1);
-    }
-
-    /** CPU time of this process so far, in nanoseconds. */
-    static long processCpu() {
-        return OS.getProcessCpuTime();
+        return new Measurement(messages, nanos, null, null, "", CpuTime.NONE);
     }
 
     /** Microseconds of this JVM's CPU per message; NaN for a case that ran elsewhere. */
     double cpuMicrosPerMessage() {
-        return cpuNanos < 0 || messages == 0 ? Double.NaN : cpuNanos / 1e3 / messages;
+        return cpu.totalNanos() < 0 || messages == 0 ? Double.NaN : cpu.totalNanos() / 1e3 / messages;
+    }
+
+    /** Microseconds of that CPU spent in the kernel (system calls, loopback TCP), per message; NaN when unknown. */
+    double kernelMicrosPerMessage() {
+        return cpu.kernelNanos() < 0 || messages == 0 ? Double.NaN : cpu.kernelNanos() / 1e3 / messages;
     }
 
     double perSecond() {

@@ -31,7 +31,7 @@ final class QueueCases {
             try (FileSpool files = FileSpool.open(spool);
                  MailQueue queue = MailQueue.builder().relay(target.settings(4), Throttle.perHour(1)).spool(files)
                          .deliveryLog(new DeliveryLog(100)).shutdownTimeout(Duration.ofSeconds(5)).build()) {
-                long cpu = Measurement.processCpu();
+                CpuTime cpu = CpuTime.now();
                 long start = System.nanoTime();
                 int done = Workload.runConcurrently(threads, count, cap, i -> {
                     long t0 = System.nanoTime();
@@ -41,7 +41,7 @@ final class QueueCases {
                 long nanos = System.nanoTime() - start;
                 String note = String.format(java.util.Locale.ROOT, "%.1f mails per fsync", files.statistics().mailsPerBatch());
                 return new Measurement(done, nanos, latency, latency, done < count ? "time cap; " + note : note,
-                        Measurement.processCpu() - cpu);
+                        CpuTime.since(cpu));
             }
         } finally {
             delete(spool);
@@ -63,7 +63,7 @@ final class QueueCases {
             try (FileSpool files = FileSpool.open(spool);
                  MailQueue queue = MailQueue.builder().relay(target.settings(connections)).spool(files)
                          .deliveryLog(log).build()) {
-                long cpu = Measurement.processCpu();
+                CpuTime cpu = CpuTime.now();
                 long start = System.nanoTime();
                 long deadline = start + cap.toNanos();
                 int submitted = Workload.runConcurrently(submitters, count, cap, i -> {
@@ -86,7 +86,7 @@ final class QueueCases {
                     note = (note.isEmpty() ? "" : note + "; ") + m.failed() + " failed attempts";
                 }
                 return new Measurement(delivered, nanos, deliveryLatency(prepared, submittedAt, submitted, log),
-                        submitLatency, note, Measurement.processCpu() - cpu);
+                        submitLatency, note, CpuTime.since(cpu));
             }
         } finally {
             delete(spool);

@@ -60,7 +60,7 @@ final class SendCases {
             throws Exception {
         List<OutboundMessage> prepared = Workload.messages(count);
         long[] latency = new long[count];
-        long cpu = Measurement.processCpu();
+        CpuTime cpu = CpuTime.now();
         long start = System.nanoTime();
         int done = Workload.runConcurrently(threads, count, cap, i -> {
             long t0 = System.nanoTime();
@@ -68,7 +68,7 @@ final class SendCases {
             latency[i] = System.nanoTime() - t0;
         });
         long nanos = System.nanoTime() - start;
-        return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", Measurement.processCpu() - cpu);
+        return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", CpuTime.since(cpu));
     }
 
     private static void sendLikeKeycloak(Target target, SSLSocketFactory trust, OutboundMessage m) throws Exception {
@@ -115,7 +115,7 @@ final class SendCases {
         List<OutboundMessage> prepared = Workload.messages(count);
         long[] latency = new long[count];
         try (RelayClient client = RelayClient.create(target.settings(threads), new DeliveryLog(100))) {
-            long cpu = Measurement.processCpu();
+            CpuTime cpu = CpuTime.now();
             long start = System.nanoTime();
             int done = Workload.runConcurrently(threads, count, cap, i -> {
                 long t0 = System.nanoTime();
@@ -123,7 +123,7 @@ final class SendCases {
                 latency[i] = System.nanoTime() - t0;
             });
             long nanos = System.nanoTime() - start;
-            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", Measurement.processCpu() - cpu);
+            return new Measurement(done, nanos, latency, null, done < count ? "time cap" : "", CpuTime.since(cpu));
         }
     }
 }

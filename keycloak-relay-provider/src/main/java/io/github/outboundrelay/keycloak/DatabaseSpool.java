@@ -41,9 +41,18 @@ import org.jboss.logging.Logger;
  * only moves a retry by as much. After {@link #close} the spool refuses every change.
  *
  * <p><b>At rest.</b> {@code MESSAGE} holds the message sealed with the realm's AES key ({@link BodyCipher}, the row
- * id as associated data; rows written before encryption stay readable), Base64-encoded. A delivered row is deleted.
- * Dead and quarantined rows lose their {@code MESSAGE} (set to null) once older than the retention
- * ({@link #deleteBodies}); {@code DEAD_LETTERED} says when they became so.
+ * id as associated data; rows written before encryption stay readable), Base64-encoded. {@code RENDERED} holds the
+ * mail as the queue rendered it at submit (the same reset link), sealed the same way by the same two methods
+ * ({@link #seal}, {@link #open}), and goes wherever {@code MESSAGE} goes: a delivered row is deleted; dead and
+ * quarantined rows lose both (set to null) once older than the retention ({@link #deleteBodies});
+ * {@code DEAD_LETTERED} says when they became so.
+ *
+ * <p><b>The rendering</b> is kept so that no attempt renders the mail again (issue 13). It is a column of its own, not
+ * part of {@code MESSAGE}, so that rows stay readable both ways in a cluster being upgraded: a node of the version
+ * before reads {@code MESSAGE} as it always did and never sees {@code RENDERED}; this version reads rows without a
+ * rendering and leaves them to be rendered when sent. A rendering that cannot be opened is dropped (the message is
+ * rendered again), never a reason to quarantine a message that can be read; one made for other settings is not used
+ * ({@code RelayClient} checks it with {@code MimeRenderer.rendersFor}).
  */
 final class DatabaseSpool implements Spool {
     static final String TABLE = "OUTBOUND_RELAY_MAIL";
@@ -103,12 +112,20 @@ final class DatabaseSpool implements Spool {
 
     @Override
     public String store(OutboundMessage message, Instant now) {
+        return store(message, null, now);
+    }
+
+    /** Keeps {@code rendered} (null: none) beside the message, sealed alike: see "The rendering" above. */
+    @Override
+    public String store(OutboundMessage message, byte[] rendered, Instant now) {
         refuseIfClosed();
         String id = UUID.randomUUID().toString();
         // Sealed before the transaction: the realm's key is looked up in a transaction of its own.
-        String encoded = Base64.getEncoder().encodeToString(cipher.seal(MessageCodec.encode(message), associatedData(id)));
+        String sealedMessage = seal(MessageCodec.encode(message), id, BodyColumn.MESSAGE);
+        String sealedRendering = rendered == null ? null : seal(StoredRendering.encode(rendered), id, BodyColumn.RENDERED);
         inTransaction("store a mail", em -> {
-            em.persist(QueuedMailEntity.queued(id, queueKey, message.messageId(), encoded, now.toEpochMilli()));
+            em.persist(QueuedMailEntity.queued(id, queueKey, message.messageId(), sealedMessage, sealedRendering,
+                    now.toEpochMilli()));
             return null;
         });
         return id;
@@ -149,10 +166,9 @@ final class DatabaseSpool implements Spool {
         for (QueuedMailEntity row : rows) {
             held.add(row.id);
             try {
-                OutboundMessage message = MessageCodec.decode(cipher.open(Base64.getDecoder().decode(row.message),
-                        associatedData(row.id)));
+                OutboundMessage message = MessageCodec.decode(open(row.message, row.id, BodyColumn.MESSAGE));
                 claimed.add(new Entry(row.id, message, row.attempts, Instant.ofEpochMilli(row.firstSubmitted),
-                        Instant.ofEpochMilli(row.due), row.lastFailure));
+                        Instant.ofEpochMilli(row.due), row.lastFailure, rendering(row)));
             } catch (IllegalArgumentException e) {
                 moveAside(row.id, truncate("unreadable: " + e.getMessage(), 2000), nowMillis);
             } catch (RuntimeException e) {
@@ -163,6 +179,23 @@ final class DatabaseSpool implements Spool {
             }
         }
         return claimed;
+    }
+
+    /**
+     * The row's rendering, or null when it has none (written by an earlier version) or it cannot be opened: the
+     * message is rendered when it is sent then, and the row is not quarantined for it.
+     */
+    private byte[] rendering(QueuedMailEntity row) {
+        if (row.rendered == null) {
+            return null;
+        }
+        try {
+            return StoredRendering.decode(open(row.rendered, row.id, BodyColumn.RENDERED));
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("Outbound relay: the stored rendering of mail %s of realm %s is unreadable (%s); the mail is rendered "
+                    + "again when sent", row.id, queueKey, e.getMessage());
+            return null;
+        }
     }
 
     /** Moves a claimed row aside, not to be retried: its body is damaged or was sealed with a key that is gone. */
@@ -341,6 +374,7 @@ final class DatabaseSpool implements Spool {
             if (row.message == null) {
                 return null; // its body was deleted after the retention: nothing to send
             }
+            // Its rendering, if any, stays: the mail goes out as it was rendered at submit, as from a file spool.
             DeadLetter letter = DeadLetter.fromJson(row.id, row.deadLetter);
             row.state = QueuedMailEntity.QUEUED;
             row.attempts = 0;
@@ -360,13 +394,16 @@ final class DatabaseSpool implements Spool {
     }
 
     /**
-     * Deletes the message of dead rows given up before {@code before} and of quarantined rows quarantined before it
-     * (or by a version that did not record when). The rows stay, with their dead-letter record or reason.
+     * Deletes the message and the rendering of dead rows given up before {@code before} and of quarantined rows
+     * quarantined before it (or by a version that did not record when). The rows stay, with their dead-letter record
+     * or reason. A rendering whose message a node of the version before deleted (it knows no {@code RENDERED}) goes
+     * too.
      */
     @Override
     public int deleteBodies(Instant before) {
         return inTransaction("delete the bodies of old dead letters", em -> em.createQuery("update OutboundRelayMail m"
-                        + " set m.message = null where m.queueKey = :queue and m.message is not null and ((m.state = :dead"
+                        + " set m.message = null, m.rendered = null where m.queueKey = :queue"
+                        + " and (m.message is not null or m.rendered is not null) and ((m.state = :dead"
                         + " and m.deadLettered < :before) or (m.state = :quarantined and (m.deadLettered is null"
                         + " or m.deadLettered < :before)))")
                 .setParameter("queue", queueKey).setParameter("dead", QueuedMailEntity.DEAD)
@@ -423,8 +460,36 @@ final class DatabaseSpool implements Spool {
         }
     }
 
-    private static byte[] associatedData(String id) {
-        return id.getBytes(StandardCharsets.UTF_8);
+    /** The columns that hold a mail's body, the reset link in it: both sealed by {@link #seal}. */
+    private enum BodyColumn {
+        MESSAGE, RENDERED
+    }
+
+    /**
+     * What a body column stores: {@code plain} sealed with the realm's key (as it is when the realm has none), in
+     * Base64. The one place a body is protected at rest.
+     */
+    private String seal(byte[] plain, String id, BodyColumn column) {
+        return Base64.getEncoder().encodeToString(cipher.seal(plain, associatedData(id, column)));
+    }
+
+    /**
+     * A body column's bytes as they were before {@link #seal}.
+     *
+     * @throws IllegalArgumentException when they cannot be opened (altered, moved from another row or column, a key
+     *                                  that is gone)
+     */
+    private byte[] open(String stored, String id, BodyColumn column) {
+        return cipher.open(Base64.getDecoder().decode(stored), associatedData(id, column));
+    }
+
+    /**
+     * What a body is sealed against: its row, and for the rendering the column too, so that neither can be moved into
+     * another row or into the other column and still open. {@code MESSAGE} keeps the row id alone, as rows of earlier
+     * versions were sealed.
+     */
+    private static byte[] associatedData(String id, BodyColumn column) {
+        return (column == BodyColumn.MESSAGE ? id : id + "/" + column.name()).getBytes(StandardCharsets.UTF_8);
     }
 
     private static String truncate(String s, int max) {

@@ -42,6 +42,14 @@ public class QueuedMailEntity {
     @Column(name = "MESSAGE")
     protected String message;
 
+    /**
+     * The mail as {@code MimeRenderer} rendered it at submit, framed by {@link StoredRendering}, sealed like
+     * {@link #message} (associated data: the row id and {@code RENDERED}), in Base64; null in rows written before
+     * changeSet {@code outbound-relay-4-rendered}, and whenever {@link #message} is null.
+     */
+    @Column(name = "RENDERED")
+    protected String rendered;
+
     @Column(name = "ATTEMPTS", nullable = false)
     protected int attempts;
 
@@ -72,13 +80,15 @@ public class QueuedMailEntity {
     protected QueuedMailEntity() {
     }
 
-    static QueuedMailEntity queued(String id, String queueKey, String messageId, String message, long now) {
+    static QueuedMailEntity queued(String id, String queueKey, String messageId, String message, String rendered,
+                                   long now) {
         QueuedMailEntity e = new QueuedMailEntity();
         e.id = id;
         e.queueKey = queueKey;
         e.state = QUEUED;
         e.messageId = messageId;
         e.message = message;
+        e.rendered = rendered;
         e.attempts = 0;
         e.firstSubmitted = now;
         e.due = now;

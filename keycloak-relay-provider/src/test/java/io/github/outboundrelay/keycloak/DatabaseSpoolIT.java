@@ -69,8 +69,22 @@ class DatabaseSpoolIT {
         }
     }
 
-    /** The table as Keycloak's Liquibase creates it from META-INF/outbound-relay-changelog.xml (both changeSets). */
+    /**
+     * The table as Keycloak's Liquibase creates it from META-INF/outbound-relay-changelog.xml: changeSets 1 and 2
+     * ({@link #createTableOfTheVersionBefore}), then 4, which adds {@code RENDERED}.
+     */
     static void createTable(Connection c, String clob) throws SQLException {
+        createTableOfTheVersionBefore(c, clob);
+        addRenderedColumn(c, clob);
+    }
+
+    /** ChangeSet outbound-relay-4-rendered. */
+    static void addRenderedColumn(Connection c, String clob) throws SQLException {
+        c.createStatement().execute("ALTER TABLE OUTBOUND_RELAY_MAIL ADD RENDERED " + clob);
+    }
+
+    /** The table of changeSets 1 and 2, as the version before issue 13 used it. */
+    static void createTableOfTheVersionBefore(Connection c, String clob) throws SQLException {
         c.createStatement().execute("CREATE TABLE OUTBOUND_RELAY_MAIL (ID VARCHAR(36) NOT NULL, QUEUE_KEY VARCHAR(255) NOT NULL,"
                 + " STATE VARCHAR(16) NOT NULL, MESSAGE_ID VARCHAR(1000) NOT NULL, MESSAGE " + clob + ", ATTEMPTS INT NOT NULL,"
                 + " FIRST_SUBMITTED BIGINT NOT NULL, DUE BIGINT NOT NULL, LAST_FAILURE VARCHAR(2000), LEASE_OWNER VARCHAR(255),"

@@ -13,6 +13,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -343,18 +346,27 @@ class KeycloakClusterIT {
         String realmId = (String) AdminApi.expect(200, adminB.get("/admin/realms/" + realm)).json().get("id");
         String wanda = adminB.createUser(realm, "wanda", "wanda@example.org", "Wanda-pw-1");
         String bounce = adminB.createUser(realm, "bounce", "bounce@example.org", "Bounce-pw-1");
+        Instant submitted = Instant.now().minusSeconds(1); // the Date header has whole seconds
         sendResetMails(adminB, realm, wanda, 1);
-        Poll.until("the mail is queued in the table", Duration.ofSeconds(30),
-                () -> column(realmId, "message_id", "state = 'QUEUED'").size() == 1);
+        Instant queuedBy = Instant.now();
+        Poll.until("the mail is queued in the table, with the rendering made at submit", Duration.ofSeconds(30),
+                () -> column(realmId, "message_id", "state = 'QUEUED' and rendered is not null").size() == 1);
 
         // What someone who can read the database (or a dump of it) finds: every table, every row, and the queue's
-        // MESSAGE column Base64-decoded too.
+        // MESSAGE and RENDERED columns Base64-decoded too.
         String linkPath = "/realms/" + realm + "/login-actions/action-token?key=";
         assertThat(databaseRowsContaining(linkPath)).isEmpty();
 
+        // A retry (the relay refuses connections) sends the bytes rendered at submit: its Date is the submit time.
+        Poll.until("a retry failed too", Duration.ofSeconds(60),
+                () -> column(realmId, "attempts", "state = 'QUEUED' and attempts >= 2").size() == 1);
         relay.up();
         List<EmbeddedRelay.ReceivedMail> arrivals = relay.awaitMessages(1, Duration.ofSeconds(60));
-        String link = ReceivedMessage.parse("", List.of(), arrivals.get(0).content().getBytes(StandardCharsets.UTF_8)).actionLink();
+        String content = arrivals.get(0).content();
+        String date = content.lines().filter(l -> l.startsWith("Date: ")).findFirst().orElseThrow().substring(6);
+        assertThat(ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant())
+                .as("the Date rendered at submit, not at the send after two failed attempts").isBetween(submitted, queuedBy);
+        String link = ReceivedMessage.parse("", List.of(), content.getBytes(StandardCharsets.UTF_8)).actionLink();
         assertThat(link).as("the link that was queued").contains(linkPath);
         Poll.until("the delivered row is gone", Duration.ofSeconds(30),
                 () -> column(realmId, "message_id", "state = 'QUEUED'").isEmpty());
@@ -363,8 +375,9 @@ class KeycloakClusterIT {
         // A refused mail: a dead letter, whose body goes after the retention (0 h here); its record stays.
         sendResetMails(adminB, realm, bounce, 1);
         String diagnostics = "/admin/realms/" + realm + "/outbound-relay/";
-        Poll.until("a dead letter whose body was deleted", Duration.ofSeconds(60),
-                () -> column(realmId, "id", "state = 'DEAD' and message is null").size() == 1);
+        Poll.until("a dead letter whose body was deleted, its rendering with it", Duration.ofSeconds(60),
+                () -> column(realmId, "id", "state = 'DEAD' and message is null and rendered is null").size() == 1);
+        assertThat(column(realmId, "id", "rendered is not null")).as("renderings left in the realm's rows").isEmpty();
         Map<String, Object> letter = ((List<Map<String, Object>>) AdminApi.expect(200, adminB.get(diagnostics + "dead-letters"))
                 .json().get("deadLetters")).get(0);
         assertThat(letter).containsEntry("category", "RECIPIENT_REJECTED").containsEntry("reason", "REJECTED")
@@ -398,11 +411,14 @@ class KeycloakClusterIT {
                     }
                 }
             }
-            try (ResultSet rs = c.createStatement().executeQuery("select id, message from outbound_relay_mail where message is not null")) {
-                while (rs.next()) {
-                    String decoded = new String(java.util.Base64.getDecoder().decode(rs.getString(2)), StandardCharsets.ISO_8859_1);
-                    if (decoded.contains(text)) {
-                        hits.add("outbound_relay_mail, MESSAGE decoded: row " + rs.getString(1));
+            for (String column : List.of("message", "rendered")) {
+                try (ResultSet rs = c.createStatement().executeQuery("select id, " + column + " from outbound_relay_mail where "
+                        + column + " is not null")) {
+                    while (rs.next()) {
+                        String decoded = new String(java.util.Base64.getDecoder().decode(rs.getString(2)), StandardCharsets.ISO_8859_1);
+                        if (decoded.contains(text)) {
+                            hits.add("outbound_relay_mail, " + column.toUpperCase(Locale.ROOT) + " decoded: row " + rs.getString(1));
+                        }
                     }
                 }
             }
