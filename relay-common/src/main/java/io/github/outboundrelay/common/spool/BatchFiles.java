@@ -19,10 +19,11 @@ import java.util.List;
  * <p>A batch file is a segment that grows: its first group commit is written the careful way (a file under
  * {@code tmp/}, fsync, atomic rename into {@code queue/}, fsync of {@code queue/}), and later groups are appended
  * to it as chunks (one write and one fdatasync each) until it holds {@value #SEGMENT_BYTES} bytes or one of its
- * mails is sent ({@link #noMoreAppends}). So a group commit costs no file creation, rename or directory fsync; on ext4 without a journal the
- * creation alone (its {@code recently_deleted} scan of the inode tables) was about 40 % of a durable submit's CPU
- * (docs/performance.md). An append that fails is cut off again and the segment is closed to appends; one cut short
- * by a crash is a torn tail that recovery skips: its fsync never returned, so none of its mails was acknowledged.
+ * mails is sent ({@link #noMoreAppends}). So most group commits cost no file creation, rename or directory fsync;
+ * on ext4 without a journal the creation alone (its {@code recently_deleted} scan of the inode tables) was about
+ * 40 % of a durable submit's CPU (docs/performance.md). An append that fails is cut off again and the segment is
+ * closed to appends; one cut short by a crash is a torn tail that recovery skips: its fsync never returned, so none
+ * of its mails was acknowledged.
  *
  * <p>A retired batch is deleted, or, while fewer than {@value #MAX_SPARES} are kept and it is at most 1.25 MiB, zeroed
  * and moved to {@code tmp/} as a spare that the next batch overwrites: on ext4, creating a file after many deletions
@@ -51,7 +52,7 @@ final class BatchFiles implements AutoCloseable {
     private Segment appending; // guarded by segmentLock
     private final Object segmentLock = new Object();
 
-    /** The open end of a segment: how many bytes it holds that were forced to disk, and its channel once appended to. */
+    /** The open end of a segment: the bytes it holds that were forced to disk, and its channel once appended to. */
     private static final class Segment {
         final String name;
         long size;            // written by the group-commit leader only

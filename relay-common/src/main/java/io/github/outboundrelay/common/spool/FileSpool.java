@@ -35,9 +35,10 @@ import java.util.function.Consumer;
  * to the open batch file (a segment) and fdatasynced, or, when a new segment starts, written to {@code tmp/},
  * fsynced, renamed atomically into {@code queue/}, and {@code queue/} fsynced. So an acknowledged mail survives a
  * killed process and a power loss, and a lone store costs one such cycle while sixteen concurrent ones share one;
- * an append cut short by a crash was never acknowledged, and recovery skips it ({@link BatchFiles}). A retry writes the mail's new
- * state the same way before the old copy is given up. A delivered mail is marked done in its batch file (one byte
- * rewritten in place, without an fsync), and the batch file is deleted when all its mails are done: after a power
+ * an append cut short by a crash was never acknowledged, and recovery skips it ({@link BatchFiles}). A retry writes
+ * the mail's new state the same way (never into the batch file it was claimed from) before the old copy is given
+ * up. A delivered mail is marked done in its batch file (one byte rewritten in place, without an fsync), and the
+ * batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
  * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside

@@ -551,7 +551,7 @@ public final class SpoolEntryCodec {
             int count = h.getInt(4);
             long end = pos + CHUNK_HEADER_LENGTH + Integer.toUnsignedLong(h.getInt(8));
             if (end > size) {
-                visitor.tornTail(pos, "the chunk at " + pos + " ends at " + end + ", after the file's " + size + " bytes");
+                visitor.tornTail(pos, "the chunk at " + pos + " ends at " + end + ", after the file's end at " + size);
                 return;
             }
             readRecords(in, pos + CHUNK_HEADER_LENGTH, count, end, new BatchVisitor() {
