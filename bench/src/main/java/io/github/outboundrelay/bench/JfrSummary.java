@@ -25,7 +25,10 @@ public final class JfrSummary {
     static {
         AREAS.put("relay-common RelayClient.send (whole send)", List.of("io.github.outboundrelay.common.RelayClient#send"));
         AREAS.put("  MIME rendering (MimeRenderer.render)", List.of("io.github.outboundrelay.common.mime.MimeRenderer#"));
-        AREAS.put("  Angus SMTPTransport.sendMessage (protocol + MIME writing)", List.of("org.eclipse.angus.mail.smtp.SMTPTransport#sendMessage"));
+        AREAS.put("  mail transaction (MailTransaction: MAIL, RCPT, DATA, the message)", List.of("io.github.outboundrelay.common.transport.MailTransaction#"));
+        AREAS.put("    writing the message (DataWriter: CRLF and dot-stuffing)", List.of("io.github.outboundrelay.common.transport.DataWriter#"));
+        AREAS.put("    waiting for replies (SmtpReplyReader.read)", List.of("io.github.outboundrelay.common.transport.SmtpReplyReader#read"));
+        AREAS.put("  Angus SMTPTransport.sendMessage (where the socket is unknown)", List.of("org.eclipse.angus.mail.smtp.SMTPTransport#sendMessage"));
         AREAS.put("    MIME writing (RenderedMessage.writeTo: CRLF and dot-stuffing in Angus's DATA stream)", List.of("io.github.outboundrelay.common.mime.RenderedMessage#writeTo"));
         AREAS.put("    waiting for replies (SMTPTransport.readServerResponse)", List.of("org.eclipse.angus.mail.smtp.SMTPTransport#readServerResponse"));
         AREAS.put("  delivery log event (DeliveryLog.record, DeliveryEvent)", List.of("io.github.outboundrelay.common.DeliveryLog#record",

@@ -10,11 +10,9 @@ import io.github.outboundrelay.common.transport.ConnectionPool;
 import io.github.outboundrelay.common.transport.MailSessionFactory;
 import io.github.outboundrelay.common.bounce.Verp;
 import io.github.outboundrelay.common.mime.MimeRenderer;
-import io.github.outboundrelay.common.mime.RenderedMessage;
 import io.github.outboundrelay.common.transport.RelayConnection;
 
 import jakarta.mail.Session;
-import jakarta.mail.internet.InternetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,7 +22,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.eclipse.angus.mail.smtp.SMTPMessage;
 
 /**
  * Sends mail through one relay over pooled, reused connections. Thread-safe; create one per settings and keep it:
@@ -133,10 +130,8 @@ public final class RelayClient implements AutoCloseable {
                 : MimeRenderer.from(message, settings);
         String mailFrom = settings.verp() && message.recipients().size() == 1
                 ? Verp.encode(envelopeFrom.address(), message.recipients().get(0).address()) : envelopeFrom.address();
-        SMTPMessage mime = new RenderedMessage(session, rendered, mailFrom);
-        InternetAddress[] recipients = RelayConnection.envelope(message.recipients());
         try {
-            Receipt receipt = deliver(message, mime, recipients, start);
+            Receipt receipt = deliver(message, rendered, mailFrom, start);
             log.record(new DeliveryEvent(Instant.now(), receipt.rejected().isEmpty() ? DeliveryEvent.Outcome.SENT
                     : DeliveryEvent.Outcome.PARTIALLY_SENT, message.messageId(), settings.relayName(),
                     masked(message), null, maskText(receipt.finalReply().toString()), attempt,
@@ -150,7 +145,7 @@ public final class RelayClient implements AutoCloseable {
         }
     }
 
-    private Receipt deliver(OutboundMessage message, SMTPMessage mime, InternetAddress[] recipients, long start)
+    private Receipt deliver(OutboundMessage message, byte[] rendered, String mailFrom, long start)
             throws DeliveryException {
         RelayConnection connection = acquire(start);
         boolean reused = connection != null;
@@ -167,7 +162,7 @@ public final class RelayClient implements AutoCloseable {
             checkUtf8(message, connection);
             RelayConnection.Delivered delivered;
             try {
-                delivered = connection.send(mime, recipients, settings, nanoTime.getAsLong());
+                delivered = connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
             } catch (DeliveryException e) {
                 if (!reused || e.category() != FailureCategory.CONNECTION_LOST) {
                     throw e;
@@ -177,13 +172,13 @@ public final class RelayClient implements AutoCloseable {
                 connection = null;
                 connection = open();
                 reused = false;
-                delivered = connection.send(mime, recipients, settings, nanoTime.getAsLong());
+                delivered = connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
             }
-            reusable = true;
+            reusable = connection.usable();
             return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
                     delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), reused);
         } catch (DeliveryException e) {
-            reusable = keepsConnectionUsable(e);
+            reusable = connection != null && connection.usable() && keepsConnectionUsable(e);
             throw e;
         } finally {
             pool.release(connection, reusable, nanoTime.getAsLong());
@@ -216,7 +211,7 @@ public final class RelayClient implements AutoCloseable {
         }
     }
 
-    /** After a refused sender, recipient or message Angus has sent RSET: the connection can take the next mail. */
+    /** After a refused sender, recipient or message, RSET was sent: the connection can take the next mail. */
     private static boolean keepsConnectionUsable(DeliveryException e) {
         return e.reply().isPresent() && !e.reply().get().closesConnection()
                 && switch (e.category()) {

@@ -17,7 +17,7 @@ import java.util.UUID;
  * Renders an {@link OutboundMessage} into the bytes of an RFC 5322 / MIME message, once: text, HTML, or both as
  * multipart/alternative; UTF-8 header text as RFC 2047 encoded words; each body 7bit, quoted-printable or base64 as
  * it needs; headers folded at 78 characters; CRLF line ends. The bytes are not dot-stuffed: the DATA writer
- * ({@code transport.DataWriter}) does that, once, when {@link RenderedMessage} writes them. Why relay-common renders instead of jakarta.mail's
+ * ({@code transport.DataWriter}) does that, once, when the mail transaction sends them. Why relay-common renders instead of jakarta.mail's
  * MIME objects: docs/performance.md ("Where the time goes").
  *
  * <pre>{@code

@@ -7,10 +7,9 @@ import java.io.OutputStream;
 import org.eclipse.angus.mail.smtp.SMTPMessage;
 
 /**
- * A message Angus sends as it is: {@link #writeTo} hands the rendered bytes to the DATA stream in one write; on a
- * relay-common connection that is {@code transport.DataWriter}, which dot-stuffs them once and sends them in bulk
- * (Angus's own stream where the connection's socket is unknown). Angus keeps the protocol, STARTTLS and AUTH; this
- * class only replaces jakarta.mail's MIME objects. The bytes come from
+ * A message Angus sends as it is, for the connections where relay-common does not speak the mail transaction itself
+ * (the socket Angus talks over is unknown: {@code transport.RelayConnection}): {@link #writeTo} hands the rendered
+ * bytes to Angus's DATA stream in one write. It only replaces jakarta.mail's MIME objects. The bytes come from
  * {@link MimeRenderer} (CRLF line ends, no Bcc header), so the header list Angus asks to skip is already honoured.
  */
 public final class RenderedMessage extends SMTPMessage {

@@ -11,7 +11,7 @@ public final class PrintableText {
 
     /** {@code text} with every control, format-changing or unpaired character escaped; null stays null. */
     public static String escape(String text) {
-        if (text == null || text.codePoints().allMatch(PrintableText::isPrintable)) {
+        if (text == null || isPrintableAscii(text) || text.codePoints().allMatch(PrintableText::isPrintable)) {
             return text;
         }
         StringBuilder out = new StringBuilder(text.length() + 16);
@@ -44,6 +44,17 @@ public final class PrintableText {
             out.append(String.format("\\x%02x", bytes[i] & 0xff));
         }
         return out.toString();
+    }
+
+    /** The common case, without a code point stream: every SMTP reply of a mail passes here. */
+    private static boolean isPrintableAscii(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c >= 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isPrintable(int c) {

@@ -32,6 +32,9 @@ public final class Redaction {
 
     /** Masks every address inside free text such as a server reply ("550 5.1.1 <bob@x.org>: unknown user"). */
     public static String maskAddressesWithin(String text) {
+        if (text.indexOf('@') < 0) {
+            return text; // no address can be in it: the usual final reply of every mail ends here, without a regex
+        }
         Matcher m = ADDRESS.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

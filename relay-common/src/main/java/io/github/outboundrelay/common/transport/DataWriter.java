@@ -10,8 +10,8 @@ import java.io.OutputStream;
  * are copied in bulk into one buffer, which reaches the socket in one write when it is full and at
  * {@link #finish}: a rendered mail of a few KiB is one write (one TLS record or one TCP send).
  *
- * <p>{@link #flush} does nothing, as Angus's does: the message's {@code writeTo} flushes at its end, and the end of
- * DATA should follow in the same write. Not thread-safe: one connection writes one message at a time, and reuses
+ * <p>{@link #flush} does nothing, as Angus's does: the end of DATA should follow the message in the same write
+ * ({@link #end}, which {@code MailTransaction} calls). Not thread-safe: one connection writes one message at a time, and reuses
  * the writer for the next after {@link #reset}.
  */
 public final class DataWriter extends OutputStream {
@@ -91,6 +91,22 @@ public final class DataWriter extends OutputStream {
             put((byte) '\n');
             last = '\n';
         }
+        drain();
+    }
+
+    /**
+     * As {@link #finish}, with the "." that ends DATA in the same write: the message and its end leave together,
+     * when relay-common speaks the whole transaction ({@code MailTransaction}).
+     */
+    void end() throws IOException {
+        if (!atLineStart()) {
+            put((byte) '\r');
+            put((byte) '\n');
+        }
+        put((byte) '.');
+        put((byte) '\r');
+        put((byte) '\n');
+        last = '\n';
         drain();
     }
 

@@ -6,6 +6,7 @@ import io.github.outboundrelay.common.SmtpReply;
 import io.github.outboundrelay.common.SmtpStep;
 import io.github.outboundrelay.common.failure.AngusFailures;
 import io.github.outboundrelay.common.failure.FailureClassifier;
+import io.github.outboundrelay.common.mime.RenderedMessage;
 import io.github.outboundrelay.common.tls.ImplicitTlsDetector;
 
 import io.github.outboundrelay.common.Authentication;
@@ -21,32 +22,48 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.SendFailedException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
+import java.io.IOException;
 import java.net.Socket;
 import java.util.ArrayList;
 import javax.net.ssl.SSLSocket;
 import java.util.List;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
-import org.eclipse.angus.mail.smtp.SMTPMessage;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPTransport;
 
 /**
- * One open, authenticated Angus transport to a relay, checked for what Angus does not check: that AUTH really
- * happened when it was asked for. Not thread-safe: the pool lends it to one sender at a time.
+ * One open, authenticated connection to a relay, checked for what Angus does not check: that AUTH really happened
+ * when it was asked for. Angus connects it (greeting, EHLO, STARTTLS, AUTH) and closes it (QUIT). In between, when
+ * the socket Angus talks over is known, relay-common owns the conversation: {@link MailTransaction} sends each mail
+ * (pipelined when the relay offers PIPELINING) and the NOOP of {@link #isAlive}, and reads every reply with its own
+ * reader, so Angus must never read that socket again (its buffered reader would take our replies): nothing here
+ * calls Angus between {@link #open} and {@link #close}. Where the socket is unknown, Angus's {@code sendMessage}
+ * and {@code isConnected} do it all, as before. docs/architecture.md, "The mail transaction".
+ * Not thread-safe: the pool lends it to one sender at a time.
  */
 public final class RelayConnection {
     private final RelaySmtpTransport transport;
+    private final Session session;
+    private final MailTransaction transaction; // null: Angus sends (its socket is unknown)
+    private final boolean pipelining;
+    private final boolean smtpUtf8;
     private long lastUsedNanos;
 
-    private RelayConnection(RelaySmtpTransport transport, long nowNanos) {
+    private RelayConnection(RelaySmtpTransport transport, Session session, MailTransaction transaction, long nowNanos) {
         this.transport = transport;
+        this.session = session;
+        this.transaction = transaction;
+        // Asked once: the EHLO reply after STARTTLS and AUTH does not change while the connection lives.
+        this.pipelining = transport.supportsExtension("PIPELINING");
+        this.smtpUtf8 = transport.supportsExtension("SMTPUTF8");
         this.lastUsedNanos = nowNanos;
     }
 
     public static RelayConnection open(Session session, RelaySettings settings, TlsContext tls, OAuth2TokenSource tokens, long nowNanos)
             throws DeliveryException {
-        RelaySmtpTransport transport = new RelaySmtpTransport(session, settings.timeouts().writeMillis());
+        RelaySmtpTransport transport = new RelaySmtpTransport(session);
         Authentication auth = settings.authentication();
+        Socket socket;
         try {
             String user = null;
             String secret = null;
@@ -64,7 +81,7 @@ public final class RelayConnection {
                 transport.connect(settings.host(), settings.port(), u, pw);
                 return null;
             });
-            transport.talksOver(socketAngusTalksOver(SocketRecorder.take(), transport.isSSL()));
+            socket = socketAngusTalksOver(SocketRecorder.take(), transport.isSSL());
         } catch (MessagingException e) {
             if (tokens != null && e instanceof jakarta.mail.AuthenticationFailedException) {
                 tokens.invalidate(); // The next connection fetches a fresh token.
@@ -72,7 +89,17 @@ public final class RelayConnection {
             throw ImplicitTlsDetector.recheck(AngusFailures.ofConnect(e, settings), settings, tls)
                     .toException(settings.relayName(), e);
         }
-        RelayConnection connection = new RelayConnection(transport, nowNanos);
+        MailTransaction transaction = null;
+        if (socket != null) {
+            try {
+                transaction = new MailTransaction(socket, settings);
+            } catch (IOException e) {
+                closeQuietly(transport);
+                throw FailureClassifier.ofIo(SmtpStep.GREETING, e, settings.tlsMode(), settings.port())
+                        .toException(settings.relayName(), e);
+            }
+        }
+        RelayConnection connection = new RelayConnection(transport, session, transaction, nowNanos);
         connection.checkSecured(settings);
         return connection;
     }
@@ -117,25 +144,38 @@ public final class RelayConnection {
         return capabilities;
     }
 
-    /** Whether the message goes through relay-common's {@link DataWriter} (else Angus's own DATA stream). */
-    boolean writesDataItself() {
-        return transport.hasOwnWriter();
+    /** Whether relay-common speaks the mail transaction on this connection (else Angus's {@code sendMessage}). */
+    boolean speaksTransactionItself() {
+        return transaction != null;
+    }
+
+    /** Whether the relay's EHLO (after STARTTLS and AUTH) offered RFC 2920 PIPELINING. */
+    boolean pipelines() {
+        return pipelining;
     }
 
     public boolean supportsSmtpUtf8() {
-        return transport.supportsExtension("SMTPUTF8");
+        return smtpUtf8;
     }
 
-    /** Hands one message to the relay; rejected recipients are reported, not thrown, when others were accepted. */
-    public Delivered send(SMTPMessage message, InternetAddress[] recipients, RelaySettings settings, long nowNanos)
-            throws DeliveryException {
+    /**
+     * Hands one rendered message to the relay; rejected recipients are reported, not thrown, when others were
+     * accepted. {@code envelopeFrom} is the MAIL FROM address; {@code recipients} every RCPT TO (Bcc included).
+     */
+    public Delivered send(byte[] rendered, String envelopeFrom, List<MailAddress> recipients, RelaySettings settings,
+                          long nowNanos) throws DeliveryException {
         lastUsedNanos = nowNanos;
+        if (transaction != null) {
+            // SMTPUTF8 on every MAIL FROM when allowed and offered, as Angus adds it under mail.mime.allowutf8.
+            return transaction.send(envelopeFrom, recipients, rendered, pipelining, smtpUtf8 && settings.allowUtf8());
+        }
+        InternetAddress[] envelope = envelope(recipients);
         try {
             AngusTraceGuard.quietly(() -> {
-                transport.sendMessage(message, recipients);
+                transport.sendMessage(new RenderedMessage(session, rendered, envelopeFrom), envelope);
                 return null;
             });
-            return new Delivered(addresses(recipients), List.of(), replyOf(transport));
+            return new Delivered(addresses(envelope), List.of(), replyOf(transport));
         } catch (SMTPSendFailedException e) {
             if (e.getReturnCode() / 100 == 2 && e.getValidSentAddresses() != null && e.getValidSentAddresses().length > 0) {
                 return new Delivered(addresses(e.getValidSentAddresses()), rejected(e),
@@ -147,8 +187,19 @@ public final class RelayConnection {
         }
     }
 
+    /**
+     * Whether the connection can carry another mail: false after a 421, an I/O failure, or replies out of step
+     * with the commands, even when the failure itself (a refused recipient) would leave it usable.
+     */
+    public boolean usable() {
+        return transaction == null || transaction.inStep();
+    }
+
     /** NOOP round trip: false when the relay dropped the connection while it sat in the pool. */
     public boolean isAlive() {
+        if (transaction != null) {
+            return transaction.noop();
+        }
         return AngusTraceGuard.quietly(transport::isConnected);
     }
 
@@ -164,7 +215,12 @@ public final class RelayConnection {
         lastUsedNanos = nowNanos;
     }
 
+    /** QUIT without waiting for the reply (quitwait is false), then the socket is closed: Angus's own close. */
     public void close() {
+        closeQuietly(transport);
+    }
+
+    private static void closeQuietly(RelaySmtpTransport transport) {
         try {
             AngusTraceGuard.quietly(() -> {
                 transport.close();
@@ -175,8 +231,8 @@ public final class RelayConnection {
         }
     }
 
-    /** The RCPT TO addresses: every recipient, Bcc included (Bcc never appears in a header). */
-    public static InternetAddress[] envelope(List<MailAddress> recipients) {
+    /** The RCPT TO addresses for Angus: every recipient, Bcc included (Bcc never appears in a header). */
+    private static InternetAddress[] envelope(List<MailAddress> recipients) {
         InternetAddress[] addresses = new InternetAddress[recipients.size()];
         for (int i = 0; i < addresses.length; i++) {
             InternetAddress address = new InternetAddress();

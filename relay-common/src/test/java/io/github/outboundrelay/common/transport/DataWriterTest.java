@@ -89,6 +89,19 @@ class DataWriterTest {
     }
 
     @Test
+    void endSendsTheMessageAndTheFinalDotInOneWrite() throws IOException {
+        for (String[] c : new String[][] {{"abc", "abc\r\n.\r\n"}, {"x\r\n", "x\r\n.\r\n"}, {"", ".\r\n"},
+                {".\n", "..\r\n.\r\n"}}) {
+            List<String> writes = new ArrayList<>();
+            DataWriter writer = new DataWriter((bytes, length) -> writes.add(new String(bytes, 0, length, StandardCharsets.US_ASCII)));
+            byte[] message = c[0].getBytes(StandardCharsets.US_ASCII);
+            writer.write(message, 0, message.length);
+            writer.end();
+            assertThat(writes).as(c[0]).containsExactly(c[1]);
+        }
+    }
+
+    @Test
     void aLargeMessageGoesOutInBufferSizedWrites() throws IOException {
         List<Integer> writes = new ArrayList<>();
         DataWriter writer = new DataWriter((bytes, length) -> writes.add(length), 1024);

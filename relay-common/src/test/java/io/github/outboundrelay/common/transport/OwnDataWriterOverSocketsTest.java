@@ -12,7 +12,6 @@ import io.github.outboundrelay.common.Secret;
 import io.github.outboundrelay.common.Timeouts;
 import io.github.outboundrelay.common.TlsMode;
 import io.github.outboundrelay.common.TrustSettings;
-import io.github.outboundrelay.common.mime.RenderedMessage;
 import io.github.outboundrelay.common.tls.TlsContext;
 import io.github.outboundrelay.testing.EmbeddedRelay;
 import io.github.outboundrelay.testing.ScriptedSmtpPeer;
@@ -102,9 +101,8 @@ class OwnDataWriterOverSocketsTest {
             // Far more than the socket buffers on both sides hold: the write blocks once they are full.
             byte[] large = ("Subject: big\r\n\r\n" + "x".repeat(990) + "\r\n").repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
             long start = System.nanoTime();
-            DeliveryException e = catchThrowableOfType(DeliveryException.class, () -> connection.send(
-                    new RenderedMessage(session, large, "ci@example.com"), RelayConnection.envelope(List.of(
-                            MailAddress.parse("alice@example.com", "to"))), settings, System.nanoTime()));
+            DeliveryException e = catchThrowableOfType(DeliveryException.class, () -> connection.send(large, "ci@example.com",
+                    List.of(MailAddress.parse("alice@example.com", "to")), settings, System.nanoTime()));
             connection.close();
 
             assertThat(e).as("the send must fail").isNotNull();
@@ -127,11 +125,10 @@ class OwnDataWriterOverSocketsTest {
         Session session = MailSessionFactory.create(settings, tls);
         RelayConnection connection = RelayConnection.open(session, settings, tls, null, System.nanoTime());
         try {
-            assertThat(connection.writesDataItself()).as("the socket Angus talks over was found").isTrue();
+            assertThat(connection.speaksTransactionItself()).as("the socket Angus talks over was found").isTrue();
             for (int i = 0; i < 2; i++) {
-                RelayConnection.Delivered delivered = connection.send(
-                        new RenderedMessage(session, RAW.getBytes(StandardCharsets.US_ASCII), "ci@example.com"),
-                        RelayConnection.envelope(List.of(MailAddress.parse("alice@example.com", "to"))), settings,
+                RelayConnection.Delivered delivered = connection.send(RAW.getBytes(StandardCharsets.US_ASCII),
+                        "ci@example.com", List.of(MailAddress.parse("alice@example.com", "to")), settings,
                         System.nanoTime());
                 assertThat(delivered.accepted()).containsExactly("alice@example.com");
             }
