@@ -1,9 +1,11 @@
 package io.github.outboundrelay.keycloak;
 
+import io.github.outboundrelay.common.BounceCountStore;
 import io.github.outboundrelay.common.RecipientMask;
 import io.github.outboundrelay.common.Suppression;
 import io.github.outboundrelay.common.SuppressionList;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +27,8 @@ import org.keycloak.models.utils.KeycloakModelUtils;
 
 /**
  * Bounce handling's side in Keycloak: each realm's {@link DatabaseSuppressionList} (one per realm for the life of the
- * node, so its copy survives a settings change), the cluster's {@link BounceMailboxLease}, and what a suppression does
+ * node, so its copy survives a settings change), its {@link DatabaseBounceCountStore} (the rates' counts summed over
+ * the cluster), the cluster's {@link BounceMailboxLease}, and what a suppression does
  * to the realm's users: "email verified" turned off for each user with that email, each recorded as an admin event
  * (operation UPDATE on the user, detail {@value #EVENT_DETAIL}) in a Keycloak transaction of its own.
  */
@@ -37,10 +40,15 @@ final class KeycloakBounceSupport implements BounceSupport {
     private final Supplier<KeycloakSessionFactory> factory;
     private final String node = nodeName();
     private final ConcurrentHashMap<String, DatabaseSuppressionList> lists = new ConcurrentHashMap<>();
+    private final Duration countFlushPeriod;
 
-    /** @param factory Keycloak's session factory, known once Keycloak initialised its providers; first used after that */
-    KeycloakBounceSupport(Supplier<KeycloakSessionFactory> factory) {
+    /**
+     * @param factory          Keycloak's session factory, known once Keycloak initialised its providers; first used after that
+     * @param countFlushPeriod how often each realm's counts are written to the database
+     */
+    KeycloakBounceSupport(Supplier<KeycloakSessionFactory> factory, Duration countFlushPeriod) {
         this.factory = factory;
+        this.countFlushPeriod = countFlushPeriod;
     }
 
     private Database database() {
@@ -50,6 +58,16 @@ final class KeycloakBounceSupport implements BounceSupport {
     @Override
     public Optional<SuppressionList> list(String realmId) {
         return Optional.of(lists.computeIfAbsent(realmId, id -> new DatabaseSuppressionList(database(), id)));
+    }
+
+    @Override
+    public Optional<BounceCountStore> counts(String realmId) {
+        return Optional.of(new DatabaseBounceCountStore(database(), realmId, Clock.systemUTC()));
+    }
+
+    @Override
+    public Duration countFlushPeriod() {
+        return countFlushPeriod;
     }
 
     @Override
@@ -132,12 +150,14 @@ final class KeycloakBounceSupport implements BounceSupport {
         try {
             int rows = DatabaseSuppressionList.purge(database(), realmId);
             BounceMailboxLease.purge(database(), realmId);
+            DatabaseBounceCountStore.purge(database(), realmId);
             if (rows > 0) {
                 LOG.infof("Realm %s was deleted: its suppression list (%d address(es)) is deleted with it", realmId, rows);
             }
         } catch (RuntimeException e) {
-            LOG.warnf("Realm %s was deleted but its suppression list in %s could not be (%s); delete its rows by hand "
-                    + "(REALM_ID = the realm id)", realmId, DatabaseSuppressionList.TABLE, e);
+            LOG.warnf("Realm %s was deleted but its suppression list and bounce counts in %s and %s could not be (%s); "
+                    + "delete its rows by hand (REALM_ID = the realm id)", realmId, DatabaseSuppressionList.TABLE,
+                    DatabaseBounceCountStore.TABLE, e);
         }
     }
 

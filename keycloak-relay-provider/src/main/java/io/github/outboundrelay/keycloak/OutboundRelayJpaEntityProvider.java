@@ -10,7 +10,7 @@ final class OutboundRelayJpaEntityProvider implements JpaEntityProvider {
     @Override
     public List<Class<?>> getEntities() {
         return List.of(QueuedMailEntity.class, ThrottleBudgetEntity.class, SuppressionEntity.class,
-                SuppressionRevisionEntity.class, BounceLeaseEntity.class);
+                SuppressionRevisionEntity.class, BounceLeaseEntity.class, BounceCountEntity.class);
     }
 
     @Override

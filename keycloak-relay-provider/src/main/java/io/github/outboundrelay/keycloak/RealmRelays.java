@@ -143,7 +143,8 @@ final class RealmRelays implements AutoCloseable {
     }
 
     /**
-     * The realm's bounce handling for a configuration: its suppression list (the realm's, shared by the cluster), and
+     * The realm's bounce handling for a configuration: its suppression list and rate counts (the realm's, shared by the
+     * cluster), and
      * the mailbox when one is set; null when this node keeps no list ({@link BounceSupport#NONE}).
      */
     private BounceHandling bounceHandling(String realmId, RelayConfiguration configuration) {
@@ -151,6 +152,10 @@ final class RealmRelays implements AutoCloseable {
             BounceHandling.Builder builder = BounceHandling.builder().suppressionList(list)
                     .deliveryLog(deliveryLog(realmId)).maskRecipients(configuration.settings().maskRecipients())
                     .onSuppressed(s -> bounceSupport.suppressed(realmId, s, configuration.bounces().markUnverified()));
+            // The counts behind the rates, summed over the cluster: a new handling (a settings change, a restart)
+            // reads them back, and the old one wrote its last counts when it was closed.
+            bounceSupport.counts(realmId).ifPresent(store -> builder.countStore(store)
+                    .countFlushPeriod(bounceSupport.countFlushPeriod()));
             if (configuration.bounces().mailboxConfigured()) {
                 builder.mailbox(configuration.bounces().mailbox());
             }

@@ -48,7 +48,7 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
         cluster = ClusterOptions.parse(config::get);
         // Each realm's mail is sealed with the realm's own AES key, which every node reads from the database.
         atRest = AtRestOptions.parse(config::get, realmId -> BodyCipher.aesGcm(new RealmBodyKeys(sessionFactory, realmId)));
-        relays = new RealmRelays(configuration -> queueStore(), new KeycloakBounceSupport(() -> sessionFactory));
+        relays = new RealmRelays(configuration -> queueStore(), new KeycloakBounceSupport(() -> sessionFactory, cluster.bounceCountFlush()));
         meters = KeycloakMeters.start(relays);
         LOG.infof("Outbound relay provider ready: trust %s, %d pin(s), durable queue spooled under %s, "
                         + "default rate limit %d/min, retry lifetime %d h, %d fallback relay(s), at most %d mail(s) queued "
@@ -212,6 +212,11 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
                 .defaultValue(ClusterOptions.DEFAULT_CLAIM_LEASE_SECONDS)
                 .helpText("Database queue: how long a node's claim on a mail holds without renewal; when a node dies, "
                         + "the others send the mail it held once this has passed.")
+                .add()
+                .property().name(ClusterOptions.BOUNCE_COUNT_FLUSH_SECONDS).type(ProviderConfigProperty.INTEGER_TYPE)
+                .defaultValue(ClusterOptions.DEFAULT_BOUNCE_COUNT_FLUSH_SECONDS)
+                .helpText("How often each node writes its bounce and complaint counts to the database, where every node's "
+                        + "rates read them: the longest the rates on one node lag behind mail sent on another. 1 to 3600.")
                 .add()
                 .property().name(AtRestOptions.DEAD_LETTER_BODY_RETENTION_HOURS).type(ProviderConfigProperty.INTEGER_TYPE)
                 .defaultValue(AtRestOptions.DEFAULT_DEAD_LETTER_BODY_RETENTION_HOURS)

@@ -58,7 +58,12 @@ class DatabaseSpoolIT {
 
     @AfterAll
     static void stopDatabases() {
-        for (AutoCloseable c : new AutoCloseable[] {onPostgres, onH2, postgres}) {
+        closeAll(onPostgres, onH2, postgres);
+    }
+
+    /** Closes each of {@code resources} that is there, going on after a failure (printed): the databases of a class. */
+    static void closeAll(AutoCloseable... resources) {
+        for (AutoCloseable c : resources) {
             try {
                 if (c != null) {
                     c.close();

@@ -81,15 +81,7 @@ class DatabaseSpoolRenderingIT {
 
     @AfterAll
     static void stopDatabases() {
-        for (AutoCloseable c : new AutoCloseable[] {onPostgres, onH2, postgres}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                System.err.println("closing " + c + ": " + e);
-            }
-        }
+        DatabaseSpoolIT.closeAll(onPostgres, onH2, postgres);
     }
 
     @Nested

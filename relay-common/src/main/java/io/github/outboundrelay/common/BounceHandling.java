@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  *
  * <pre>{@code
  * BounceHandling bounces = BounceHandling.builder()
- *         .suppressionDirectory(home.resolve("bounces"))   // or .suppressionList(list) kept elsewhere
+ *         .suppressionDirectory(home.resolve("bounces"))   // or .suppressionList(list) kept elsewhere,
+ *                                                           // with .countStore(store) to share the rates' counts
  *         .mailbox(mailboxSettings)                         // optional: without it, only the list and the rates
  *         .deliveryLog(log).maskRecipients(true).build();
  * MailQueue queue = MailQueue.builder().relay(settings).spoolDirectory(spool).bounces(bounces.watch()).build();
@@ -30,6 +31,9 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class BounceHandling implements AutoCloseable {
+    /** How often a node writes its counts to a {@link Builder#countStore} unless told otherwise. */
+    public static final Duration DEFAULT_COUNT_FLUSH_PERIOD = Duration.ofSeconds(30);
+
     private final BounceTracker tracker;
     private final BounceIntake intake; // null: no mailbox configured
 
@@ -84,18 +88,13 @@ public final class BounceHandling implements AutoCloseable {
         return tracker.remove(address);
     }
 
-    /** Stops polling; the list stays where it is kept. */
+    /** Stops polling and saves the counts (with a count store: flushes this node's deltas); the list stays where it is kept. */
     @Override
     public void close() {
         if (intake != null) {
             intake.close();
         }
-        try {
-            tracker.saveCounts();
-        } catch (IOException e) {
-            System.getLogger("io.github.outboundrelay.bounces").log(System.Logger.Level.WARNING,
-                    "The bounce counts could not be saved at close: " + e.getMessage());
-        }
+        tracker.close();
     }
 
     public static final class Builder {
@@ -107,6 +106,8 @@ public final class BounceHandling implements AutoCloseable {
         private boolean maskRecipients = true;
         private Consumer<Suppression> onSuppressed = s -> { };
         private Clock clock = Clock.systemUTC();
+        private BounceCountStore countStore;
+        private Duration countFlushPeriod = DEFAULT_COUNT_FLUSH_PERIOD;
 
         private Builder() {
         }
@@ -118,10 +119,33 @@ public final class BounceHandling implements AutoCloseable {
             return this;
         }
 
-        /** A list kept elsewhere (Keycloak: its database, shared by the cluster); the rate counts stay in memory. */
+        /** A list kept elsewhere (Keycloak: its database, shared by the cluster); the rate counts stay in memory unless {@link #countStore}. */
         public Builder suppressionList(SuppressionList list) {
             this.suppressionList = Objects.requireNonNull(list, "list");
             this.suppressionDirectory = null;
+            return this;
+        }
+
+        /**
+         * Where the hourly counts behind the rates are kept and shared (Keycloak: its database, so that every node of
+         * a cluster shows the same rates and a restart keeps them). Without it they are kept in memory, and in a file
+         * beside a {@link #suppressionDirectory}. Sending never waits for the store: see {@link #countFlushPeriod}.
+         */
+        public Builder countStore(BounceCountStore store) {
+            this.countStore = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * How often this node's counts are written to the {@link #countStore} (also after each poll's reports and at
+         * {@link BounceHandling#close()}); the longest another node's rates lag behind, plus a read cache of at most
+         * 10 s. Default {@link #DEFAULT_COUNT_FLUSH_PERIOD}.
+         */
+        public Builder countFlushPeriod(Duration period) {
+            if (period == null || period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("countFlushPeriod must be positive: " + period);
+            }
+            this.countFlushPeriod = period;
             return this;
         }
 
@@ -167,16 +191,26 @@ public final class BounceHandling implements AutoCloseable {
                 throw new IllegalStateException("bounce handling needs deliveryLog(...): the queue's own log");
             }
             BounceTracker tracker;
-            if (suppressionDirectory != null) {
+            if (suppressionDirectory != null && countStore != null) {
+                throw new IllegalStateException("countStore(...) goes with suppressionList(...): a suppression directory "
+                        + "keeps its counts in a file beside the list");
+            } else if (suppressionDirectory != null) {
                 tracker = BounceTracker.open(suppressionDirectory, limits, deliveryLog, maskRecipients, clock);
+            } else if (suppressionList != null && countStore != null) {
+                tracker = new BounceTracker(suppressionList, countStore, countFlushPeriod, limits, deliveryLog, maskRecipients, clock);
             } else if (suppressionList != null) {
                 tracker = new BounceTracker(suppressionList, limits, deliveryLog, maskRecipients, clock);
             } else {
                 throw new IllegalStateException("bounce handling needs suppressionDirectory(...) or suppressionList(...)");
             }
             tracker.onSuppressed(onSuppressed);
-            BounceIntake intake = mailbox == null ? null : new BounceIntake(new BounceMailbox(mailbox, clock), tracker, clock);
-            return new BounceHandling(tracker, intake);
+            try {
+                BounceIntake intake = mailbox == null ? null : new BounceIntake(new BounceMailbox(mailbox, clock), tracker, clock);
+                return new BounceHandling(tracker, intake);
+            } catch (RuntimeException e) {
+                tracker.close(); // a count store's flush period stops with the handling that was not built
+                throw e;
+            }
         }
     }
 }

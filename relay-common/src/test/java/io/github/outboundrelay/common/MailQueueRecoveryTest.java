@@ -141,14 +141,18 @@ class MailQueueRecoveryTest {
     @Test
     void aReadOnlySpoolMakesSubmitFailLoudlyAndLosesNothingItAcknowledged() throws Exception {
         relay.stop();
-        try (MailQueue queue = builder().spoolDirectory(spool).build()) {
+        // No dispatcher while the spool is made read-only: its retries would move the files being made immutable.
+        try (MailQueue queue = builder().spoolDirectory(spool).manualDispatch().build()) {
             List<String> acknowledged = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 OutboundMessage m = mail(i);
                 queue.submit(m);
                 acknowledged.add(m.messageId());
             }
-            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(spool.resolve("tmp"), spool.resolve("queue"));
+            // The directories and the batch file the queue appends to: a spool on a file system gone read-only.
+            List<Path> readOnlyParts = new ArrayList<>(List.of(spool.resolve("tmp"), spool.resolve("queue")));
+            readOnlyParts.addAll(SpoolTestSupport.files(spool.resolve("queue")));
+            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(readOnlyParts.toArray(Path[]::new));
             try {
                 assertThatThrownBy(() -> queue.submit(mail(3)))
                         .isInstanceOf(SpoolException.class)
@@ -159,8 +163,9 @@ class MailQueueRecoveryTest {
                 readOnly.close();
             }
             relay.restart();
+            assertThat(queue.runUntilQuiet(WAIT)).isEqualTo(3);
             relay.awaitReceived(3, WAIT);
-            await("an empty queue", () -> queue.metrics().queueDepth() == 0);
+            assertThat(queue.metrics().queueDepth()).isZero();
             assertThat(relay.messageIds()).containsExactlyInAnyOrderElementsOf(acknowledged);
         }
     }
@@ -171,9 +176,9 @@ class MailQueueRecoveryTest {
         List<String> ids = new ArrayList<>();
         List<String> messageIds = new ArrayList<>();
         List<FileSpool.EntryLocation> where = new ArrayList<>();
-        try (FileSpool filled = FileSpool.open(spool)) {
-            filled.recover(Spool.QuarantineListener.NONE);
-            for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 5; i++) {
+            try (FileSpool filled = FileSpool.open(spool)) { // each in a batch file of its own
+                filled.recover(Spool.QuarantineListener.NONE);
                 OutboundMessage m = mail(i);
                 String id = filled.store(m, now);
                 ids.add(id);

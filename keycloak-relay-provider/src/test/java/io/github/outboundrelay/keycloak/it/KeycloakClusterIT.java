@@ -45,6 +45,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KeycloakClusterIT {
     static final Duration LEASE = Duration.ofSeconds(15);
+    /** How often each node writes its bounce counts (default 30 s): short, so the rates agree within seconds. */
+    static final Duration COUNT_FLUSH = Duration.ofSeconds(2);
     static final int PER_MINUTE = 120;
     static final int BURST = 6; // ThrottleBudget.burst(120)
     static final String RELAY_USER = "cluster-relay";
@@ -75,6 +77,7 @@ class KeycloakClusterIT {
                 "--spi-email-sender--relay--trust-bundle=" + bundle,
                 "--spi-email-sender--relay--rate-limit-per-minute=" + PER_MINUTE,
                 "--spi-email-sender--relay--claim-lease-seconds=" + LEASE.toSeconds(),
+                "--spi-email-sender--relay--bounce-count-flush-seconds=" + COUNT_FLUSH.toSeconds(),
                 // Dead letters lose their body (the reset link) within seconds: the test of mail at rest sees it go.
                 "--spi-email-sender--relay--dead-letter-body-retention-hours=0");
         nodeB = KeycloakNode.copyOf(home, "node-b", options);
@@ -110,7 +113,9 @@ class KeycloakClusterIT {
     /**
      * A bounce read on the node that holds the realm's mailbox lease suppresses the address in the database; the other
      * node, which had read the list before, honours it within DatabaseSuppressionList.REFRESH (5 s): its list shows
-     * it, and a reset mail asked of it is not sent but dead-lettered. Runs first, while both nodes are up.
+     * it, and a reset mail asked of it is not sent but dead-lettered. Mail sent from both nodes and the report read on
+     * one give the same rates on both, once the counts were flushed (COUNT_FLUSH), and a settings save keeps them.
+     * Runs first, while both nodes are up.
      */
     @Test
     @Order(0)
@@ -169,6 +174,47 @@ class KeycloakClusterIT {
             assertThat(letter).containsEntry("category", "RECIPIENT_SUPPRESSED");
             assertThat(relay.received()).as("the relay never saw a mail to the suppressed address").isEmpty();
 
+            // Two mails from each node to another user: 4 recipients, 1 hard bounce. Each node counted only its own
+            // 2, and only the poller the report: without the shared counts it read 50 % and the other node 0 %.
+            String samId = adminA.createUser(realm, "sam", "sam@example.org", "Sam-pw-1");
+            sendResetMails(adminA, realm, samId, 2);
+            sendResetMails(adminB, realm, samId, 2);
+            relay.awaitMessages(4, Duration.ofSeconds(60));
+            long sentAt = System.nanoTime();
+            Poll.until("both nodes show 1 hard bounce of 4 recipients", Duration.ofSeconds(60), () -> {
+                for (AdminApi node : List.of(adminA, adminB)) {
+                    Map<String, Object> day = lastDay(node, base);
+                    if (!Long.valueOf(4).equals(day.get("sentRecipients")) || !Long.valueOf(1).equals(day.get("hardBounces"))) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            System.out.printf("Rates agreed on both nodes %d ms after the last mail arrived (flush every %d s)%n",
+                    Duration.ofNanos(System.nanoTime() - sentAt).toMillis(), COUNT_FLUSH.toSeconds());
+            for (AdminApi node : List.of(adminA, adminB)) {
+                Map<String, Object> rates = (Map<String, Object>) AdminApi.expect(200, node.get(base.substring(0, base.length() - 1)))
+                        .json().get("rates");
+                assertThat(((Map<String, Object>) rates.get("last24Hours")).get("hardBounceRate")).isEqualTo(0.25);
+                assertThat(((Map<String, Object>) rates.get("last7Days")).get("hardBounceRate")).isEqualTo(0.25);
+            }
+            Long stored = query("select sum(sent) from outbound_relay_bounce_count where realm_id = (select id from realm"
+                    + " where name = ?)", realm, null, rs -> {
+                rs.next();
+                return rs.getLong(1);
+            });
+            assertThat(stored).as("the database holds both nodes' counts").isEqualTo(4);
+
+            // A settings save rebuilds the realm's queue on the node: the rates are read back, not zeroed.
+            adminA.saveOutboundRelayTab(realm, Map.of("bounceHost", "127.0.0.1",
+                    "bouncePort", Integer.toString(dovecot.imapsPort), "bounceUser", "bounces",
+                    "bouncePassword", io.github.outboundrelay.testing.DovecotServer.PASSWORD, "bouncePollMinutes", "59"));
+            Map<String, Object> afterSave = AdminApi.expect(200, adminA.get(base.substring(0, base.length() - 1))).json();
+            assertThat((Map<String, Object>) afterSave.get("settings")).as("the new settings are in force")
+                    .containsEntry("pollMinutes", 59L);
+            assertThat(((Map<String, Object>) ((Map<String, Object>) afterSave.get("rates")).get("last24Hours")))
+                    .containsEntry("sentRecipients", 4L).containsEntry("hardBounces", 1L);
+
             String realmId = (String) AdminApi.expect(200, adminA.get("/admin/realms/" + realm)).json().get("id");
             AdminApi.expect(204, adminA.delete("/admin/realms/" + realm));
             Long left = query("select count(*) from outbound_relay_suppression where realm_id = ?", realmId, null, rs -> {
@@ -176,6 +222,11 @@ class KeycloakClusterIT {
                 return rs.getLong(1);
             });
             assertThat(left).as("the list goes with the realm").isZero();
+            Long counts = query("select count(*) from outbound_relay_bounce_count where realm_id = ?", realmId, null, rs -> {
+                rs.next();
+                return rs.getLong(1);
+            });
+            assertThat(counts).as("the rates' counts go with the realm").isZero();
         }
     }
 
@@ -451,6 +502,13 @@ class KeycloakClusterIT {
                     List.of("UPDATE_PASSWORD")));
         }
         return null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> lastDay(AdminApi admin, String bouncesBase) {
+        Map<String, Object> rates = (Map<String, Object>) AdminApi.expect(200,
+                admin.get(bouncesBase.substring(0, bouncesBase.length() - 1))).json().get("rates");
+        return (Map<String, Object>) rates.get("last24Hours");
     }
 
     private static long sent(AdminApi admin, String realm) {

@@ -11,9 +11,9 @@ import java.util.List;
  * Accepted recipients and reports per hour, for the last 7 days: a ring of 168 hourly buckets, so the rates cost a
  * fixed 168 x 4 longs however much mail flows. Windows are whole hours (the 24-hour window is the current hour and
  * the 23 before it). Held in memory; {@link BounceTracker} saves them beside the suppression list when it has a
- * directory, so a restart keeps them.
+ * directory, so a restart keeps them. Shared counts (a cluster) are {@link StoredBounceCounts}.
  */
-final class BounceCounts {
+final class BounceCounts implements RateCounts {
     static final int HOURS = 7 * 24;
     private static final long HOUR_MS = Duration.ofHours(1).toMillis();
 
@@ -27,11 +27,13 @@ final class BounceCounts {
         java.util.Arrays.fill(hourOf, -1);
     }
 
-    synchronized void sent(int recipients, Instant now) {
+    @Override
+    public synchronized void sent(int recipients, Instant now) {
         sent[bucket(now)] += recipients;
     }
 
-    synchronized void reported(BounceKind kind, Instant now) {
+    @Override
+    public synchronized void reported(BounceKind kind, Instant now) {
         int b = bucket(now);
         switch (kind) {
             case HARD -> hard[b]++;
@@ -41,7 +43,8 @@ final class BounceCounts {
         }
     }
 
-    synchronized BounceMetrics.Window window(Duration span, Instant now) {
+    @Override
+    public synchronized BounceMetrics.Window window(Duration span, Instant now) {
         long hours = Math.min(HOURS, span.toHours());
         long current = now.toEpochMilli() / HOUR_MS;
         long s = 0, h = 0, so = 0, c = 0;

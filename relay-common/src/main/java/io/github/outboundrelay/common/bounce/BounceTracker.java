@@ -2,6 +2,7 @@ package io.github.outboundrelay.common.bounce;
 
 import io.github.outboundrelay.common.SuppressionList;
 import io.github.outboundrelay.common.Suppression;
+import io.github.outboundrelay.common.BounceCountStore;
 import io.github.outboundrelay.common.BounceKind;
 import io.github.outboundrelay.common.BounceLimits;
 import io.github.outboundrelay.common.BounceMetrics;
@@ -42,7 +43,7 @@ import java.util.function.Consumer;
  * but counts twice in the rates and the soft-bounce count: reports are rare, and counting one twice is the price
  * of never losing one.
  */
-public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSink {
+public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSink, AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.bounces");
 
     static final String COUNTS_FILE = "rates.tsv";
@@ -53,7 +54,7 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
     private final DeliveryLog log;
     private final boolean maskRecipients;
     private final Clock clock;
-    private final BounceCounts counts = new BounceCounts();
+    private final RateCounts counts;
     private volatile Consumer<Suppression> onSuppressed = s -> { };
 
     /**
@@ -62,13 +63,25 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
      * @param maskRecipients whether addresses are masked in the delivery log, as the relay settings say
      */
     public BounceTracker(SuppressionList list, BounceLimits limits, DeliveryLog log, boolean maskRecipients, Clock clock) {
-        this(list, null, limits, log, maskRecipients, clock);
+        this(list, null, new BounceCounts(), limits, log, maskRecipients, clock);
     }
 
-    private BounceTracker(SuppressionList list, Path countsFile, BounceLimits limits, DeliveryLog log, boolean maskRecipients,
-                          Clock clock) {
+    /**
+     * A tracker whose counts are shared through {@code store} (Keycloak's database): this node's counts are added up
+     * in memory and written every {@code flushPeriod}, after each poll's reports and at {@link #close()}; the rates
+     * are computed from every node's sums.
+     */
+    public BounceTracker(SuppressionList list, BounceCountStore store, Duration flushPeriod, BounceLimits limits,
+                         DeliveryLog log, boolean maskRecipients, Clock clock) {
+        this(list, null, new StoredBounceCounts(store, flushPeriod), limits, log, maskRecipients, clock);
+        ((StoredBounceCounts) counts).start();
+    }
+
+    private BounceTracker(SuppressionList list, Path countsFile, RateCounts counts, BounceLimits limits, DeliveryLog log,
+                          boolean maskRecipients, Clock clock) {
         this.list = Objects.requireNonNull(list, "list");
         this.countsFile = countsFile;
+        this.counts = counts;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.log = Objects.requireNonNull(log, "log");
         this.maskRecipients = maskRecipients;
@@ -80,11 +93,12 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
      * ({@value #COUNTS_FILE}, saved after each report and each {@link #saveCounts()}) in one owner-only directory.
      */
     public static BounceTracker open(Path directory, BounceLimits limits, DeliveryLog log, boolean maskRecipients, Clock clock) {
-        BounceTracker tracker = new BounceTracker(FileSuppressionList.open(directory), directory.resolve(COUNTS_FILE), limits,
-                log, maskRecipients, clock);
+        BounceCounts counts = new BounceCounts();
+        BounceTracker tracker = new BounceTracker(FileSuppressionList.open(directory), directory.resolve(COUNTS_FILE), counts,
+                limits, log, maskRecipients, clock);
         try {
             if (Files.exists(tracker.countsFile)) {
-                tracker.counts.addLines(Files.readAllLines(tracker.countsFile, StandardCharsets.UTF_8), clock.instant());
+                counts.addLines(Files.readAllLines(tracker.countsFile, StandardCharsets.UTF_8), clock.instant());
             }
         } catch (IOException e) {
             LOGGER.log(System.Logger.Level.WARNING, "The bounce counts in " + tracker.countsFile + " could not be read ("
@@ -94,17 +108,39 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
     }
 
     /**
-     * Writes the rate counts (temporary file, then rename), when this tracker has a directory. {@link BounceIntake}
-     * calls it after every poll, so a crash loses at most the sent counts of one poll interval.
+     * Writes the rate counts: to the count store when there is one (this node's deltas), else to the file (temporary
+     * file, then rename) when this tracker has a directory. {@link BounceIntake} calls it after every poll, so a crash
+     * loses at most the sent counts of one poll interval (with a store: of one flush period).
      */
     public void saveCounts() throws IOException {
+        if (counts instanceof StoredBounceCounts stored) {
+            stored.flush();
+            return;
+        }
         if (countsFile == null) {
             return;
         }
         synchronized (countsFile) {
             Path temp = countsFile.resolveSibling(COUNTS_FILE + ".tmp");
-            Files.write(temp, counts.toLines(), StandardCharsets.UTF_8);
+            Files.write(temp, ((BounceCounts) counts).toLines(), StandardCharsets.UTF_8);
             Files.move(temp, countsFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    /**
+     * Saves the counts one last time and, with a count store, stops the flush period (a count arriving later is
+     * written at once). The list stays where it is kept.
+     */
+    @Override
+    public void close() {
+        if (counts instanceof StoredBounceCounts stored) {
+            stored.close();
+            return;
+        }
+        try {
+            saveCounts();
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "The bounce counts could not be saved at close: " + e.getMessage());
         }
     }
 
@@ -126,7 +162,13 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         for (BounceReport report : reports) {
             apply(report, clock.instant());
         }
-        saveCounts();
+        if (counts instanceof StoredBounceCounts stored) {
+            // The reports are durable in the list; their counts wait in memory for the next flush when the store
+            // fails. Failing here would leave the mail unmarked, and the next poll would count its reports again.
+            stored.flushQuietly();
+        } else {
+            saveCounts();
+        }
     }
 
     void apply(BounceReport report, Instant now) throws IOException {

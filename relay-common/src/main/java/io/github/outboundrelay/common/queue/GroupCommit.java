@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Makes concurrent writes durable together: one batch file, one fsync, one rename and one directory fsync for every
- * entry that arrived while the previous batch was being written, instead of one of each per mail. On the 2-core
- * machine in {@code docs/performance.md} a file per mail costs about 250 us of CPU; a group of 16 costs each mail a
- * sixteenth of that.
+ * Makes concurrent writes durable together: one write and one fsync for every entry that arrived while the previous
+ * group was being written, instead of one of each per mail. On the 2-core machine in {@code docs/performance.md} a
+ * file per mail costs about 250 us of CPU; a group of 16 costs each mail a sixteenth of that. (The file spool's
+ * writer appends most groups to an open segment, so most groups create no file either: see its BatchFiles.)
  *
  * <p>Protocol: a caller adds its entry to the pending list; if no batch is being written it becomes the leader,
  * takes everything pending (up to {@value #MAX_ENTRIES} entries or {@value #MAX_BYTES} bytes), has the

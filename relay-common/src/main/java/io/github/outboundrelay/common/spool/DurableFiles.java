@@ -88,7 +88,9 @@ final class DurableFiles {
     /** Overwrites a file's first {@code size} bytes with zeros, in place; not forced. Not interruptible. */
     static void zero(Path file, byte[] zeros, int size) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.write(zeros, 0, size);
+            for (int done = 0; done < size; done += zeros.length) {
+                f.write(zeros, 0, Math.min(zeros.length, size - done));
+            }
         }
     }
 

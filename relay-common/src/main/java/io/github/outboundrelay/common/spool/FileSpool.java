@@ -31,11 +31,14 @@ import java.util.function.Consumer;
  * right spool for Jenkins (JENKINS_HOME persists) and any single process.
  *
  * <p><b>Guarantees.</b> {@link #store} returns only after its mail is durable: the mails of all concurrent stores
- * are written as one batch file to {@code tmp/}, fsynced, renamed atomically into {@code queue/}, and
- * {@code queue/} is fsynced ({@link GroupCommit}), so an acknowledged mail survives a killed process and a power
- * loss, and a lone store costs one such cycle while sixteen concurrent ones share one. A retry writes the mail's new
- * state the same way before the old copy is given up. A delivered mail is marked done in its batch file (one byte
- * rewritten in place, without an fsync), and the batch file is deleted when all its mails are done: after a power
+ * are written together ({@link GroupCommit}) and forced to disk before any of them returns: appended as one chunk
+ * to the open batch file (a segment) and fdatasynced, or, when a new segment starts, written to {@code tmp/},
+ * fsynced, renamed atomically into {@code queue/}, and {@code queue/} fsynced. So an acknowledged mail survives a
+ * killed process and a power loss, and a lone store costs one such cycle while sixteen concurrent ones share one;
+ * an append cut short by a crash was never acknowledged, and recovery skips it ({@link BatchFiles}). A retry writes
+ * the mail's new state the same way (never into the batch file it was claimed from) before the old copy is given
+ * up. A delivered mail is marked done in its batch file (one byte rewritten in place, without an fsync), and the
+ * batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
  * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
  * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
@@ -51,7 +54,8 @@ import java.util.function.Consumer;
  * <pre>
  * spool.lock            held while a process uses the spool: a second process gets a clear error
  * tmp/NAME.tmp          files being written (deleted on recovery), and finished batch files kept to be overwritten
- * queue/BATCH.batch     queued mail, one or more entries, each with a live/done byte ({@link SpoolEntryCodec})
+ * queue/BATCH.batch     queued mail: a segment of group commits, each of one or more entries with a live/done
+ *                       byte ({@link SpoolEntryCodec}); appended to until it holds 1 MiB or a mail of it is sent
  * dead/ID.msg           dead letters, one entry each, with the dead-letter record in the meta
  * quarantine/NAME.msg   unreadable entries, with NAME.msg.reason.txt
  * </pre>
@@ -117,7 +121,7 @@ public final class FileSpool implements Spool {
         this.deadLetters = new DeadLetterStore(this.root, deadDir, files, quarantine);
         this.batches = new BatchFiles(this.root, queueDir, tmpDir, files, ids);
         this.recovery = new SpoolRecovery(this.root, tmpDir, batches, deadLetters, quarantine);
-        this.commit = new GroupCommit(batches::write);
+        this.commit = new GroupCommit(this::writeGroup);
         try {
             for (Path dir : List.of(queueDir, deadDir, quarantineDir, tmpDir)) {
                 SpoolPermissions.createDirectories(dir);
@@ -275,6 +279,7 @@ public final class FileSpool implements Spool {
             long millis = now.toEpochMilli();
             List<Entry> entries = new ArrayList<>();
             for (SpoolIndex.Copy copy : index.claimDue(millis, max)) {
+                batches.noMoreAppends(copy.batch());
                 try {
                     SpoolEntryCodec.Decoded d = readEntry(copy, true);
                     SpoolEntryCodec.Meta m = d.meta();
@@ -524,6 +529,29 @@ public final class FileSpool implements Spool {
 
     private EntryLocation locationOf(SpoolIndex.Copy copy) {
         return new EntryLocation(batches.path(copy.batch()), copy.offset(), copy.size());
+    }
+
+    /**
+     * The group commit's writer: appends the group to the open segment when there is one and it still counts live
+     * mail, else starts a new segment. Either way the index counts the group's entries before their callers wake.
+     */
+    private String writeGroup(List<byte[]> entries, long[] offsets) throws IOException {
+        String segment = batches.appendable();
+        if (segment != null && index.grow(segment, entries.size())) {
+            try {
+                batches.append(segment, entries, offsets);
+                return segment;
+            } catch (IOException | RuntimeException e) {
+                SpoolIndex.Retirement r = index.shrink(segment, entries.size());
+                if (r != null) {
+                    retire(r);
+                }
+                throw e;
+            }
+        }
+        String created = batches.write(entries, offsets);
+        index.created(created, entries.size());
+        return created;
     }
 
     /** Forgets an entry (delivered, dead-lettered, quarantined) and marks it done in its batch. */

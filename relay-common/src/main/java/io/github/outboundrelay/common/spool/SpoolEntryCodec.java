@@ -40,12 +40,22 @@ import java.util.zip.CRC32C;
  * 1 then, if 1, a {@code str}; {@code addr} is {@code str address, str displayName}; {@code addr?} likewise
  * optional; {@code addrs} is an int32 count then that many {@code addr}):
  * <pre>
- * Batch file (queue/BATCH.batch)
- *   0  int32  magic 0x4F524231 ("ORB1")
- *   4  int32  n, number of entries
- *   8         n x (int32 length L, byte state, then an entry of L bytes)
- *             state 0: live; 1: done (delivered, dead-lettered, quarantined or superseded by a newer copy). The
- *             state byte is the only byte ever rewritten in place, and no checksum covers it.
+ * Batch file (queue/BATCH.batch), one of two kinds, told apart by its first four bytes:
+ *   a segment, written since group commits append to an open file (one or more chunks, each one group commit):
+ *     chunk  0  int32  magic 0x4F524232 ("ORB2")
+ *            4  int32  n, number of entries
+ *            8  int32  C, bytes of the records that follow
+ *            12 int32  CRC32C of bytes 0..11
+ *            16        n x record, C bytes in all; the next chunk starts right after
+ *     A chunk that is cut short by the end of the file, or whose header is not whole or does not check, ends the
+ *     segment: it is a torn append, never acknowledged (its fsync had not returned), and is skipped.
+ *   a single batch, as written before segments (still read):
+ *     0  int32  magic 0x4F524231 ("ORB1")
+ *     4  int32  n, number of entries
+ *     8         n x record
+ *   record: int32 length L, byte state, then an entry of L bytes
+ *     state 0: live; 1: done (delivered, dead-lettered, quarantined or superseded by a newer copy). The state
+ *     byte is the only byte ever rewritten in place, and no checksum covers it.
  * Entry (also a whole file on its own: dead/ID.msg, quarantine/ID.msg)
  *   Header, 24 bytes
  *     0  int32  magic 0x4F525131 ("ORQ1"); a new layout gets a new magic
@@ -82,6 +92,8 @@ public final class SpoolEntryCodec {
     static final int MAGIC = 0x4F525131;
     static final int BATCH_MAGIC = 0x4F524231;
     static final int BATCH_HEADER_LENGTH = 8;
+    static final int CHUNK_MAGIC = 0x4F524232;
+    static final int CHUNK_HEADER_LENGTH = 16;
     /** Before each entry in a batch: its length and its state byte. */
     static final int RECORD_PREFIX_LENGTH = 5;
     static final byte LIVE = 0;
@@ -449,6 +461,27 @@ public final class SpoolEntryCodec {
         return batch.array();
     }
 
+    /**
+     * One chunk of a segment, to be written at {@code base} of its file: the entries of one group commit, all live;
+     * {@code offsets[i]} receives where entry i starts in the file (its state byte is the byte before).
+     */
+    public static byte[] encodeChunk(List<byte[]> entries, long base, long[] offsets) {
+        int records = 0;
+        for (byte[] e : entries) {
+            records += RECORD_PREFIX_LENGTH + e.length;
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_HEADER_LENGTH + records);
+        chunk.putInt(CHUNK_MAGIC).putInt(entries.size()).putInt(records);
+        chunk.putInt(crc(chunk.array(), 0, 12));
+        for (int i = 0; i < entries.size(); i++) {
+            byte[] e = entries.get(i);
+            chunk.putInt(e.length).put(LIVE);
+            offsets[i] = base + chunk.position();
+            chunk.put(e);
+        }
+        return chunk.array();
+    }
+
     /** Where the state byte of the entry starting at {@code entryStart} in a batch file is. */
     static long statePosition(long entryStart) {
         return entryStart - 1;
@@ -473,6 +506,18 @@ public final class SpoolEntryCodec {
 
         /** A live entry whose header or meta is damaged; its length is known, so the entries after it are read. */
         void damaged(long start, int length, String reason);
+
+        /**
+         * The {@code length} bytes at {@code position} make no sense, but the segment's next chunk can be read:
+         * reported like {@link #unreadableFrom} unless the visitor keeps only that part.
+         */
+        default void unreadable(long position, long length, String reason) {
+            unreadableFrom(position, reason);
+        }
+
+        /** From {@code position} on, the segment holds an append that was cut short: never acknowledged, skipped. */
+        default void tornTail(long position, String reason) {
+        }
     }
 
     /**
@@ -481,16 +526,66 @@ public final class SpoolEntryCodec {
      */
     static void readBatch(PositionalReader in, long size, BatchVisitor visitor) throws IOException {
         ByteBuffer head = in.read(0, BATCH_HEADER_LENGTH);
-        if (head.remaining() < BATCH_HEADER_LENGTH || head.getInt(0) != BATCH_MAGIC) {
+        int magic = head.remaining() >= 4 ? head.getInt(0) : 0;
+        if (magic == CHUNK_MAGIC) {
+            readSegment(in, size, visitor);
+            return;
+        }
+        if (head.remaining() < BATCH_HEADER_LENGTH || magic != BATCH_MAGIC) {
             visitor.notABatch("not a spool batch file (bad magic or truncated)");
             return;
         }
-        int count = head.getInt(4);
-        long pos = BATCH_HEADER_LENGTH;
+        readRecords(in, BATCH_HEADER_LENGTH, head.getInt(4), size, visitor);
+    }
+
+    /** The chunks of a segment, up to its end or a torn append. */
+    private static void readSegment(PositionalReader in, long size, BatchVisitor visitor) throws IOException {
+        long pos = 0;
+        while (pos < size) {
+            ByteBuffer h = in.read(pos, CHUNK_HEADER_LENGTH);
+            if (h.remaining() < CHUNK_HEADER_LENGTH || h.getInt(0) != CHUNK_MAGIC
+                    || h.getInt(12) != crc(Arrays.copyOf(h.array(), 12), 0, 12)) {
+                visitor.tornTail(pos, "a chunk header at " + pos + " is not whole");
+                return;
+            }
+            int count = h.getInt(4);
+            long end = pos + CHUNK_HEADER_LENGTH + Integer.toUnsignedLong(h.getInt(8));
+            if (end > size) {
+                visitor.tornTail(pos, "the chunk at " + pos + " ends at " + end + ", after the file's end at " + size);
+                return;
+            }
+            readRecords(in, pos + CHUNK_HEADER_LENGTH, count, end, new BatchVisitor() {
+                @Override
+                public void notABatch(String reason) {
+                    visitor.notABatch(reason);
+                }
+
+                @Override
+                public void unreadableFrom(long position, String reason) {
+                    visitor.unreadable(position, end - position, reason); // the next chunk is still read
+                }
+
+                @Override
+                public void live(long start, int length, Meta meta) {
+                    visitor.live(start, length, meta);
+                }
+
+                @Override
+                public void damaged(long start, int length, String reason) {
+                    visitor.damaged(start, length, reason);
+                }
+            });
+            pos = end;
+        }
+    }
+
+    /** {@code count} records from {@code pos}, none past {@code end}; a damaged rest is reported, not thrown. */
+    private static void readRecords(PositionalReader in, long pos, int count, long end, BatchVisitor visitor)
+            throws IOException {
         for (int i = 0; i < count; i++) {
             ByteBuffer prefix = in.read(pos, RECORD_PREFIX_LENGTH);
             int length = prefix.remaining() == RECORD_PREFIX_LENGTH ? prefix.getInt(0) : -1;
-            if (length < HEADER_LENGTH || pos + RECORD_PREFIX_LENGTH + length > size) {
+            if (length < HEADER_LENGTH || pos + RECORD_PREFIX_LENGTH + length > end) {
                 visitor.unreadableFrom(pos, "entry " + i + " of " + count + " has an impossible length " + length
                         + "; the rest of the batch is unreadable");
                 return;

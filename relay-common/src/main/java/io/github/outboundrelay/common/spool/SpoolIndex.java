@@ -18,7 +18,11 @@ import java.util.TreeSet;
  * holds, and the limits. Every method holds this index's lock briefly; the spool does its file work after it.
  */
 final class SpoolIndex {
-    /** A batch file and how many of its entries are still the current copy of a queued mail. */
+    /**
+     * A batch file and how many of its entries are still the current copy of a queued mail. A segment's count grows
+     * by each group appended to it, before the group's callers learn where their entries are ({@link #created},
+     * {@link #grow}), so it cannot reach zero while an entry of it is still to be registered.
+     */
     static final class Batch {
         final String name;
         int live; // guarded by the index
@@ -98,6 +102,35 @@ final class SpoolIndex {
     synchronized void unreserve(int bytes) {
         reservedMessages--;
         reservedBytes -= bytes;
+    }
+
+    /** A new segment holding a group of {@code entries}, all live. */
+    synchronized void created(String batch, int entries) {
+        batches.put(batch, new Batch(batch, entries));
+    }
+
+    /**
+     * Counts a group of {@code entries} about to be appended to {@code batch}, so the batch is not retired while it
+     * is written. @return false when the batch was retired already (its last mail went): start a new one
+     */
+    synchronized boolean grow(String batch, int entries) {
+        Batch b = batches.get(batch);
+        if (b == null) {
+            return false;
+        }
+        b.live += entries;
+        return true;
+    }
+
+    /** Takes back a {@link #grow} whose group could not be written. @return the batch to retire, or null */
+    synchronized Retirement shrink(String batch, int entries) {
+        Batch b = batches.get(batch);
+        b.live -= entries;
+        if (b.live > 0) {
+            return null;
+        }
+        batches.remove(batch);
+        return new Retirement(b, true, -1);
     }
 
     /** Adds a mail whose reservation was made and whose copy is at {@code location}. */
@@ -208,8 +241,12 @@ final class SpoolIndex {
     }
 
     private Batch batchOf(GroupCommit.Location location) {
-        // Every entry of a new batch starts live: it cannot be retired before all its callers have registered.
-        return batches.computeIfAbsent(location.batch(), name -> new Batch(name, location.batchSize()));
+        // Counted when its group was written (created, grow): it cannot be retired before all its callers registered.
+        Batch batch = batches.get(location.batch());
+        if (batch == null) {
+            throw new IllegalStateException("batch " + location.batch() + " was written but not counted");
+        }
+        return batch;
     }
 
     private static Copy copyOf(Item item) {

@@ -16,6 +16,8 @@ import java.util.Set;
  * deletes the batches nothing is left in and marks superseded copies done, so that happens once, not at every start.
  */
 final class SpoolRecovery {
+    private static final System.Logger LOGGER = System.getLogger("io.github.outboundrelay.spool");
+
     /** One stored copy of an entry. */
     record Found(SpoolEntryCodec.Meta meta, String batch, long offset, int length) {
     }
@@ -107,6 +109,18 @@ final class SpoolRecovery {
             @Override
             public void unreadableFrom(long position, String reason) {
                 quarantine.copy(batch + "-" + position, file, position, sizeOf(file) - position, reason);
+            }
+
+            @Override
+            public void unreadable(long position, long length, String reason) {
+                quarantine.copy(batch + "-" + position, file, position, length, reason);
+            }
+
+            @Override
+            public void tornTail(long position, String reason) {
+                // An append whose fsync never returned: none of its mails was acknowledged, so nothing is lost.
+                LOGGER.log(System.Logger.Level.INFO, "Spool " + root + ": " + file.getFileName() + " ends with an "
+                        + "append cut short by a crash (" + reason + "); its mails were never acknowledged");
             }
 
             @Override

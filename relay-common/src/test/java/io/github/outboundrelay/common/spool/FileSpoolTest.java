@@ -100,13 +100,14 @@ public class FileSpoolTest {
     void unreadableEntriesAreQuarantinedWithAReasonAndTheRestIsRecovered() throws IOException {
         List<String> ids = new ArrayList<>();
         List<FileSpool.EntryLocation> where = new ArrayList<>();
-        try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 4; i++) {
+            try (FileSpool spool = recovered(FileSpool.open(dir))) { // each run appends to a batch file of its own
                 String id = spool.store(mail(i), T0);
                 ids.add(id);
                 where.add(spool.locate(id));
             }
         }
+        assertThat(where).extracting(FileSpool.EntryLocation::file).doesNotHaveDuplicates();
         Files.write(where.get(0).file(), "this is not a spool batch, just some text someone saved here by mistake".getBytes());
         damage(where.get(1), 30); // inside the meta
         List<String> reported = Collections.synchronizedList(new ArrayList<>());
@@ -195,8 +196,11 @@ public class FileSpoolTest {
 
     @Test
     void aReadOnlyDirectoryRefusesClearlyAndKeepsWhatItHas() throws Exception {
+        try (FileSpool first = recovered(FileSpool.open(dir))) {
+            first.store(mail(1), T0);
+        }
+        // A new spool starts a batch file of its own (the first one's would still take appends: its file is open).
         try (FileSpool spool = recovered(FileSpool.open(dir))) {
-            spool.store(mail(1), T0);
             AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("tmp"), dir.resolve("queue"));
             try {
                 assertThatThrownBy(() -> spool.store(mail(2), T0))
@@ -243,6 +247,94 @@ public class FileSpoolTest {
         }
         try (FileSpool reopened = FileSpool.open(dir)) {
             assertThat(reopened.recover(Spool.QuarantineListener.NONE)).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void storesAppendToOneBatchFileUntilItIsFullAndAnAppendCutShortByACrashIsSkippedQuietly() throws Exception {
+        List<String> ids = new ArrayList<>();
+        List<Path> files = new ArrayList<>();
+        List<String> reported = Collections.synchronizedList(new ArrayList<>());
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            String body = "a line of a long build log, stored so that a segment fills in a few dozen stores\n".repeat(800);
+            while (files.stream().distinct().count() < 3) {
+                String id = spool.store(OutboundMessage.builder().to("user" + ids.size() + "@example.com")
+                        .subject("Build log " + ids.size()).text(body).build(), T0);
+                ids.add(id);
+                files.add(spool.locate(id).file());
+            }
+            assertThat(Files.size(files.get(0))).as("a full segment").isBetween((long) BatchFiles.SEGMENT_BYTES,
+                    (long) BatchFiles.MAX_SPARE_BYTES);
+            assertThat(spool.statistics().batchFiles()).as("one group commit per lone store").isEqualTo(ids.size());
+        }
+        assertThat(files.stream().distinct()).as("two segments filled, the third one started").hasSize(3);
+        Path last = files.get(files.size() - 1);
+        long before = Files.size(last);
+        try (var ch = java.nio.channels.FileChannel.open(last, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x4F, 0x52, 0x42, 0x32, 0, 0, 0, 1}), before); // a torn header
+        }
+
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover((id, where, reason) -> reported.add(reason))).isEqualTo(ids.size());
+            assertThat(spool.claimDue(T0, ids.size() + 1)).extracting(Spool.Entry::id).containsExactlyInAnyOrderElementsOf(ids);
+            String next = spool.store(mail(-1), T0);
+            assertThat(spool.locate(next).file()).as("a reopened spool appends to none of the old files").isNotIn(files);
+        }
+        assertThat(reported).as("nothing quarantined").isEmpty();
+        assertThat(dir.resolve("quarantine")).isEmptyDirectory();
+    }
+
+    @Test
+    void aStoreWhoseAppendFailsIsRefusedAndNotRecoveredLaterAndTheNextStoreStartsAnotherFile() throws Exception {
+        String kept;
+        Path first;
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            kept = spool.store(mail(1), T0);
+            first = spool.locate(kept).file();
+            long size = Files.size(first);
+            // The file system refuses the append (the directory is named first: makeUnwritable probes it).
+            AutoCloseable readOnly = SpoolTestSupport.makeUnwritable(dir.resolve("queue"), first);
+            try {
+                assertThatThrownBy(() -> spool.store(mail(2), T0)).isInstanceOf(SpoolException.class)
+                        .hasMessageContaining("not writable").hasMessageContaining("The mail was not queued");
+            } finally {
+                readOnly.close();
+            }
+            assertThat(Files.size(first)).as("nothing of the refused mail is left in the file").isEqualTo(size);
+            String next = spool.store(mail(3), T0);
+            assertThat(spool.locate(next).file()).as("the file that failed takes no more appends").isNotEqualTo(first);
+            assertThat(spool.depth().queued()).isEqualTo(2);
+        }
+        try (FileSpool spool = FileSpool.open(dir)) {
+            assertThat(spool.recover(Spool.QuarantineListener.NONE)).isEqualTo(2);
+            assertThat(spool.claimDue(T0, 10)).extracting(e -> e.message().subject())
+                    .containsExactlyInAnyOrder(mail(1).subject(), mail(3).subject());
+        }
+    }
+
+    @Test
+    void aBatchFileTakesNoMoreAppendsOnceAMailOfItIsSentSoItsDeliveredMailDoesNotWaitBehindLaterMail() {
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            String a = spool.store(mail(1), T0);
+            String b = spool.store(mail(2), T0);
+            Path first = spool.locate(a).file();
+            assertThat(spool.locate(b).file()).as("appended").isEqualTo(first);
+            assertThat(spool.claimDue(T0, 1)).extracting(Spool.Entry::id).containsExactly(a);
+
+            String c = spool.store(mail(3), T0);
+            Path second = spool.locate(c).file();
+            assertThat(second).as("stored after a mail of the first file was sent").isNotEqualTo(first);
+            spool.complete(a);
+            spool.claimDue(T0, 1);
+            spool.defer(b, 1, T0.plusSeconds(60), "451 at relay:587");
+            assertThat(spool.locate(b).file()).as("a retry is not written where it was claimed from").isNotEqualTo(first);
+            assertThat(first).as("each of its mails had its attempt: the file is retired").doesNotExist();
+
+            spool.claimDue(T0, 10);
+            spool.complete(c);
+            spool.claimDue(T0.plusSeconds(60), 10);
+            spool.complete(b);
+            assertThat(dir.resolve("queue")).as("no file holds a delivered mail").isEmptyDirectory();
         }
     }
 

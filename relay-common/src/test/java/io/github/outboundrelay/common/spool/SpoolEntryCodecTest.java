@@ -199,6 +199,48 @@ class SpoolEntryCodecTest {
         assertThat(read(new byte[3])).containsExactly("not a batch: not a spool batch file (bad magic or truncated)");
     }
 
+    @Test
+    void aSegmentIsReadChunkByChunkAndEndsQuietlyAtAnAppendCutShort() throws Exception {
+        List<byte[]> entries = new java.util.ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            entries.add(SpoolEntryCodec.encode(new SpoolEntryCodec.Meta("0190f3c2a1b4-3f9a2c1d00000" + i, i, 1, 1, 0, "", null),
+                    SpoolEntryCodec.encodeBody(MESSAGE)));
+        }
+        long[] first = new long[2];
+        byte[] chunk1 = SpoolEntryCodec.encodeChunk(entries.subList(0, 2), 0, first);
+        long[] second = new long[2];
+        byte[] chunk2 = SpoolEntryCodec.encodeChunk(entries.subList(2, 4), chunk1.length, second);
+        long[] third = new long[1];
+        byte[] chunk3 = SpoolEntryCodec.encodeChunk(entries.subList(4, 5), chunk1.length + chunk2.length, third);
+        java.io.ByteArrayOutputStream segment = new java.io.ByteArrayOutputStream();
+        segment.write(chunk1);
+        segment.write(chunk2);
+        segment.write(chunk3, 0, chunk3.length - 7); // the last append was cut short by a crash
+        byte[] file = segment.toByteArray();
+        file[(int) SpoolEntryCodec.statePosition(first[1])] = SpoolEntryCodec.DONE;
+        byte[] entry3 = java.util.Arrays.copyOfRange(file, (int) second[0], (int) second[0] + entries.get(2).length);
+
+        assertThat(first[0]).as("after the chunk header and the record prefix").isEqualTo(16 + 5);
+        assertThat(SpoolEntryCodec.decode(entry3, BodyCipher.NONE).meta().id()).isEqualTo("0190f3c2a1b4-3f9a2c1d000003");
+        assertThat(read(file)).containsExactly(
+                "live " + first[0] + " 0190f3c2a1b4-3f9a2c1d000001",
+                "live " + second[0] + " 0190f3c2a1b4-3f9a2c1d000003",
+                "live " + second[1] + " 0190f3c2a1b4-3f9a2c1d000004",
+                "torn at " + (chunk1.length + chunk2.length));
+
+        byte[] garbage = java.util.Arrays.copyOf(chunk1, chunk1.length + 40); // zeros where a header would be
+        assertThat(read(garbage)).containsExactly("live " + first[0] + " 0190f3c2a1b4-3f9a2c1d000001",
+                "live " + first[1] + " 0190f3c2a1b4-3f9a2c1d000002", "torn at " + chunk1.length);
+
+        byte[] damagedRecord = file.clone(); // a record inside a whole chunk that makes no sense: that chunk's rest only
+        java.nio.ByteBuffer.wrap(damagedRecord).putInt((int) second[0] - 5, 3);
+        assertThat(read(damagedRecord)).containsExactly(
+                "live " + first[0] + " 0190f3c2a1b4-3f9a2c1d000001",
+                "unreadable " + (second[0] - 5) + "+" + (chunk1.length + chunk2.length - (second[0] - 5))
+                        + ": entry 0 of 2 has an impossible length 3; the rest of the batch is unreadable",
+                "torn at " + (chunk1.length + chunk2.length));
+    }
+
     /** What {@link SpoolEntryCodec#readBatch} reports for a batch file holding {@code file}. */
     private static List<String> read(byte[] file) throws java.io.IOException {
         List<String> seen = new java.util.ArrayList<>();
@@ -214,6 +256,16 @@ class SpoolEntryCodecTest {
             @Override
             public void unreadableFrom(long position, String reason) {
                 seen.add("unreadable from " + position + ": " + reason);
+            }
+
+            @Override
+            public void unreadable(long position, long length, String reason) {
+                seen.add("unreadable " + position + "+" + length + ": " + reason);
+            }
+
+            @Override
+            public void tornTail(long position, String reason) {
+                seen.add("torn at " + position);
             }
 
             @Override

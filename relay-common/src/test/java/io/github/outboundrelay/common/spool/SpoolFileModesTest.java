@@ -60,16 +60,22 @@ class SpoolFileModesTest {
             FileSpoolTest.damage(spool.locate(damaged), -3);
 
             spool.claimDue(T0, 10); // the damaged one is quarantined, with a reason file
-            spool.complete(delivered); // its batch is retired: kept as a spare in tmp/
+            spool.complete(delivered);
             spool.deadLetter(dead, SpoolTestSupport.refused(dead, refused, T0, T0.plusSeconds(1)));
             spool.defer(retried, 1, T0.plusSeconds(60), "451 at relay:587");
 
             Map<String, String> modes = modes(dir);
             assertThat(modes).containsKeys("spool.lock", "dead/" + dead + ".msg", "quarantine/" + damaged + ".msg",
                     "quarantine/" + damaged + ".msg.reason.txt");
-            assertThat(modes.keySet()).anyMatch(f -> f.startsWith("queue/") && f.endsWith(".batch"))
-                    .anyMatch(f -> f.startsWith("tmp/spare-"));
+            assertThat(modes.keySet()).anyMatch(f -> f.startsWith("queue/") && f.endsWith(".batch"));
             assertThat(modes).allSatisfy((file, mode) ->
+                    assertThat(mode).as(file).isEqualTo(Files.isDirectory(dir.resolve(file)) ? "rwx------" : "rw-------"));
+
+            spool.claimDue(T0.plusSeconds(60), 10);
+            spool.complete(retried); // the segment's last mail: it is retired, kept as a spare in tmp/
+            Map<String, String> retired = modes(dir);
+            assertThat(retired.keySet()).anyMatch(f -> f.startsWith("tmp/spare-"));
+            assertThat(retired).allSatisfy((file, mode) ->
                     assertThat(mode).as(file).isEqualTo(Files.isDirectory(dir.resolve(file)) ? "rwx------" : "rw-------"));
             assertThat(tempFileModes).as("temporary files, as they were written").isNotEmpty()
                     .containsKey(dead + ".msg.tmp").allSatisfy((file, mode) -> assertThat(mode).as(file).isEqualTo("rw-------"));

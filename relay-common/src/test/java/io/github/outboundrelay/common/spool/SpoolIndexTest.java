@@ -15,6 +15,8 @@ class SpoolIndexTest {
 
     @Test
     void mailIsClaimedSoonestFirstOnlyWhenDueAndOnlyOnce() {
+        index.created("batch1", 1);
+        index.created("batch2", 1);
         index.reserve(100);
         index.add("b", 0, 2_000, 100, new GroupCommit.Location("batch1", 13, 100, 1));
         index.reserve(100);
@@ -31,6 +33,7 @@ class SpoolIndexTest {
     void aBatchIsRetiredWithItsLastLiveEntryNotBefore() {
         GroupCommit.Location first = new GroupCommit.Location("batch1", 13, 100, 2);
         GroupCommit.Location second = new GroupCommit.Location("batch1", 118, 100, 2);
+        index.created("batch1", 2);
         index.reserve(100);
         index.add("a", 0, 0, 100, first);
 
@@ -48,6 +51,8 @@ class SpoolIndexTest {
 
     @Test
     void aRetryMovesTheMailToItsNewCopyAndLetsGoOfTheOld() {
+        index.created("batch1", 1);
+        index.created("batch2", 1);
         index.reserve(100);
         index.add("a", 0, 0, 100, new GroupCommit.Location("batch1", 13, 100, 1));
         SpoolIndex.Copy read = index.claimDue(0, 1).get(0);
@@ -65,6 +70,7 @@ class SpoolIndexTest {
 
     @Test
     void aRetryThatCouldNotBeWrittenKeepsTheOldCopy() {
+        index.created("batch1", 1);
         index.reserve(100);
         index.add("a", 0, 0, 100, new GroupCommit.Location("batch1", 13, 100, 1));
         SpoolIndex.Copy read = index.claimDue(0, 1).get(0);
@@ -72,6 +78,28 @@ class SpoolIndexTest {
         assertThat(index.deferred(read, null, 100, 30_000, 1)).isNull();
         assertThat(index.copyOf("a").batch()).isEqualTo("batch1");
         assertThat(index.nextDue()).contains(Instant.ofEpochMilli(30_000));
+    }
+
+    @Test
+    void aSegmentCountsEachAppendedGroupBeforeItsCallersRegisterAndIsNotGrownOnceRetired() {
+        index.created("segment", 1);
+        index.reserve(100);
+        index.add("a", 0, 0, 100, new GroupCommit.Location("segment", 16, 100, 1));
+        assertThat(index.grow("segment", 2)).as("a group appended while a is queued").isTrue();
+
+        assertThat(index.remove("a").empty()).as("the appended group is still to register").isFalse();
+        index.reserve(100);
+        index.add("b", 0, 0, 100, new GroupCommit.Location("segment", 137, 100, 2));
+        assertThat(index.shrink("segment", 1)).as("the group's other entry could not be written").isNull();
+        SpoolIndex.Retirement last = index.remove("b");
+        assertThat(last.empty()).isTrue();
+
+        assertThat(index.grow("segment", 1)).as("a retired segment takes no more appends").isFalse();
+        index.created("other", 1);
+        assertThat(index.grow("other", 1)).isTrue();
+        assertThat(index.shrink("other", 2)).as("an append that failed on a segment whose mails went")
+                .satisfies(r -> assertThat(r.empty()).isTrue());
+        assertThat(index.grow("other", 1)).isFalse();
     }
 
     @Test
