@@ -158,7 +158,7 @@ final class TextBody {
      * RFC 2045 quoted-printable of canonical text: line ends stay hard CRLFs; "=", control characters, bytes above
      * 126 and a space or tab at the end of a line are escaped; soft breaks keep lines within 76 characters.
      */
-    private static String quotedPrintable(byte[] canonical) {
+    static String quotedPrintable(byte[] canonical) {
         StringBuilder out = new StringBuilder(canonical.length * 3 / 2);
         int column = 0;
         for (int i = 0; i < canonical.length; i++) {

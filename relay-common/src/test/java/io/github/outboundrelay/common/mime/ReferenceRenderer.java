@@ -13,8 +13,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The renderer as it was before its CPU was cut (commit d8796b9: MimeRenderer, TextBody and HeaderFolding as they
- * were), kept only here so that {@link RendererRegressionTest} can compare the new rendering byte for byte with it.
+ * The renderer as it was before its CPU was cut (commit d8796b9), kept only here so that
+ * {@link RendererRegressionTest} can compare the new rendering byte for byte with it. Only what that work changed
+ * is kept as it was (the message's assembly, the Date, the 7bit body); the steps it left alone (folding,
+ * canonical line ends, quoted-printable) are called in {@link HeaderFolding} and {@link TextBody}.
  */
 final class ReferenceRenderer {
     private static final DateTimeFormatter DATE =
@@ -147,7 +149,7 @@ final class ReferenceRenderer {
             line.setLength(line.length() - 1); // an empty value: "Name:", which parsers read back as empty
         }
         String text = line.toString();
-        OldHeaderFolding.appendFolded(out, text, text.indexOf(':') + 1);
+        HeaderFolding.appendFolded(out, text, text.indexOf(':') + 1);
         line.setLength(0);
     }
 
@@ -175,15 +177,13 @@ final class ReferenceRenderer {
 
     record OldTextBody(String transferEncoding, byte[] encoded) {
         private static final int MAX_7BIT_LINE = 998;
-        private static final int QP_LINE = 76;
-        private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
         static OldTextBody of(String text) {
             byte[] sevenBit = sevenBit(text);
             if (sevenBit != null) {
                 return new OldTextBody("7bit", sevenBit);
             }
-            byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
+            byte[] canonical = TextBody.canonical(text).getBytes(StandardCharsets.UTF_8);
             int nonAscii = 0;
             for (byte b : canonical) {
                 if (b < 0) {
@@ -194,7 +194,7 @@ final class ReferenceRenderer {
                 return new OldTextBody("base64", (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
             }
-            return new OldTextBody("quoted-printable", quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII));
+            return new OldTextBody("quoted-printable", TextBody.quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII));
         }
 
         /**
@@ -240,101 +240,6 @@ final class ReferenceRenderer {
                 out[o] = '\n';
             }
             return out;
-        }
-
-        /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */
-        static String canonical(String text) {
-            StringBuilder out = new StringBuilder(text.length() + 16);
-            for (int i = 0; i < text.length(); i++) {
-                char c = text.charAt(i);
-                if (c == '\r') {
-                    if (i + 1 < text.length() && text.charAt(i + 1) == '\n') {
-                        i++;
-                    }
-                    out.append("\r\n");
-                } else if (c == '\n') {
-                    out.append("\r\n");
-                } else {
-                    out.append(c);
-                }
-            }
-            if (out.length() < 2 || out.charAt(out.length() - 1) != '\n') {
-                out.append("\r\n");
-            }
-            return out.toString();
-        }
-
-        /**
-         * RFC 2045 quoted-printable of canonical text: line ends stay hard CRLFs; "=", control characters, bytes above
-         * 126 and a space or tab at the end of a line are escaped; soft breaks keep lines within 76 characters.
-         */
-        private static String quotedPrintable(byte[] canonical) {
-            StringBuilder out = new StringBuilder(canonical.length * 3 / 2);
-            int column = 0;
-            for (int i = 0; i < canonical.length; i++) {
-                int b = canonical[i] & 0xFF;
-                if (b == '\r' && i + 1 < canonical.length && canonical[i + 1] == '\n') {
-                    out.append("\r\n");
-                    column = 0;
-                    i++;
-                    continue;
-                }
-                boolean lastOfLine = i + 1 >= canonical.length || canonical[i + 1] == '\r';
-                boolean literal = (b >= 0x21 && b <= 0x7E && b != '=') || ((b == ' ' || b == '\t') && !lastOfLine);
-                int width = literal ? 1 : 3;
-                // A soft break needs room for its "=", unless this is the line's last character.
-                if (column + width > (lastOfLine ? QP_LINE : QP_LINE - 1)) {
-                    out.append("=\r\n");
-                    column = 0;
-                }
-                if (literal) {
-                    out.append((char) b);
-                } else {
-                    out.append('=').append(HEX[b >> 4]).append(HEX[b & 0xF]);
-                }
-                column += width;
-            }
-            return out.toString();
-        }
-    }
-
-    static final class OldHeaderFolding {
-        static final int SOFT_LIMIT = 78;
-
-        static void appendFolded(StringBuilder out, String line, int valueStart) {
-            if (line.length() <= SOFT_LIMIT) {
-                out.append(line).append("\r\n");
-                return;
-            }
-            int physicalStart = 0; // where the current physical line starts in line
-            int segmentStart = 0;  // where the current run that cannot be broken starts
-            for (int i = valueStart + 1; i <= line.length(); i++) {
-                if (i < line.length() && !canBreakBefore(line, i)) {
-                    continue;
-                }
-                if (i - physicalStart > SOFT_LIMIT && segmentStart > physicalStart) {
-                    out.append(line, physicalStart, segmentStart).append("\r\n");
-                    physicalStart = segmentStart;
-                }
-                segmentStart = i;
-            }
-            out.append(line, physicalStart, line.length()).append("\r\n");
-        }
-
-        /**
-         * A fold may go before a space or tab that is followed by text (a line of only whitespace is not allowed), and
-         * not after a backslash: jakarta.mail reads a backslash before a line break as escaping the break.
-         */
-        private static boolean canBreakBefore(String line, int i) {
-            char c = line.charAt(i);
-            if (c != ' ' && c != '\t') {
-                return false;
-            }
-            if (i + 1 >= line.length()) {
-                return false;
-            }
-            char next = line.charAt(i + 1);
-            return next != ' ' && next != '\t' && line.charAt(i - 1) != '\\';
         }
     }
 }
