@@ -218,9 +218,7 @@ class DatabaseSpoolRenderingIT {
             OutboundMessage message = resetMail();
             byte[] rendered = MimeRenderer.render(message, settings("sso@example.com"), BEHIND.instant());
             for (BodyCipher cipher : List.of(sealing, BodyCipher.NONE)) {
-                DatabaseSpool spool = spool(jpa(), cipher);
-                closeAfter.add(spool);
-                spool.recover(Spool.QuarantineListener.NONE);
+                DatabaseSpool spool = recovered(cipher);
                 String id = spool.store(message, rendered, BEHIND.instant());
 
                 List<Spool.Entry> claimed = spool.claimDue(BEHIND.instant(), 10);
@@ -322,15 +320,26 @@ class DatabaseSpoolRenderingIT {
             Poll.until("the delivered row is deleted", Duration.ofSeconds(10), () -> rows(queue()).isEmpty());
         }
 
-        @Test
-        void aDeadLetterLosesItsRenderingWithItsMessageAfterTheRetention() throws Exception {
-            DatabaseSpool spool = spool(jpa(), sealing);
+        /** A spool on this database with {@code cipher}, recovered, closed after the test. */
+        private DatabaseSpool recovered(BodyCipher cipher) {
+            DatabaseSpool spool = spool(jpa(), cipher);
             closeAfter.add(spool);
             spool.recover(Spool.QuarantineListener.NONE);
-            OutboundMessage message = resetMail();
-            String id = spool.store(message, "rendered at submit".getBytes(StandardCharsets.US_ASCII), BEHIND.instant());
+            return spool;
+        }
+
+        /** Stores {@code message} with {@code rendered}, claims it and gives it up; the dead letter's id. */
+        private static String deadLettered(DatabaseSpool spool, OutboundMessage message, byte[] rendered) {
+            String id = spool.store(message, rendered, BEHIND.instant());
             assertThat(spool.claimDue(BEHIND.instant(), 1)).hasSize(1);
             spool.deadLetter(id, DatabaseSpoolIT.deadLetter(id, message));
+            return id;
+        }
+
+        @Test
+        void aDeadLetterLosesItsRenderingWithItsMessageAfterTheRetention() throws Exception {
+            DatabaseSpool spool = recovered(sealing);
+            String id = deadLettered(spool, resetMail(), "rendered at submit".getBytes(StandardCharsets.US_ASCII));
             assertThat(rows(queue()).get(0).rendered()).as("kept for a retry within the retention").isNotNull();
 
             // Given up at the real time (DatabaseSpoolIT.deadLetter); the retention is over a second later.
@@ -343,14 +352,9 @@ class DatabaseSpoolRenderingIT {
 
         @Test
         void aDeadLetterQueuedAgainWithinTheRetentionKeepsItsRendering() {
-            DatabaseSpool spool = spool(jpa(), sealing);
-            closeAfter.add(spool);
-            spool.recover(Spool.QuarantineListener.NONE);
-            OutboundMessage message = resetMail();
+            DatabaseSpool spool = recovered(sealing);
             byte[] rendered = "rendered at submit".getBytes(StandardCharsets.US_ASCII);
-            String id = spool.store(message, rendered, BEHIND.instant());
-            spool.claimDue(BEHIND.instant(), 1);
-            spool.deadLetter(id, DatabaseSpoolIT.deadLetter(id, message));
+            String id = deadLettered(spool, resetMail(), rendered);
 
             assertThat(spool.requeueDeadLetter(id, BEHIND.instant())).isPresent();
 
@@ -360,13 +364,8 @@ class DatabaseSpoolRenderingIT {
 
         @Test
         void aRenderingWhoseMessageANodeOfTheVersionBeforeDeletedIsDeletedToo() throws Exception {
-            DatabaseSpool spool = spool(jpa(), sealing);
-            closeAfter.add(spool);
-            spool.recover(Spool.QuarantineListener.NONE);
-            OutboundMessage message = resetMail();
-            String id = spool.store(message, "rendered at submit".getBytes(StandardCharsets.US_ASCII), BEHIND.instant());
-            spool.claimDue(BEHIND.instant(), 1);
-            spool.deadLetter(id, DatabaseSpoolIT.deadLetter(id, message));
+            DatabaseSpool spool = recovered(sealing);
+            String id = deadLettered(spool, resetMail(), "rendered at submit".getBytes(StandardCharsets.US_ASCII));
             // What the retention of the version before does in a cluster being upgraded: it knows MESSAGE only.
             try (Connection c = connect()) {
                 c.createStatement().execute("UPDATE OUTBOUND_RELAY_MAIL SET MESSAGE = NULL WHERE ID = '" + id + "'");
@@ -379,9 +378,7 @@ class DatabaseSpoolRenderingIT {
 
         @Test
         void aRenderingMovedIntoAnotherRowOrDamagedIsDroppedAndTheMessageStillGoesOut() throws Exception {
-            DatabaseSpool spool = spool(jpa(), sealing);
-            closeAfter.add(spool);
-            spool.recover(Spool.QuarantineListener.NONE);
+            DatabaseSpool spool = recovered(sealing);
             OutboundMessage first = resetMail();
             OutboundMessage second = OutboundMessage.builder().to("eve@example.org").subject("Hello").text("Hello").build();
             String firstId = spool.store(first, "first rendering".getBytes(StandardCharsets.US_ASCII), BEHIND.instant());
@@ -403,9 +400,7 @@ class DatabaseSpoolRenderingIT {
 
         @Test
         void withoutAKeyADamagedRenderingIsCaughtByItsChecksum() throws Exception {
-            DatabaseSpool spool = spool(jpa(), BodyCipher.NONE);
-            closeAfter.add(spool);
-            spool.recover(Spool.QuarantineListener.NONE);
+            DatabaseSpool spool = recovered(BodyCipher.NONE);
             OutboundMessage message = resetMail();
             String id = spool.store(message, "Date: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII), BEHIND.instant());
             byte[] stored = Base64.getDecoder().decode(rows(queue()).get(0).rendered());
