@@ -41,8 +41,19 @@ import java.util.function.Consumer;
  * batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
  * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
- * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
- * them, never deleted.
+ * mail is claimed, except from the handoff below. Entries that cannot be read are copied to {@code quarantine/} with a
+ * {@code .reason.txt} beside them, never deleted.
+ *
+ * <p><b>The handoff.</b> A mail this spool stored a few milliseconds before its claim is still in memory: the
+ * claim takes it from there ({@link RecentEntries}: the message and its rendered bytes as {@link #store} was given
+ * them, 0 attempts, due and first submitted at the store's millisecond) instead of reading the entry back, unsealing
+ * and decoding it. Only the read is skipped: the entry is claimed in the index like any other, and stored, marked
+ * done, rewritten for a retry and recovered exactly as without the handoff; only this process's stores enter it
+ * ({@code spool.lock} keeps other processes out of the directory), never recovered or requeued entries, and an entry
+ * leaves it when claimed, completed, deferred or dead-lettered, and when the spool closes. Bounded to 256 mails and
+ * 1 MiB of rendered bytes and message content; a full handoff keeps no more until claims make room, and a mail it
+ * did not keep is read from disk when claimed. One consequence: a mail damaged on disk between its store and its
+ * claim in the same run is sent as it was submitted, and its damage is found when it is retried or recovered.
  *
  * <p><b>At rest.</b> Mail bodies carry reset and action links. The directories are 0700 and the files 0600
  * ({@link SpoolPermissions}, checked and tightened at open); with a {@link BodyCipher} that has a key, bodies are
