@@ -53,7 +53,8 @@ import java.util.function.Consumer;
  * leaves it when claimed, completed, deferred or dead-lettered, and when the spool closes. Bounded to 256 mails and
  * 1 MiB of rendered bytes and message content; a full handoff keeps no more until claims make room, and a mail it
  * did not keep is read from disk when claimed. One consequence: a mail damaged on disk between its store and its
- * claim in the same run is sent as it was submitted, and its damage is found when it is retried or recovered.
+ * claim in the same run is sent as it was submitted; the damage is found if the mail is retried or read after a
+ * restart (docs/architecture.md, "The handoff of just-stored mail").
  *
  * <p><b>At rest.</b> Mail bodies carry reset and action links. The directories are 0700 and the files 0600
  * ({@link SpoolPermissions}, checked and tightened at open); with a {@link BodyCipher} that has a key, bodies are
