@@ -51,7 +51,8 @@ import java.util.function.Consumer;
  * done, rewritten for a retry and recovered exactly as without the handoff; only this process's stores enter it
  * ({@code spool.lock} keeps other processes out of the directory), never recovered or requeued entries, and an entry
  * leaves it when claimed, completed, deferred or dead-lettered, and when the spool closes. Bounded to 256 mails and
- * 1 MiB of rendered bytes and message content; a full handoff keeps no more until claims make room, and a mail it
+ * 1 MiB (rendered bytes plus two bytes a character of subject, text and HTML: what the held objects take at most);
+ * a full handoff keeps no more until claims make room, and a mail it
  * did not keep is read from disk when claimed. One consequence: a mail damaged on disk between its store and its
  * claim in the same run is sent as it was submitted; the damage is found if the mail is retried or read after a
  * restart (docs/architecture.md, "The handoff of just-stored mail").

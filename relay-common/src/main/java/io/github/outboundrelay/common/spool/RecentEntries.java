@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.spool;
 
+import io.github.outboundrelay.common.OutboundMessage;
+
 import java.util.HashMap;
 import java.util.Map;
 
@@ -16,7 +18,7 @@ import java.util.Map;
  * about 3 in 10 claims served from memory against 7 in 10). See docs/architecture.md, "The handoff of just-stored
  * mail".
  *
- * <p>Thread-safe: every method holds this object's lock for a map operation and nothing else.
+ * <p>Thread-safe: every method holds this object's lock for a map operation and its counts, nothing else.
  */
 final class RecentEntries {
     static final int DEFAULT_MAX_ENTRIES = 256;
@@ -24,7 +26,7 @@ final class RecentEntries {
 
     private final int maxEntries;
     private final long maxBytes;
-    private final Map<String, Spool.Entry> entries = new HashMap<>(); // guarded by this
+    private final Map<String, Held> entries = new HashMap<>(); // guarded by this
     private long bytes;   // guarded by this: the weight of what entries holds
     private long taken;   // guarded by this: claims served from here
     private long missed;  // guarded by this: claims that had to read the disk
@@ -37,13 +39,24 @@ final class RecentEntries {
         this.maxBytes = maxBytes;
     }
 
+    /** An entry held, with its weight counted once. */
+    private record Held(Spool.Entry entry, long weight) {
+    }
+
     /**
-     * What an entry costs here: its rendered bytes and its message's subject, text, HTML and headers (the message
-     * holds its bodies apart from the rendering). Addresses and the objects themselves add a few hundred bytes an
-     * entry, which the count bound caps.
+     * What an entry costs here, at most: its rendered bytes and two bytes a character of its message's subject, text
+     * and HTML (the message holds its bodies apart from the rendering; a Java string takes one or two bytes a
+     * character). Addresses, extra headers and the objects themselves add a few hundred bytes an entry, which the
+     * count bound caps. Constant time: no pass over the body.
      */
     static long weightOf(Spool.Entry entry) {
-        return (entry.rendered() == null ? 0 : entry.rendered().length) + entry.message().contentBytes();
+        OutboundMessage m = entry.message();
+        return (entry.rendered() == null ? 0 : entry.rendered().length)
+                + 2L * (m.subject().length() + length(m.text()) + length(m.html()));
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     /**
@@ -51,35 +64,37 @@ final class RecentEntries {
      *
      * @return whether it was kept
      */
-    synchronized boolean put(Spool.Entry entry) {
-        long weight = weightOf(entry);
-        Spool.Entry held = entries.get(entry.id());
-        long heldWeight = held == null ? 0 : weightOf(held);
-        if (entries.size() - (held == null ? 0 : 1) >= maxEntries || bytes - heldWeight + weight > maxBytes) {
-            return false;
+    boolean put(Spool.Entry entry) {
+        long weight = weightOf(entry); // outside the lock
+        synchronized (this) {
+            Held held = entries.get(entry.id());
+            long heldWeight = held == null ? 0 : held.weight();
+            if (entries.size() - (held == null ? 0 : 1) >= maxEntries || bytes - heldWeight + weight > maxBytes) {
+                return false;
+            }
+            entries.put(entry.id(), new Held(entry, weight));
+            bytes += weight - heldWeight;
+            return true;
         }
-        entries.put(entry.id(), entry);
-        bytes += weight - heldWeight;
-        return true;
     }
 
     /** The entry with this id for its claim, no longer held; null when it is not held (read it from disk). */
     synchronized Spool.Entry take(String id) {
-        Spool.Entry entry = entries.remove(id);
-        if (entry == null) {
+        Held held = entries.remove(id);
+        if (held == null) {
             missed++;
             return null;
         }
-        bytes -= weightOf(entry);
+        bytes -= held.weight();
         taken++;
-        return entry;
+        return held.entry();
     }
 
     /** Forgets the entry with this id, if held: it was completed, deferred or dead-lettered without a claim here. */
     synchronized void remove(String id) {
-        Spool.Entry entry = entries.remove(id);
-        if (entry != null) {
-            bytes -= weightOf(entry);
+        Held held = entries.remove(id);
+        if (held != null) {
+            bytes -= held.weight();
         }
     }
 
