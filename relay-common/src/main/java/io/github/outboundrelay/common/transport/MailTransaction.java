@@ -25,6 +25,8 @@ import java.util.List;
  * (in groups of {@value #WINDOW} commands for a long recipient list) and their replies are read afterwards, in
  * order, and the message leaves with its final "." in one write: one round trip and two writes per mail instead of
  * 3 + recipients round trips (docs/architecture.md, "The mail transaction"). Without PIPELINING it waits for each reply, as Angus does.
+ * For the queue's backlog, {@link #chain} sends mails back to back: one mail's message, its "." and the next mail's
+ * envelope in one write, one round trip per mail (docs/architecture.md, "Chained mails").
  *
  * <p>The outcome is Angus's with {@code mail.smtp.sendpartial=true}, which relay-common had before: a refused
  * recipient is reported when another was accepted; a refused sender, all recipients refused, a refused DATA or a
