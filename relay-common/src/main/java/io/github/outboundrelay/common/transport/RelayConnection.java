@@ -202,6 +202,26 @@ public final class RelayConnection {
     }
 
     /**
+     * Whether mails can be chained on this connection ({@link #chain}): relay-common speaks the transaction and the
+     * relay's EHLO offered PIPELINING. Otherwise mail goes one by one, as {@link #send} sends it.
+     */
+    public boolean chains() {
+        return transaction != null && pipelining;
+    }
+
+    /**
+     * Sends the mails {@code mails} gives back to back, one round trip per mail ({@code MailTransaction.chain}); each
+     * outcome goes to {@link ChainedMails#done}. Only where {@link #chains()}.
+     */
+    public void chain(ChainedMails mails, RelaySettings settings, long nowNanos) {
+        if (!chains()) {
+            throw new IllegalStateException("mails are chained only where relay-common speaks a pipelined transaction");
+        }
+        lastUsedNanos = nowNanos;
+        transaction.chain(mails, smtpUtf8 && settings.allowUtf8());
+    }
+
+    /**
      * Whether the connection can carry another mail: false after a 421, an I/O failure, or replies out of step
      * with the commands, even when the failure itself (a refused recipient) would leave it usable.
      */
