@@ -52,10 +52,10 @@ import java.util.function.Consumer;
  * ({@code spool.lock} keeps other processes out of the directory), never recovered or requeued entries, and an entry
  * leaves it when claimed, completed, deferred or dead-lettered, and when the spool closes. Bounded to 256 mails and
  * 1 MiB (rendered bytes plus two bytes a character of subject, text and HTML: what the held objects take at most);
- * a full handoff keeps no more until claims make room, and a mail it
- * did not keep is read from disk when claimed. One consequence: a mail damaged on disk between its store and its
- * claim in the same run is sent as it was submitted; the damage is found if the mail is retried or read after a
- * restart (docs/architecture.md, "The handoff of just-stored mail").
+ * a full handoff keeps no more until claims make room, and a mail it did not keep is read from disk when claimed.
+ * One consequence: a mail damaged on disk between its store and its claim in the same run is sent as it was
+ * submitted; the damage is found if the mail is retried or read after a restart (docs/architecture.md, "The handoff
+ * of just-stored mail").
  *
  * <p><b>At rest.</b> Mail bodies carry reset and action links. The directories are 0700 and the files 0600
  * ({@link SpoolPermissions}, checked and tightened at open); with a {@link BodyCipher} that has a key, bodies are

@@ -3,6 +3,7 @@ package io.github.outboundrelay.common.spool;
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.DeadLetter;
 import io.github.outboundrelay.common.FixedBodyKeys;
+import io.github.outboundrelay.common.MailAddress;
 import io.github.outboundrelay.common.OutboundMessage;
 import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.SpoolTestSupport;
@@ -13,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FileSpoolHandoffTest {
     static final Instant T0 = Instant.parse("2026-12-03T08:00:00.123456Z"); // sub-millisecond: the disk keeps millis
     static final RelaySettings SETTINGS = RelaySettings.builder().host("127.0.0.1").port(25)
-            .from(io.github.outboundrelay.common.MailAddress.of("ci@example.com", "CI", "from")).build();
+            .from(MailAddress.of("ci@example.com", "CI", "from")).build();
 
     @TempDir
     Path dir;
@@ -166,7 +168,7 @@ class FileSpoolHandoffTest {
 
             assertThat(spool.claimDue(T0.plusSeconds(60), 1)).singleElement().satisfies(e -> {
                 assertThat(e.attempts()).isEqualTo(1);
-                assertThat(e.due()).isEqualTo(T0.plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                assertThat(e.due()).isEqualTo(T0.plusSeconds(60).truncatedTo(ChronoUnit.MILLIS));
                 assertThat(e.lastFailure()).isEqualTo("451 4.7.1 try later at relay:587");
                 assertThat(e.message()).isEqualTo(message);
             });
@@ -197,7 +199,7 @@ class FileSpoolHandoffTest {
                 Spool.Entry e = claimed.get(i);
                 assertThat(e.message()).isEqualTo(mails.get(i));
                 assertThat(e.rendered()).isEqualTo(rendered.get(i));
-                assertThat(e.firstSubmitted()).isEqualTo(T0.plusMillis(i).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                assertThat(e.firstSubmitted()).isEqualTo(T0.plusMillis(i).truncatedTo(ChronoUnit.MILLIS));
                 assertThat(e.attempts()).isZero();
             }
 
