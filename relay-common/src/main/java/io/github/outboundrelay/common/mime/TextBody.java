@@ -19,21 +19,37 @@ final class TextBody {
     private final String transferEncoding;
     /** A 7bit body's text, its line ends as given (made CRLF while written); null for the other encodings. */
     private final String sevenBitText;
+    /** How a 7bit body's line ends are made CRLF ({@link LineEnds}); null for the other encodings. */
+    private final LineEnds lineEnds;
     /** The encoded body of the other encodings; null for 7bit. */
     private final byte[] encoded;
     private final int length;
 
-    private TextBody(String transferEncoding, String sevenBitText, byte[] encoded, int length) {
+    /**
+     * The line ends of a 7bit text, which decide how {@link #writeTo} copies it: in runs between line ends where it
+     * can (an array copy each), character by character where it has a mix.
+     */
+    private enum LineEnds {
+        /** LF only, or none (Unix text, the usual template output): runs between the LFs, each LF written as CRLF. */
+        LF,
+        /** CRLF only: the text is already canonical and is copied whole. */
+        CRLF,
+        /** Bare CRs, or LFs beside CRLFs: each line end is made CRLF character by character. */
+        MIXED
+    }
+
+    private TextBody(String transferEncoding, String sevenBitText, LineEnds lineEnds, byte[] encoded, int length) {
         this.transferEncoding = transferEncoding;
         this.sevenBitText = sevenBitText;
+        this.lineEnds = lineEnds;
         this.encoded = encoded;
         this.length = length;
     }
 
     static TextBody of(String text) {
-        int sevenBitLength = sevenBitLength(text);
-        if (sevenBitLength >= 0) {
-            return new TextBody("7bit", text, null, sevenBitLength);
+        TextBody sevenBit = sevenBit(text);
+        if (sevenBit != null) {
+            return sevenBit;
         }
         byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
         int nonAscii = 0;
@@ -46,7 +62,7 @@ final class TextBody {
         byte[] encoded = base64
                 ? (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n").getBytes(StandardCharsets.US_ASCII)
                 : quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII);
-        return new TextBody(base64 ? "base64" : "quoted-printable", null, encoded, encoded.length);
+        return new TextBody(base64 ? "base64" : "quoted-printable", null, null, encoded, encoded.length);
     }
 
     /** The Content-Transfer-Encoding. */
@@ -67,22 +83,50 @@ final class TextBody {
         }
         String text = sevenBitText;
         int n = text.length();
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
-                    i++;
+        switch (lineEnds) {
+            case CRLF -> at = copyAscii(text, 0, n, out, at);
+            case LF -> {
+                int from = 0;
+                for (int lf = text.indexOf('\n'); lf >= 0; lf = text.indexOf('\n', from)) {
+                    at = copyAscii(text, from, lf, out, at);
+                    out[at++] = '\r';
+                    out[at++] = '\n';
+                    from = lf + 1;
                 }
-                out[at++] = '\r';
-                out[at++] = '\n';
-            } else {
-                out[at++] = (byte) c; // ASCII: sevenBitLength checked every character
+                at = copyAscii(text, from, n, out, at);
+            }
+            case MIXED -> {
+                for (int i = 0; i < n; i++) {
+                    char c = text.charAt(i);
+                    if (c == '\r' || c == '\n') {
+                        if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                            i++;
+                        }
+                        out[at++] = '\r';
+                        out[at++] = '\n';
+                    } else {
+                        out[at++] = (byte) c; // ASCII: sevenBit checked every character
+                    }
+                }
             }
         }
         if (n == 0 || (text.charAt(n - 1) != '\n' && text.charAt(n - 1) != '\r')) {
             out[at++] = '\r';
             out[at] = '\n';
         }
+    }
+
+    /**
+     * Copies {@code text[from, to)}, which {@link #sevenBit} found to be ASCII, into {@code out}; returns where it ended.
+     * {@code String.getBytes(int, int, byte[], int)} keeps the low eight bits of each character, which is exactly the
+     * byte of an ASCII character, and copies a compact string's run with one array copy (its deprecation is about
+     * other characters, which cannot occur here); a loop over {@code charAt} took several times as long on every
+     * mail's body (docs/performance.md, "Where the time goes").
+     */
+    @SuppressWarnings("deprecation")
+    private static int copyAscii(String text, int from, int to, byte[] out, int at) {
+        text.getBytes(from, to, out, at);
+        return at + (to - from);
     }
 
     /**
@@ -106,30 +150,41 @@ final class TextBody {
     }
 
     /**
-     * The length of the 7bit body when the text can go so (ASCII, no control character but tab, no line above 998),
-     * else -1. The body itself is not made here: {@link #writeTo} writes it straight into the message's bytes, so a
-     * plain mail's body is read twice and written once, with no array of its own (rendering is on every mail's path).
+     * The 7bit body when the text can go so (ASCII, no control character but tab, no line above 998), else null. The
+     * bytes are not made here: {@link #writeTo} writes them straight into the message's bytes, so a plain mail's
+     * body is read once here and copied once, with no array of its own (rendering is on every mail's path).
      */
-    private static int sevenBitLength(String text) {
-        int length = 0;
-        int line = 0;
+    private static TextBody sevenBit(String text) {
         int n = text.length();
+        int lineStart = 0;
+        int bareBreaks = 0; // a bare LF or CR: one character written as two bytes
+        boolean cr = false;
         for (int i = 0; i < n; i++) {
             char c = text.charAt(i);
+            if (c >= 0x20 && c < 0x7F) {
+                continue; // printable ASCII, nearly every character: one range check
+            }
             if (c == '\r' || c == '\n') {
+                if (i - lineStart > MAX_7BIT_LINE) {
+                    return null;
+                }
                 if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
                     i++;
+                } else {
+                    bareBreaks++;
                 }
-                length += 2;
-                line = 0;
-            } else if (c >= 0x7F || (c < 0x20 && c != '\t') || ++line > MAX_7BIT_LINE) {
-                return -1;
-            } else {
-                length++;
+                cr |= c == '\r';
+                lineStart = i + 1;
+            } else if (c != '\t') {
+                return null;
             }
         }
+        if (n - lineStart > MAX_7BIT_LINE) {
+            return null;
+        }
         boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
-        return endsWithLineBreak ? length : length + 2;
+        LineEnds lineEnds = !cr ? LineEnds.LF : bareBreaks == 0 ? LineEnds.CRLF : LineEnds.MIXED;
+        return new TextBody("7bit", text, lineEnds, null, n + bareBreaks + (endsWithLineBreak ? 0 : 2));
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */
