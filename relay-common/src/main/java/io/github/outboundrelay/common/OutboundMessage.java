@@ -114,8 +114,10 @@ public record OutboundMessage(
      */
     long contentBytesAtMost() {
         long chars = length(subject) + length(text) + length(html);
-        for (Map.Entry<String, String> header : headers.entrySet()) {
-            chars += length(header.getKey()) + length(header.getValue());
+        if (!headers.isEmpty()) { // most mail has no extra header: no iterator made for nothing
+            for (Map.Entry<String, String> header : headers.entrySet()) {
+                chars += length(header.getKey()) + length(header.getValue());
+            }
         }
         return 3 * chars;
     }

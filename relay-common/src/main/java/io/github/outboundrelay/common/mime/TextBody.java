@@ -7,8 +7,8 @@ import java.util.Base64;
  * A text or HTML body in its canonical form (every line ending, bare CR and bare LF included, made CRLF; a CRLF at
  * the end) and in the transfer encoding that carries it unchanged: 7bit when it is ASCII without control characters
  * and no line is longer than 998 bytes, base64 when most of it is not ASCII, quoted-printable otherwise. A 7bit body
- * (the usual Jenkins and Keycloak mail) is not copied into an array of its own: {@link #writeTo} writes it straight
- * into the message's bytes, its line ends made CRLF on the way (rendering is on every mail's path).
+ * (the usual Jenkins and Keycloak mail) keeps the text's own bytes, and {@link #writeTo} copies them into the
+ * message's bytes in runs between line ends, each made CRLF on the way (rendering is on every mail's path).
  */
 final class TextBody {
     private static final int MAX_7BIT_LINE = 998;
@@ -17,8 +17,10 @@ final class TextBody {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private final String transferEncoding;
-    /** A 7bit body's text, its line ends as given (made CRLF while written); null for the other encodings. */
+    /** A 7bit body's text, its line ends as given; null for the other encodings. */
     private final String sevenBitText;
+    /** The same text's bytes (ASCII), its line ends made CRLF while written; null for the other encodings. */
+    private final byte[] ascii;
     /** How a 7bit body's line ends are made CRLF ({@link LineEnds}); null for the other encodings. */
     private final LineEnds lineEnds;
     /** The encoded body of the other encodings; null for 7bit. */
@@ -38,9 +40,11 @@ final class TextBody {
         MIXED
     }
 
-    private TextBody(String transferEncoding, String sevenBitText, LineEnds lineEnds, byte[] encoded, int length) {
+    private TextBody(String transferEncoding, String sevenBitText, byte[] ascii, LineEnds lineEnds, byte[] encoded,
+                     int length) {
         this.transferEncoding = transferEncoding;
         this.sevenBitText = sevenBitText;
+        this.ascii = ascii;
         this.lineEnds = lineEnds;
         this.encoded = encoded;
         this.length = length;
@@ -62,7 +66,7 @@ final class TextBody {
         byte[] encoded = base64
                 ? (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n").getBytes(StandardCharsets.US_ASCII)
                 : quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII);
-        return new TextBody(base64 ? "base64" : "quoted-printable", null, null, encoded, encoded.length);
+        return new TextBody(base64 ? "base64" : "quoted-printable", null, null, null, encoded, encoded.length);
     }
 
     /** The Content-Transfer-Encoding. */
@@ -81,51 +85,42 @@ final class TextBody {
             System.arraycopy(encoded, 0, out, at, encoded.length);
             return;
         }
-        String text = sevenBitText;
-        int n = text.length();
+        int n = ascii.length;
         switch (lineEnds) {
-            case CRLF -> at = copyAscii(text, 0, n, out, at);
+            case CRLF -> at = copy(0, n, out, at);
             case LF -> {
-                int from = 0;
-                for (int lf = text.indexOf('\n'); lf >= 0; lf = text.indexOf('\n', from)) {
-                    at = copyAscii(text, from, lf, out, at);
-                    out[at++] = '\r';
-                    out[at++] = '\n';
-                    from = lf + 1;
+                for (int from = 0, lf; from < n; from = lf + 1) {
+                    lf = ByteWords.indexOf(ascii, (byte) '\n', from, n);
+                    at = copy(from, lf, out, at);
+                    if (lf < n) {
+                        out[at++] = '\r';
+                        out[at++] = '\n';
+                    }
                 }
-                at = copyAscii(text, from, n, out, at);
             }
             case MIXED -> {
                 for (int i = 0; i < n; i++) {
-                    char c = text.charAt(i);
+                    byte c = ascii[i];
                     if (c == '\r' || c == '\n') {
-                        if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                        if (c == '\r' && i + 1 < n && ascii[i + 1] == '\n') {
                             i++;
                         }
                         out[at++] = '\r';
                         out[at++] = '\n';
                     } else {
-                        out[at++] = (byte) c; // ASCII: sevenBit checked every character
+                        out[at++] = c;
                     }
                 }
             }
         }
-        if (n == 0 || (text.charAt(n - 1) != '\n' && text.charAt(n - 1) != '\r')) {
+        if (n == 0 || (ascii[n - 1] != '\n' && ascii[n - 1] != '\r')) {
             out[at++] = '\r';
             out[at] = '\n';
         }
     }
 
-    /**
-     * Copies {@code text[from, to)}, which {@link #sevenBit} found to be ASCII, into {@code out}; returns where it ended.
-     * {@code String.getBytes(int, int, byte[], int)} keeps the low eight bits of each character, which is exactly the
-     * byte of an ASCII character, and copies a compact string's run with one array copy (its deprecation is about
-     * other characters, which cannot occur here); a loop over {@code charAt} took several times as long on every
-     * mail's body (docs/performance.md, "Where the time goes").
-     */
-    @SuppressWarnings("deprecation")
-    private static int copyAscii(String text, int from, int to, byte[] out, int at) {
-        text.getBytes(from, to, out, at);
+    private int copy(int from, int to, byte[] out, int at) {
+        System.arraycopy(ascii, from, out, at, to - from);
         return at + (to - from);
     }
 
@@ -150,25 +145,35 @@ final class TextBody {
     }
 
     /**
-     * The 7bit body when the text can go so (ASCII, no control character but tab, no line above 998), else null. The
-     * bytes are not made here: {@link #writeTo} writes them straight into the message's bytes, so a plain mail's
-     * body is read once here and copied once, with no array of its own (rendering is on every mail's path).
+     * The 7bit body when the text can go so (ASCII, no control character but tab, no line above 998), else null. Its
+     * bytes are the text's UTF-8, which for ASCII text is one copy of the string (and which makes any other character
+     * two bytes or more, but an unpaired surrogate one '?': a length that differs from the text's is not ASCII, and
+     * neither is a '?' that the text does not have). They are checked here eight at a time
+     * ({@link ByteWords}) and written into the message's bytes by {@link #writeTo}, their line ends made CRLF.
      */
     private static TextBody sevenBit(String text) {
-        int n = text.length();
-        int lineStart = 0;
-        int bareBreaks = 0; // a bare LF or CR: one character written as two bytes
-        boolean cr = false;
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c >= 0x20 && c < 0x7F) {
-                continue; // printable ASCII, nearly every character: one range check
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int n = bytes.length;
+        if (n != text.length()) {
+            return null;
+        }
+        // Every character took one byte, so bytes[i] is text[i]; but UTF-8 cannot hold an unpaired surrogate and
+        // writes a '?' of one byte for it: each '?' must be the text's own.
+        for (int q = ByteWords.indexOf(bytes, (byte) '?', 0, n); q < n; q = ByteWords.indexOf(bytes, (byte) '?', q + 1, n)) {
+            if (text.charAt(q) != '?') {
+                return null;
             }
+        }
+        int lineStart = 0;
+        int bareBreaks = 0; // a bare LF or CR: one byte written as two
+        boolean cr = false;
+        for (int i = ByteWords.printableEnd(bytes, 0, n); i < n; i = ByteWords.printableEnd(bytes, i + 1, n)) {
+            byte c = bytes[i];
             if (c == '\r' || c == '\n') {
                 if (i - lineStart > MAX_7BIT_LINE) {
                     return null;
                 }
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+                if (c == '\r' && i + 1 < n && bytes[i + 1] == '\n') {
                     i++;
                 } else {
                     bareBreaks++;
@@ -182,9 +187,9 @@ final class TextBody {
         if (n - lineStart > MAX_7BIT_LINE) {
             return null;
         }
-        boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
+        boolean endsWithLineBreak = n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r');
         LineEnds lineEnds = !cr ? LineEnds.LF : bareBreaks == 0 ? LineEnds.CRLF : LineEnds.MIXED;
-        return new TextBody("7bit", text, lineEnds, null, n + bareBreaks + (endsWithLineBreak ? 0 : 2));
+        return new TextBody("7bit", text, bytes, lineEnds, null, n + bareBreaks + (endsWithLineBreak ? 0 : 2));
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.transport;
 
+import io.github.outboundrelay.common.mime.ByteWords;
+
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -63,10 +65,7 @@ public final class DataWriter extends OutputStream {
             if (c == '.' && atLineStart()) {
                 put((byte) '.');
             }
-            int run = i + 1;
-            while (run < end && b[run] != '\r' && b[run] != '\n') {
-                run++;
-            }
+            int run = ByteWords.lineBreak(b, i + 1, end); // eight bytes a step: the one scan of every byte sent
             put(b, i, run - i);
             last = b[run - 1];
             i = run;
