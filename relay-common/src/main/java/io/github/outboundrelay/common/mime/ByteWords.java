@@ -6,8 +6,8 @@ import java.nio.ByteOrder;
 
 /**
  * Scans of a mail's bytes eight at a time, for the loops every mail's whole body passes through: checking that a text
- * body is printable ASCII ({@link TextBody}) and finding its line ends, and finding the line ends the DATA writer
- * turns into CRLF and dot-stuffs ({@code transport.DataWriter}). Each test on a word of eight bytes is the exact
+ * body is printable ASCII ({@link TextBody}), and finding the line ends the DATA writer turns into CRLF and
+ * dot-stuffs ({@code transport.DataWriter}). Each test on a word of eight bytes is the exact
  * "has a byte with this property" test (bit-twiddling on the word, no false positives or negatives); a word that
  * has one is then looked at byte by byte. A byte at a time, these loops were the largest share of relay-common's own
  * CPU per plain mail (docs/performance.md, "Where the time goes").
@@ -39,29 +39,21 @@ public final class ByteWords {
         return i;
     }
 
-    /** The index of the first {@code value} in {@code bytes[from, end)}, or {@code end} when there is none. */
-    static int indexOf(byte[] bytes, byte value, int from, int end) {
-        long pattern = ONES * (value & 0xFF);
-        int i = from;
-        while (i + Long.BYTES <= end && !hasByte((long) LONGS.get(bytes, i), pattern)) {
-            i += Long.BYTES;
-        }
-        while (i < end && bytes[i] != value) {
-            i++;
-        }
-        return i;
-    }
-
     /**
-     * The index of the first byte in {@code bytes[from, end)} that is not printable ASCII (space to '~'), or
-     * {@code end} when they all are.
+     * The index of the first byte in {@code bytes[from, end)} that is not printable ASCII (space to '~') or is
+     * {@code stop}, or {@code end} when there is none.
      */
-    static int printableEnd(byte[] bytes, int from, int end) {
+    static int printableEnd(byte[] bytes, int from, int end, byte stop) {
+        long stops = ONES * (stop & 0xFF);
         int i = from;
-        while (i + Long.BYTES <= end && isPrintable((long) LONGS.get(bytes, i))) {
+        while (i + Long.BYTES <= end) {
+            long word = (long) LONGS.get(bytes, i);
+            if (!isPrintable(word) || hasByte(word, stops)) {
+                break;
+            }
             i += Long.BYTES;
         }
-        while (i < end && bytes[i] >= ' ' && bytes[i] < 0x7F) {
+        while (i < end && bytes[i] >= ' ' && bytes[i] < 0x7F && bytes[i] != stop) {
             i++;
         }
         return i;

@@ -12,6 +12,7 @@ import java.util.Base64;
  */
 final class TextBody {
     private static final int MAX_7BIT_LINE = 998;
+    private static final byte QUESTION_MARK = '?';
     /** Quoted-printable lines hold 76 characters at most, a soft break's "=" included (RFC 2045 6.7). */
     private static final int QP_LINE = 76;
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -90,7 +91,8 @@ final class TextBody {
             case CRLF -> at = copy(0, n, out, at);
             case LF -> {
                 for (int from = 0, lf; from < n; from = lf + 1) {
-                    lf = ByteWords.indexOf(ascii, (byte) '\n', from, n);
+                    lf = sevenBitText.indexOf('\n', from); // the string's own search: a vector loop in the JDK
+                    lf = lf < 0 ? n : lf;
                     at = copy(from, lf, out, at);
                     if (lf < n) {
                         out[at++] = '\r';
@@ -157,19 +159,19 @@ final class TextBody {
         if (n != text.length()) {
             return null;
         }
-        // Every character took one byte, so bytes[i] is text[i]; but UTF-8 cannot hold an unpaired surrogate and
-        // writes a '?' of one byte for it: each '?' must be the text's own.
-        for (int q = ByteWords.indexOf(bytes, (byte) '?', 0, n); q < n; q = ByteWords.indexOf(bytes, (byte) '?', q + 1, n)) {
-            if (text.charAt(q) != '?') {
-                return null;
-            }
-        }
         int lineStart = 0;
         int bareBreaks = 0; // a bare LF or CR: one byte written as two
         boolean cr = false;
-        for (int i = ByteWords.printableEnd(bytes, 0, n); i < n; i = ByteWords.printableEnd(bytes, i + 1, n)) {
+        // Every character took one byte, so bytes[i] is text[i]; but UTF-8 cannot hold an unpaired surrogate and
+        // writes a '?' of one byte for it: the scan stops at each '?', which must be the text's own.
+        for (int i = ByteWords.printableEnd(bytes, 0, n, QUESTION_MARK); i < n;
+             i = ByteWords.printableEnd(bytes, i + 1, n, QUESTION_MARK)) {
             byte c = bytes[i];
-            if (c == '\r' || c == '\n') {
+            if (c == '?') {
+                if (text.charAt(i) != '?') {
+                    return null;
+                }
+            } else if (c == '\r' || c == '\n') {
                 if (i - lineStart > MAX_7BIT_LINE) {
                     return null;
                 }
