@@ -80,8 +80,10 @@ final class QueueCases {
                 long nanos = System.nanoTime() - start;
                 long delivered = Math.min(submitted, m.sent());
                 String note = delivered < count ? "time cap" : "";
-                note = (note.isEmpty() ? "" : note + "; ") + String.format(java.util.Locale.ROOT, "%.1f mails per fsync",
-                        files.statistics().mailsPerBatch());
+                FileSpool.Statistics stats = files.statistics();
+                note = (note.isEmpty() ? "" : note + "; ") + String.format(java.util.Locale.ROOT,
+                        "%.1f mails per fsync; %d of %d claims from the handoff", stats.mailsPerBatch(),
+                        stats.claimedFromMemory(), stats.claimedFromMemory() + stats.claimedFromDisk());
                 if (m.failed() > 0) {
                     note = (note.isEmpty() ? "" : note + "; ") + m.failed() + " failed attempts";
                 }

@@ -199,10 +199,11 @@ public final class SideBySideBenchmark {
         long deadline = System.nanoTime() + Duration.ofSeconds(options.seconds()).toNanos();
         for (int i = 0; i < 10_000 && System.nanoTime() < deadline; i++) {
             Measurement m = c.runner().run(1.0);
-            System.out.printf("%s %.0f msg/s  cpu %.0f us/msg (kernel %.0f)  p50 %.3f ms  p99 %.3f ms%n", key, m.perSecond(),
+            System.out.printf("%s %.0f msg/s  cpu %.0f us/msg (kernel %.0f)  p50 %.3f ms  p99 %.3f ms%s%n", key, m.perSecond(),
                     m.cpuMicrosPerMessage(), m.kernelMicrosPerMessage(),
                     Measurement.percentileMillis(m.latency(), (int) Math.min(m.messages(), m.latency() == null ? 0 : m.latency().length), 0.5),
-                    Measurement.percentileMillis(m.latency(), (int) Math.min(m.messages(), m.latency() == null ? 0 : m.latency().length), 0.99));
+                    Measurement.percentileMillis(m.latency(), (int) Math.min(m.messages(), m.latency() == null ? 0 : m.latency().length), 0.99),
+                    m.note().isEmpty() ? "" : "  (" + m.note() + ")");
         }
     }
 

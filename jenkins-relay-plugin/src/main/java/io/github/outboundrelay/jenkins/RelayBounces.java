@@ -2,11 +2,15 @@ package io.github.outboundrelay.jenkins;
 
 import io.github.outboundrelay.common.BounceHandling;
 import io.github.outboundrelay.common.BounceMailboxStatus;
+import io.github.outboundrelay.common.BounceMetrics;
+import io.github.outboundrelay.common.BounceWatch;
+import io.github.outboundrelay.common.SendGate;
 import io.github.outboundrelay.common.Suppression;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -31,8 +35,9 @@ final class RelayBounces implements AutoCloseable {
      *
      * @param build    the handling for the settings the new queue opens with
      * @param interval time between two polls of the mailbox (none is polled without one)
+     * @return what the queue opened with the new handling counts through ({@link #queueWatch})
      */
-    synchronized BounceHandling reopen(Supplier<BounceHandling> build, Duration interval) {
+    synchronized BounceWatch reopen(Supplier<BounceHandling> build, Duration interval) {
         closeLocked();
         BounceHandling next = build.get();
         // The polling thread inherits the context loader: jakarta.mail must find the bundled Angus IMAP provider.
@@ -41,7 +46,38 @@ final class RelayBounces implements AutoCloseable {
             return null;
         });
         current = next;
-        return next;
+        return queueWatch(next);
+    }
+
+    /**
+     * What a queue opened with {@code own} counts through: its suppression check and its rates are {@code own}'s, but
+     * a sent count goes to the handling current when it arrives. A send of the old queue can return after a save
+     * replaced its handling (the save waits for it at most {@code ReconfigurableMailQueue.RELEASE_WAIT}, 2 min, and the
+     * page allows a read timeout of 600 s): counted on the closed handling, whose counts were saved at its close, it
+     * would be lost; counted on the current one, it is saved with that one's (docs/jenkins.md, "Bounces").
+     */
+    private BounceWatch queueWatch(BounceHandling own) {
+        return new BounceWatch() {
+            @Override
+            public SendGate gate(SendGate next) {
+                return own.watch().gate(next);
+            }
+
+            @Override
+            public void sent(int acceptedRecipients, Instant now) {
+                counting(own).watch().sent(acceptedRecipients, now);
+            }
+
+            @Override
+            public BounceMetrics metrics(Instant now) {
+                return own.watch().metrics(now);
+            }
+        };
+    }
+
+    /** The handling that takes a count now: the current one, or {@code own} once Jenkins stopped (none is current). */
+    private synchronized BounceHandling counting(BounceHandling own) {
+        return current != null ? current : own;
     }
 
     synchronized Optional<BounceHandling> current() {

@@ -6,6 +6,7 @@ import hudson.util.FormValidation;
 import hudson.util.ListBoxModel;
 import io.github.outboundrelay.common.BodyCipher;
 import io.github.outboundrelay.common.BounceHandling;
+import io.github.outboundrelay.common.BounceWatch;
 import io.github.outboundrelay.common.BounceLimits;
 import io.github.outboundrelay.common.BounceMailboxSettings;
 import io.github.outboundrelay.common.BounceMailboxStatus;
@@ -675,9 +676,9 @@ public class RelayConfiguration extends GlobalConfiguration {
         if (relaySettings.isEmpty()) {
             throw new IllegalStateException("No relay is configured: add one under Manage Jenkins > Outbound Email Relay");
         }
-        BounceHandling handling = bounces.reopen(this::bounceHandling, Duration.ofMinutes(bouncePollMinutes));
+        BounceWatch watch = bounces.reopen(this::bounceHandling, Duration.ofMinutes(bouncePollMinutes));
         return RelayMailer.openQueue(relaySettings, throttle(), retrySchedule(),
-                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings, handling.watch());
+                RelayMailer.spoolDirectory(Jenkins.get().getRootDir()), atRest(), deliveryLog, timings, watch);
     }
 
     /** The suppression list under JENKINS_HOME, the page's limits and, when one is set, the bounce mailbox. */

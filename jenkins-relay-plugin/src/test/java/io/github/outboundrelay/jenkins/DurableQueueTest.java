@@ -193,6 +193,30 @@ class DurableQueueTest {
     }
 
     @Test
+    void theRatesKeepTheCountOfAMailTheOldQueueFinishesWhileASaveWaitsForIt() throws Exception {
+        Duration drain = Duration.ofMillis(300);
+        configuration.timings(new RelayMailer.Timings(FAST.relayCooldown(), FAST.maxRelayCooldown(), drain));
+        relay.up();
+        relayMail("before@example.com", "sent before the save");
+        await("the first mail is counted", () -> sentRecipientsToday() == 1);
+        relay.holding();
+        relayMail("slow@example.com", "held by the slow relay");
+        await("the relay holds the mail's final reply", () -> relay.held() == 1);
+
+        CompletableFuture<Void> save = CompletableFuture.runAsync(() -> configuration.setReadTimeout(6));
+        Thread.sleep(drain.toMillis() * 3); // past the drain: the send still waits for its "250"
+        assertThat(save).as("the save waits until the old queue let go of the spool").isNotDone();
+        relay.up(); // the "250": the old queue's sender counts the mail, then lets go
+        save.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertThat(sentRecipientsToday()).as("the new queue's rates hold both mails").isEqualTo(2);
+    }
+
+    long sentRecipientsToday() {
+        return configuration.mailer().metrics().bounces().last24Hours().sentRecipients();
+    }
+
+    @Test
     void aRestartDeliversWhatWasQueuedBeforeIt() throws Exception {
         String id = relayMail("ops@example.com", "queued before the restart");
         await("the mail was tried once", () -> !events(DeliveryEvent.Outcome.DEFERRED).isEmpty());

@@ -7,8 +7,10 @@ import io.github.outboundrelay.common.spool.SpoolException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jboss.logging.Logger;
 import org.keycloak.Config;
+import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.email.EmailSenderProvider;
 import org.keycloak.email.EmailSenderProviderFactory;
 import org.keycloak.models.KeycloakSession;
@@ -16,6 +18,7 @@ import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.models.utils.PostMigrationEvent;
+import org.keycloak.provider.Provider;
 import org.keycloak.provider.ProviderConfigProperty;
 import org.keycloak.provider.ProviderConfigurationBuilder;
 
@@ -35,6 +38,17 @@ public final class RelayEmailSenderProviderFactory implements EmailSenderProvide
     private AutoCloseable meters; // RelayMeters, or nothing when Keycloak has no Micrometer
     private volatile KeycloakSessionFactory sessionFactory;
     private QueueStore store; // guarded by this; chosen on first use, once Keycloak's database is up
+
+    /**
+     * Keycloak closes a factory before the factories it depends on. This one's {@link #close()} still writes to
+     * Keycloak's database (the bounce counts since the last flush, a database spool's last outcomes), and the JPA
+     * factory's close closes the EntityManagerFactory: without this, Keycloak's shutdown closed them in map order and
+     * the counts were lost ("EntityManagerFactory is closed", BounceCountsAtShutdownIT).
+     */
+    @Override
+    public Set<Class<? extends Provider>> dependsOn() {
+        return Set.of(JpaConnectionProvider.class);
+    }
 
     @Override
     public EmailSenderProvider create(KeycloakSession session) {

@@ -10,6 +10,8 @@ import io.github.outboundrelay.common.transport.ConnectionPool;
 import io.github.outboundrelay.common.transport.MailSessionFactory;
 import io.github.outboundrelay.common.bounce.Verp;
 import io.github.outboundrelay.common.mime.MimeRenderer;
+import io.github.outboundrelay.common.transport.ChainedMails;
+import io.github.outboundrelay.common.transport.MailFeed;
 import io.github.outboundrelay.common.transport.RelayConnection;
 
 import jakarta.mail.Session;
@@ -117,72 +119,263 @@ public final class RelayClient implements AutoCloseable {
      * renders once, at submit, and spools the bytes, so a retry never renders again).
      */
     public Receipt send(OutboundMessage message, byte[] rendered, int attempt) throws DeliveryException {
-        settings.checkSize(message);
-        MimeRenderer.checkSendable(message, settings);
         long start = nanoTime.getAsLong();
-        byte[] bytes = rendered != null && MimeRenderer.rendersFor(rendered, message, settings) ? rendered
-                : MimeRenderer.render(message, settings, Instant.now());
+        byte[] bytes = renderedFor(message, rendered);
         return send(message, bytes, attempt, start);
     }
 
-    private Receipt send(OutboundMessage message, byte[] rendered, int attempt, long start) throws DeliveryException {
+    /**
+     * Sends the mails {@code feed} gives on one pooled connection: the queue's backlog for this relay. Where the
+     * relay offers PIPELINING, the mails are chained, one round trip per mail instead of two (the message of one,
+     * its "." and the next one's MAIL, RCPT and DATA in one write; {@link RelayConnection#chain}), for as long as the
+     * feed has mail and the connection stays in step. Elsewhere only the feed's first mail goes, exactly as
+     * {@link #send(OutboundMessage, byte[], int)} sends it. Each mail's outcome goes to the feed and to the
+     * delivery log as {@code send} reports and logs it. docs/architecture.md, "Chained mails".
+     */
+    public void sendChain(MailFeed feed) {
+        MailFeed.Mail firstMail = feed.next();
+        if (firstMail == null) {
+            return;
+        }
+        Prepared first;
+        try {
+            first = prepare(firstMail, nanoTime.getAsLong());
+        } catch (InvalidInputException e) {
+            feed.invalid(firstMail, e);
+            return;
+        }
+        Lease lease;
+        try {
+            lease = lease(first.start());
+        } catch (DeliveryException e) {
+            failed(feed, first, e);
+            return;
+        }
+        boolean reusable = false;
+        try {
+            if (!lease.connection.chains()) {
+                try {
+                    Receipt receipt = sendOn(lease, first.mail().message(), first.bytes(), first.mailFrom(), first.start());
+                    reusable = lease.connection.usable();
+                    sent(feed, first, receipt);
+                } catch (DeliveryException e) {
+                    reusable = lease.connection != null && lease.connection.usable() && keepsConnectionUsable(e);
+                    failed(feed, first, e);
+                }
+                return;
+            }
+            Chain chain = new Chain(feed, lease.connection, first, lease.reused);
+            lease.connection.chain(chain, settings, nanoTime.getAsLong());
+            if (chain.retryFirst) {
+                // The relay dropped a pooled connection without telling us: the first mail once more on a fresh one.
+                lease.connection.close();
+                lease.connection = null;
+                try {
+                    lease.connection = open();
+                } catch (DeliveryException e) {
+                    failed(feed, first, e);
+                    return;
+                }
+                lease.connection.chain(new Chain(feed, lease.connection, first, false), settings, nanoTime.getAsLong());
+            }
+            reusable = lease.connection.usable();
+        } finally {
+            pool.release(lease.connection, reusable, nanoTime.getAsLong());
+        }
+    }
+
+    /** A mail of a chain, checked and rendered, with its MAIL FROM and the time it was taken. */
+    private record Prepared(MailFeed.Mail mail, byte[] bytes, String mailFrom, long start) {
+    }
+
+    private Prepared prepare(MailFeed.Mail mail, long start) {
+        OutboundMessage message = mail.message();
+        return new Prepared(mail, renderedFor(message, mail.rendered()), mailFrom(message), start);
+    }
+
+    /** The bytes to send: {@code rendered} when it was rendered for these settings, else a new rendering. */
+    private byte[] renderedFor(OutboundMessage message, byte[] rendered) {
+        settings.checkSize(message);
+        MimeRenderer.checkSendable(message, settings);
+        return rendered != null && MimeRenderer.rendersFor(rendered, message, settings) ? rendered
+                : MimeRenderer.render(message, settings, Instant.now());
+    }
+
+    private void sent(MailFeed feed, Prepared mail, Receipt receipt) {
+        logSent(mail.mail().message(), receipt, mail.mail().attempt());
+        feed.sent(mail.mail(), receipt);
+    }
+
+    private void failed(MailFeed feed, Prepared mail, DeliveryException e) {
+        logFailed(mail.mail().message(), e, mail.mail().attempt(), mail.start());
+        feed.failed(mail.mail(), e);
+    }
+
+    /**
+     * The feed's mails as a chain on one connection: offers the first mail, then asks the feed; matches each outcome
+     * to its mail (they come in order) and reports it. Holds at most the two mails a chain has in flight.
+     */
+    private final class Chain implements ChainedMails {
+        private final MailFeed feed;
+        private final RelayConnection connection;
+        private final java.util.ArrayDeque<Prepared> inFlight = new java.util.ArrayDeque<>(2);
+        private Prepared first;
+        private boolean reused; // whether the connection carried mail before the next one reported
+        private int taken;
+        boolean retryFirst;
+
+        Chain(MailFeed feed, RelayConnection connection, Prepared first, boolean reused) {
+            this.feed = feed;
+            this.connection = connection;
+            this.first = first;
+            this.reused = reused;
+        }
+
+        @Override
+        public Envelope next() {
+            while (true) {
+                Prepared mail;
+                if (first != null) {
+                    mail = first;
+                    first = null;
+                } else {
+                    MailFeed.Mail m = feed.next();
+                    if (m == null) {
+                        return null;
+                    }
+                    try {
+                        mail = prepare(m, nanoTime.getAsLong());
+                    } catch (InvalidInputException e) {
+                        feed.invalid(m, e);
+                        continue;
+                    }
+                }
+                try {
+                    checkUtf8(mail.mail().message(), connection);
+                } catch (DeliveryException e) {
+                    failed(feed, mail, e);
+                    continue;
+                }
+                taken++;
+                inFlight.addLast(mail);
+                return new Envelope(mail.mailFrom(), mail.mail().message().recipients(), mail.bytes());
+            }
+        }
+
+        @Override
+        public void done(RelayConnection.Delivered delivered, DeliveryException failure) {
+            Prepared mail = inFlight.pollFirst();
+            boolean carriedMailBefore = reused;
+            reused = true;
+            if (failure != null) {
+                if (taken == 1 && carriedMailBefore && failure.category() == FailureCategory.CONNECTION_LOST) {
+                    retryFirst = true; // as send does: a pooled connection the relay dropped gets one more try
+                    return;
+                }
+                failed(feed, mail, failure);
+                return;
+            }
+            sent(feed, mail, new Receipt(mail.mail().message().messageId(), settings.relayName(), delivered.accepted(),
+                    delivered.rejected(), delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - mail.start()),
+                    carriedMailBefore));
+        }
+    }
+
+    private String mailFrom(OutboundMessage message) {
         MailAddress envelopeFrom = settings.envelopeFrom() != null ? settings.envelopeFrom()
                 : MimeRenderer.from(message, settings);
-        String mailFrom = settings.verp() && message.recipients().size() == 1
+        return settings.verp() && message.recipients().size() == 1
                 ? Verp.encode(envelopeFrom.address(), message.recipients().get(0).address()) : envelopeFrom.address();
+    }
+
+    private Receipt send(OutboundMessage message, byte[] rendered, int attempt, long start) throws DeliveryException {
         try {
-            Receipt receipt = deliver(message, rendered, mailFrom, start);
-            log.record(new DeliveryEvent(Instant.now(), receipt.rejected().isEmpty() ? DeliveryEvent.Outcome.SENT
-                    : DeliveryEvent.Outcome.PARTIALLY_SENT, message.messageId(), settings.relayName(),
-                    masked(message), null, maskText(receipt.finalReply().toString()), attempt,
-                    receipt.duration().toMillis(), receipt.rejected().isEmpty() ? "" : receipt.rejected().size() + " recipient(s) refused"));
+            Receipt receipt = deliver(message, rendered, mailFrom(message), start);
+            logSent(message, receipt, attempt);
             return receipt;
         } catch (DeliveryException e) {
-            log.record(new DeliveryEvent(Instant.now(), DeliveryEvent.Outcome.FAILED, message.messageId(), settings.relayName(),
-                    masked(message), e.category(), e.reply().map(r -> maskText(r.toString())).orElse(""), attempt,
-                    (nanoTime.getAsLong() - start) / 1_000_000, e.remedy()));
+            logFailed(message, e, attempt, start);
             throw e;
         }
+    }
+
+    private void logSent(OutboundMessage message, Receipt receipt, int attempt) {
+        log.record(new DeliveryEvent(Instant.now(), receipt.rejected().isEmpty() ? DeliveryEvent.Outcome.SENT
+                : DeliveryEvent.Outcome.PARTIALLY_SENT, message.messageId(), settings.relayName(),
+                masked(message), null, maskText(receipt.finalReply().toString()), attempt,
+                receipt.duration().toMillis(), receipt.rejected().isEmpty() ? "" : receipt.rejected().size() + " recipient(s) refused"));
+    }
+
+    private void logFailed(OutboundMessage message, DeliveryException e, int attempt, long start) {
+        log.record(new DeliveryEvent(Instant.now(), DeliveryEvent.Outcome.FAILED, message.messageId(), settings.relayName(),
+                masked(message), e.category(), e.reply().map(r -> maskText(r.toString())).orElse(""), attempt,
+                (nanoTime.getAsLong() - start) / 1_000_000, e.remedy()));
     }
 
     private Receipt deliver(OutboundMessage message, byte[] rendered, String mailFrom, long start)
             throws DeliveryException {
-        RelayConnection connection = acquire(start);
-        boolean reused = connection != null;
+        Lease lease = lease(start);
         boolean reusable = false;
         try {
-            if (reused && connection.idleNanos(nanoTime.getAsLong()) > LIVENESS_CHECK_AFTER.toNanos() && !connection.isAlive()) {
-                connection.close();
-                connection = null;
-                reused = false;
-            }
-            if (connection == null) {
-                connection = open();
-            }
-            checkUtf8(message, connection);
-            RelayConnection.Delivered delivered;
-            try {
-                delivered = connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
-            } catch (DeliveryException e) {
-                if (!reused || e.category() != FailureCategory.CONNECTION_LOST) {
-                    throw e;
-                }
-                // The relay dropped a pooled connection without telling us: one more try on a fresh one.
-                connection.close();
-                connection = null;
-                connection = open();
-                reused = false;
-                delivered = connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
-            }
-            reusable = connection.usable();
-            return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
-                    delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), reused);
+            Receipt receipt = sendOn(lease, message, rendered, mailFrom, start);
+            reusable = lease.connection.usable();
+            return receipt;
         } catch (DeliveryException e) {
-            reusable = connection != null && connection.usable() && keepsConnectionUsable(e);
+            reusable = lease.connection != null && lease.connection.usable() && keepsConnectionUsable(e);
             throw e;
         } finally {
-            pool.release(connection, reusable, nanoTime.getAsLong());
+            pool.release(lease.connection, reusable, nanoTime.getAsLong());
         }
+    }
+
+    /** A connection taken from the pool, or opened in its slot; {@code reused} when it carried mail before. */
+    private static final class Lease {
+        RelayConnection connection;
+        boolean reused;
+    }
+
+    /** A pooled connection that answers (a NOOP after a second idle) or a new one; the slot is the caller's to release. */
+    private Lease lease(long start) throws DeliveryException {
+        Lease lease = new Lease();
+        lease.connection = acquire(start);
+        lease.reused = lease.connection != null;
+        try {
+            if (lease.reused && lease.connection.idleNanos(nanoTime.getAsLong()) > LIVENESS_CHECK_AFTER.toNanos()
+                    && !lease.connection.isAlive()) {
+                lease.connection.close();
+                lease.connection = null;
+                lease.reused = false;
+            }
+            if (lease.connection == null) {
+                lease.connection = open();
+            }
+            return lease;
+        } catch (DeliveryException | RuntimeException e) {
+            pool.release(lease.connection, false, nanoTime.getAsLong());
+            throw e;
+        }
+    }
+
+    /** Sends one mail on the lease; a pooled connection the relay dropped gets one more try on a fresh one. */
+    private Receipt sendOn(Lease lease, OutboundMessage message, byte[] rendered, String mailFrom, long start)
+            throws DeliveryException {
+        checkUtf8(message, lease.connection);
+        RelayConnection.Delivered delivered;
+        try {
+            delivered = lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
+        } catch (DeliveryException e) {
+            if (!lease.reused || e.category() != FailureCategory.CONNECTION_LOST) {
+                throw e;
+            }
+            // The relay dropped a pooled connection without telling us: one more try on a fresh one.
+            lease.connection.close();
+            lease.connection = null;
+            lease.connection = open();
+            lease.reused = false;
+            delivered = lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
+        }
+        return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
+                delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), lease.reused);
     }
 
     private RelayConnection acquire(long start) throws DeliveryException {

@@ -74,22 +74,30 @@ class EncryptedSpoolTest {
         ManualTime time = new ManualTime(T0);
         DeliveryLog log = new DeliveryLog(100);
         String link = distinctiveLink();
-        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
-             FileSpool spool = FileSpool.open(dir, BodyCipher.aesGcm(keys));
-             MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spool(spool).deliveryLog(log)
-                     .clock(time).ticker(time::nanoTime).manualDispatch().shutdownTimeout(Duration.ofSeconds(5)).build()) {
-            String tampered = queue.submit(resetMail(1, link));
-            String intact = queue.submit(resetMail(2, link + "&intact"));
-            alterBodyKeepingChecksumsValid(spool.locate(tampered));
+        String tampered;
+        String intact;
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start()) {
+            try (FileSpool spool = FileSpool.open(dir, BodyCipher.aesGcm(keys));
+                 MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spool(spool).deliveryLog(log)
+                         .clock(time).ticker(time::nanoTime).manualDispatch().shutdownTimeout(Duration.ofSeconds(5)).build()) {
+                tampered = queue.submit(resetMail(1, link));
+                intact = queue.submit(resetMail(2, link + "&intact"));
+            }
+            // Submitted by an earlier run, so the claims read both back (the handoff holds only this run's mail).
+            try (FileSpool spool = FileSpool.open(dir, BodyCipher.aesGcm(keys));
+                 MailQueue queue = MailQueue.builder().relay(QueueTestPeer.settings(relay)).spool(spool).deliveryLog(log)
+                         .clock(time).ticker(time::nanoTime).manualDispatch().shutdownTimeout(Duration.ofSeconds(5)).build()) {
+                alterBodyKeepingChecksumsValid(spool.locate(tampered));
 
-            queue.runUntilQuiet(Duration.ofSeconds(20));
+                queue.runUntilQuiet(Duration.ofSeconds(20));
 
-            assertThat(relay.received()).singleElement().satisfies(r -> assertThat(r.data()).contains(link + "&intact"));
-            assertThat(log.recent()).filteredOn(e -> e.outcome() == DeliveryEvent.Outcome.QUARANTINED).singleElement()
-                    .satisfies(e -> assertThat(e.detail()).contains("spool entry " + tampered)
-                            .contains("failed authentication with key jenkins-7f3a"));
-            assertThat(queue.metrics().quarantined()).isEqualTo(1);
-            assertThat(spool.locate(intact)).as("delivered").isNull();
+                assertThat(relay.received()).singleElement().satisfies(r -> assertThat(r.data()).contains(link + "&intact"));
+                assertThat(log.recent()).filteredOn(e -> e.outcome() == DeliveryEvent.Outcome.QUARANTINED).singleElement()
+                        .satisfies(e -> assertThat(e.detail()).contains("spool entry " + tampered)
+                                .contains("failed authentication with key jenkins-7f3a"));
+                assertThat(queue.metrics().quarantined()).isEqualTo(1);
+                assertThat(spool.locate(intact)).as("delivered").isNull();
+            }
         }
     }
 

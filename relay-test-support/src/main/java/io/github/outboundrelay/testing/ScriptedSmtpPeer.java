@@ -50,7 +50,9 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
         /** The reply to the DATA command ({@code 354} by default). */
         DATA,
         /** The reply after the message's final dot: the one that says whether the mail was taken. */
-        END_OF_DATA
+        END_OF_DATA,
+        /** The reply to RSET ({@code 250} by default). */
+        RSET
     }
 
     /**
@@ -371,7 +373,8 @@ public final class ScriptedSmtpPeer implements AutoCloseable {
                         return; // An idle timeout on the server side, as relays do.
                     }
                 }
-                case "RSET", "NOOP" -> reply = "250 2.0.0 Ok";
+                case "RSET" -> reply = scripted(Step.RSET, "250 2.0.0 Ok");
+                case "NOOP" -> reply = "250 2.0.0 Ok";
                 case "QUIT" -> {
                     write(out, "221 2.0.0 Bye");
                     return;

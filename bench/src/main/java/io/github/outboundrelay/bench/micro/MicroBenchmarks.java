@@ -31,7 +31,9 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -41,7 +43,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * JMH microbenchmarks of the in-process parts of a send: rendering (relay-common's renderer beside jakarta.mail's
- * MIME objects writing the same mail, what relay-common did before), the spool's codec, and a durable spool append.
+ * MIME objects writing the same mail, what relay-common did before), the spool's codec, a durable spool append, and
+ * a claim from the spool's handoff beside one that reads the entry back.
  * Run with {@code bench/run micro}; figures in docs/performance.md. Short runs (1 fork, 2 x 1 s warm-up, 3 x 1 s
  * measured) on a shared 2-core machine: read them as ratios between rows of one run.
  */
@@ -210,6 +213,10 @@ public class MicroBenchmarks {
         @TearDown(Level.Trial)
         public void close() throws IOException {
             spool.close();
+            deleteTree(dir);
+        }
+
+        static void deleteTree(Path dir) throws IOException {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> {
                     try {
@@ -235,5 +242,46 @@ public class MicroBenchmarks {
     @Benchmark
     public String spoolAppendDurableUndelivered(Mails m, OpenSpool s) {
         return s.spool.store(m.plain, m.rendered, m.now);
+    }
+
+    /**
+     * {@value #STORED} mails this spool stored, claimed in one call: from the handoff of just-stored mail, or read back
+     * from disk (unsealed bodies here), as after a restart, when every entry is read. The difference is what the
+     * handoff saves each queued mail's dispatch. The stores are the setup, not measured.
+     */
+    @State(Scope.Thread)
+    public static class StoredMails {
+        static final int STORED = 256;
+        @Param({"handoff", "readBack"})
+        String claimedFrom;
+        Path dir;
+        FileSpool spool;
+
+        @Setup(Level.Invocation)
+        public void store(Mails m) throws IOException {
+            dir = Files.createTempDirectory("relay-micro-claim");
+            spool = FileSpool.open(dir);
+            spool.recover(Spool.QuarantineListener.NONE);
+            for (int i = 0; i < STORED; i++) {
+                spool.store(m.plain, m.rendered, m.now);
+            }
+            if (claimedFrom.equals("readBack")) {
+                spool.close();
+                spool = FileSpool.open(dir);
+                spool.recover(Spool.QuarantineListener.NONE);
+            }
+        }
+
+        @TearDown(Level.Invocation)
+        public void delete() throws IOException {
+            spool.close();
+            OpenSpool.deleteTree(dir);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(StoredMails.STORED)
+    public int spoolClaimStored(Mails m, StoredMails s) {
+        return s.spool.claimDue(m.now, StoredMails.STORED).size();
     }
 }

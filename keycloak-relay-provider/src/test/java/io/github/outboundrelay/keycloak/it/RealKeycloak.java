@@ -43,7 +43,12 @@ final class RealKeycloak implements ParameterResolver {
                             "--spi-email-sender--relay--credential-hosts=localhost,smtp-backup.example.com",
                             "--features=declarative-ui",
                             // The queue's meters on the management port's /metrics (MetricsIT).
-                            "--metrics-enabled=true"),
+                            "--metrics-enabled=true",
+                            // A realm's bounce counts reach the database only after a mailbox poll and when its
+                            // handling closes (a settings save, Keycloak's shutdown), never on the period during a
+                            // run: BounceCountsAtShutdownIT sees what the shutdown wrote. A node's own rates include
+                            // its unwritten counts, so no other test sees a difference.
+                            "--spi-email-sender--relay--bounce-count-flush-seconds=3600"),
                     "admin-" + UUID.randomUUID());
             admin = new AdminApi(keycloak.baseUri(), "master", KeycloakServer.ADMIN_USER, keycloak.adminPassword());
             // The console's "Test connection" mails the calling admin, who needs an address.

@@ -18,6 +18,8 @@ import io.github.outboundrelay.common.RetrySchedule;
 import io.github.outboundrelay.common.SendGate;
 import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.common.transport.FailoverRelays;
+import io.github.outboundrelay.common.transport.MailFeed;
+import io.github.outboundrelay.common.RelayClient;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -132,54 +134,101 @@ public final class QueueDispatcher {
                 if (pick.lane() == null) {
                     return new Next(null, null, pick.waitNanos());
                 }
-                Spool.Entry entry = waiting;
-                if (entry == null) {
-                    List<Spool.Entry> claimed;
-                    try {
-                        claimed = spool.claimDue(now, 1);
-                    } catch (RuntimeException e) {
-                        pick.lane().release(nowNanos);
-                        throw e;
-                    }
-                    if (claimed.isEmpty()) {
-                        pick.lane().release(nowNanos); // a shared budget's permit goes back to the other processes
-                        Instant due = spool.nextDue().orElse(null);
-                        if (due == null) {
-                            return new Next(null, null, Long.MAX_VALUE);
-                        }
-                        if (due.isAfter(now)) {
-                            return new Next(null, null, Math.max(1, Duration.between(now, due).toNanos()));
-                        }
-                        continue; // The due entry was unreadable and quarantined: look at the next one.
-                    }
-                    entry = claimed.get(0);
+                Next next = claim(pick.lane(), now, nowNanos);
+                if (next.entry() == null && next.waitNanos() == 0) {
+                    continue; // The due entry was unreadable and quarantined: look at the next one.
                 }
-                long recipientWait;
-                try {
-                    recipientWait = pick.lane().takeRecipients(entry.message().recipients().size(), nowNanos);
-                } catch (RuntimeException e) {
-                    waiting = entry; // still claimed: it goes first next time
-                    pick.lane().release(nowNanos);
-                    throw e;
+                if (next.entry() != null) {
+                    pick.lane().dispatched(nowNanos);
                 }
-                if (recipientWait > 0) {
-                    waiting = entry;
-                    pick.lane().release(nowNanos);
-                    return new Next(null, null, recipientWait);
-                }
-                waiting = null;
-                pick.lane().dispatched(nowNanos);
-                if (entry.attempts() > 0) {
-                    counters.retried.increment();
-                }
-                synchronized (idle) {
-                    inFlight++;
-                    dispatchedTotal++;
-                }
-                return new Next(entry, pick.lane(), 0);
+                return next;
             }
             return new Next(null, null, Long.MAX_VALUE);
         }
+    }
+
+    /**
+     * The next due mail of {@code lane} for the chain a sender runs on the connection it holds
+     * ({@link RelayClient#sendChain}): claimed, with its own tokens and recipient permits, counted in flight; the
+     * connection slot is the chain's. None (null) when the lane should take no more now: a relay before it is
+     * healthy again or this one is not ({@link FailoverRelays#isFirstHealthy}), a throttle, nothing due, stopping.
+     */
+    private Spool.Entry nextInChain(RelayLane lane) {
+        try {
+            synchronized (dispatchLock) {
+                while (!stopping) {
+                    long nowNanos = ticker.getAsLong();
+                    if (!relays.isFirstHealthy(lane, nowNanos) || lane.reserveChained(nowNanos) != 0) {
+                        return null;
+                    }
+                    Next next = claim(lane, clock.instant(), nowNanos);
+                    if (next.entry() != null) {
+                        lane.breaker.dispatched();
+                        return next.entry();
+                    }
+                    if (next.waitNanos() != 0) {
+                        return null;
+                    }
+                }
+                return null;
+            }
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "Mail queue could not take the next mail; the dispatcher will", e);
+            return null;
+        }
+    }
+
+    /**
+     * With {@code lane}'s tokens for one mail reserved: claims the next due mail (the one waiting for recipient
+     * permits first), takes its recipient permits and counts it in flight. When no mail goes, the tokens go back
+     * and the answer says how long until one may ({@link Long#MAX_VALUE}: until a submit), or 0: look again.
+     * Under {@code dispatchLock}.
+     */
+    private Next claim(RelayLane lane, Instant now, long nowNanos) {
+        Spool.Entry entry = waiting;
+        if (entry == null) {
+            List<Spool.Entry> claimed;
+            try {
+                claimed = spool.claimDue(now, 1);
+            } catch (RuntimeException e) {
+                lane.release(nowNanos);
+                throw e;
+            }
+            if (claimed.isEmpty()) {
+                lane.release(nowNanos); // a shared budget's permit goes back to the other processes
+                Instant due = spool.nextDue().orElse(null);
+                if (due == null) {
+                    return new Next(null, null, Long.MAX_VALUE);
+                }
+                if (due.isAfter(now)) {
+                    return new Next(null, null, Math.max(1, Duration.between(now, due).toNanos()));
+                }
+                return new Next(null, null, 0);
+            }
+            entry = claimed.get(0);
+        }
+        long recipientWait;
+        try {
+            recipientWait = lane.takeRecipients(entry.message().recipients().size(), nowNanos);
+        } catch (RuntimeException e) {
+            waiting = entry; // still claimed: it goes first next time
+            lane.release(nowNanos);
+            throw e;
+        }
+        if (recipientWait > 0) {
+            waiting = entry;
+            lane.release(nowNanos);
+            return new Next(null, null, recipientWait);
+        }
+        waiting = null;
+        if (entry.attempts() > 0) {
+            counters.retried.increment();
+        }
+        synchronized (idle) {
+            inFlight++;
+            dispatchedTotal++;
+        }
+        return new Next(entry, lane, 0);
     }
 
     /** Sends, then keeps taking due mail on this thread while there is some; wakes the dispatcher when done. */
@@ -229,52 +278,164 @@ public final class QueueDispatcher {
         }
     }
 
-    /** One attempt, on a sender thread. */
+    /**
+     * One attempt of {@code entry} on a sender thread, and, where the relay offers PIPELINING, attempts of the lane's
+     * next due mails chained behind it on the same connection, one round trip each ({@link Feed},
+     * docs/architecture.md, "Chained mails"). Every mail's outcome goes through the same steps
+     * ({@link #afterSent}, {@link #afterFailure}, {@link #afterInvalid}).
+     */
     void deliver(Spool.Entry entry, RelayLane lane) {
-        int attempt = entry.attempts() + 1;
+        Feed feed = new Feed(entry, lane);
         try {
-            OutboundMessage message = passesGate(entry, lane);
-            if (message == null) {
-                return;
-            }
-            Receipt receipt;
-            try {
+            lane.client.sendChain(feed);
+        } catch (RuntimeException e) {
+            feed.unexpected(e);
+        }
+    }
+
+    /**
+     * The mails of one sender's connection: the dispatched mail, then, while the client asks (its relay pipelines),
+     * the lane's next due mails, each through the {@link SendGate} before it goes. A chained mail stops counting in
+     * flight when its outcome is handled; the first one when {@link #deliverAndContinue} took the next.
+     */
+    private final class Feed implements MailFeed {
+        private final RelayLane lane;
+        private final List<Claimed> unanswered = new java.util.ArrayList<>(2); // given to the client, no outcome yet
+        private Spool.Entry first;
+
+        Feed(Spool.Entry first, RelayLane lane) {
+            this.first = first;
+            this.lane = lane;
+        }
+
+        @Override
+        public Mail next() {
+            while (true) {
+                boolean chained = first == null;
+                Spool.Entry entry = chained ? nextInChain(lane) : first;
+                first = null;
+                if (entry == null) {
+                    return null;
+                }
+                OutboundMessage message;
+                try {
+                    message = passesGate(entry, lane);
+                } catch (RuntimeException e) {
+                    retryAfterUnexpected(entry, lane, entry.attempts() + 1, e);
+                    message = null;
+                }
+                if (message == null) {
+                    if (!chained) {
+                        return null; // as mail by mail: the sender goes on with the next due mail of any relay
+                    }
+                    finished();
+                    continue;
+                }
                 // The bytes rendered at submit, unless the gate left suppressed recipients out: then the headers
                 // must not name them either, and this one mail is rendered again.
                 byte[] rendered = message == entry.message() ? entry.rendered() : null;
-                receipt = lane.client.send(message, rendered, attempt);
-            } catch (DeliveryException e) {
-                lane.failed.increment();
-                counters.failed(e.category());
-                afterFailure(entry, lane, attempt, e);
-                return;
-            } catch (InvalidInputException e) {
-                // These settings cannot send this mail (no From, UTF-8 off): sending again will not help.
-                lane.failed.increment();
-                counters.failed(FailureCategory.MESSAGE_REJECTED);
-                lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
-                giveUp(entry, lane, attempt, FailureCategory.MESSAGE_REJECTED, "", e.getMessage(), DeadLetter.Reason.REJECTED);
-                return;
+                Claimed mail = new Claimed(entry, message, rendered, entry.attempts() + 1, chained);
+                unanswered.add(mail);
+                return mail;
             }
-            lane.breaker.succeeded();
-            lane.sent.increment();
-            counters.sent(clock.instant(), receipt.accepted().size()); // Before the spool forgets it: metrics never show it neither queued nor sent.
-            spool.complete(entry.id());
-            for (Receipt.RejectedRecipient r : receipt.rejected()) {
-                record(DeliveryEvent.Outcome.FAILED, entry, lane, attempt, List.of(r.address()), r.category(),
-                        r.reply() == null ? "" : r.reply().toString(),
-                        "refused by the relay while the mail went to the other recipients; not retried");
-            }
-        } catch (RuntimeException e) {
-            lane.breaker.abandoned();
-            LOGGER.log(System.Logger.Level.ERROR, "Unexpected error delivering " + entry.message().messageId()
-                    + "; it stays queued and is retried", e);
+        }
+
+        @Override
+        public void sent(Mail mail, Receipt receipt) {
+            Claimed c = answered(mail);
             try {
-                spool.defer(entry.id(), attempt, clock.instant().plus(schedule.delayAfter(attempt, jitter.getAsDouble())),
-                        "unexpected error: " + e);
-            } catch (RuntimeException again) {
-                LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
+                afterSent(c.entry(), lane, c.attempt(), receipt);
+            } catch (RuntimeException e) {
+                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
+            } finally {
+                done(c);
             }
+        }
+
+        @Override
+        public void failed(Mail mail, DeliveryException failure) {
+            Claimed c = answered(mail);
+            try {
+                lane.failed.increment();
+                counters.failed(failure.category());
+                afterFailure(c.entry(), lane, c.attempt(), failure);
+            } catch (RuntimeException e) {
+                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
+            } finally {
+                done(c);
+            }
+        }
+
+        @Override
+        public void invalid(Mail mail, InvalidInputException failure) {
+            Claimed c = answered(mail);
+            try {
+                afterInvalid(c.entry(), lane, c.attempt(), failure);
+            } catch (RuntimeException e) {
+                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
+            } finally {
+                done(c);
+            }
+        }
+
+        /** The client failed without an outcome for the mails it holds: each stays queued and is retried. */
+        void unexpected(RuntimeException e) {
+            for (Claimed c : List.copyOf(unanswered)) {
+                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
+                answered(c);
+                done(c);
+            }
+        }
+
+        private Claimed answered(Mail mail) {
+            Claimed c = (Claimed) mail;
+            unanswered.remove(c);
+            return c;
+        }
+
+        private void done(Claimed c) {
+            if (c.chained()) {
+                finished();
+            }
+        }
+    }
+
+    /** A claimed mail as the client sends it: the message after the gate, the bytes rendered at submit or null. */
+    private record Claimed(Spool.Entry entry, OutboundMessage message, byte[] rendered, int attempt, boolean chained)
+            implements MailFeed.Mail {
+    }
+
+    /** The relay took the mail: done, counted, and each refused recipient logged. */
+    private void afterSent(Spool.Entry entry, RelayLane lane, int attempt, Receipt receipt) {
+        lane.breaker.succeeded();
+        lane.sent.increment();
+        counters.sent(clock.instant(), receipt.accepted().size()); // Before the spool forgets it: metrics never show it neither queued nor sent.
+        spool.complete(entry.id());
+        for (Receipt.RejectedRecipient r : receipt.rejected()) {
+            record(DeliveryEvent.Outcome.FAILED, entry, lane, attempt, List.of(r.address()), r.category(),
+                    r.reply() == null ? "" : r.reply().toString(),
+                    "refused by the relay while the mail went to the other recipients; not retried");
+        }
+    }
+
+    /** These settings cannot send this mail (no From, UTF-8 off): sending again will not help. */
+    private void afterInvalid(Spool.Entry entry, RelayLane lane, int attempt, InvalidInputException e) {
+        lane.failed.increment();
+        counters.failed(FailureCategory.MESSAGE_REJECTED);
+        lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
+        giveUp(entry, lane, attempt, FailureCategory.MESSAGE_REJECTED, "", e.getMessage(), DeadLetter.Reason.REJECTED);
+    }
+
+    /** A failure that is nobody's outcome (a bug, a spool that cannot be read): the mail stays queued and is retried. */
+    private void retryAfterUnexpected(Spool.Entry entry, RelayLane lane, int attempt, RuntimeException e) {
+        lane.breaker.abandoned();
+        LOGGER.log(System.Logger.Level.ERROR, "Unexpected error delivering " + entry.message().messageId()
+                + "; it stays queued and is retried", e);
+        try {
+            spool.defer(entry.id(), attempt, clock.instant().plus(schedule.delayAfter(attempt, jitter.getAsDouble())),
+                    "unexpected error: " + e);
+        } catch (RuntimeException again) {
+            LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
         }
     }
 

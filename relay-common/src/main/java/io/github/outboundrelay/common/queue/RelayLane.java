@@ -63,6 +63,15 @@ public final class RelayLane {
         if (inFlight.get() >= settings.maxConnections()) {
             return Long.MAX_VALUE;
         }
+        return reserveChained(nowNanos);
+    }
+
+    /**
+     * As {@link #reserve} for a mail chained behind another on a connection this lane already holds: the mail
+     * takes its own permits (per minute, per hour), not another connection slot. Followed by {@link #release} or
+     * nothing (the chain's slot stays one).
+     */
+    long reserveChained(long nowNanos) {
         if (perMinute != null) {
             long wait = perMinute.tryTake(nowNanos);
             if (wait > 0) {

@@ -41,8 +41,20 @@ import java.util.function.Consumer;
  * batch file is deleted when all its mails are done: after a power
  * loss (not a killed process) mail delivered in the last seconds may be delivered again, with the same Message-ID. Only an
  * index stays in memory (id, due time, attempts, size, location: about 280 bytes per mail); bodies are read when a
- * mail is claimed. Entries that cannot be read are copied to {@code quarantine/} with a {@code .reason.txt} beside
- * them, never deleted.
+ * mail is claimed, except from the handoff below. Entries that cannot be read are copied to {@code quarantine/} with a
+ * {@code .reason.txt} beside them, never deleted.
+ *
+ * <p><b>The handoff.</b> A mail this spool stored a few milliseconds before its claim is still in memory: the
+ * claim takes it from there ({@link RecentEntries}: the message and its rendered bytes as {@link #store} was given
+ * them, 0 attempts, due and first submitted at the store's millisecond) instead of reading the entry back, unsealing
+ * and decoding it. Only the read is skipped: the entry is claimed in the index like any other, and stored, marked
+ * done, rewritten for a retry and recovered exactly as without the handoff; only this process's stores enter it
+ * ({@code spool.lock} keeps other processes out of the directory), never recovered or requeued entries, and an entry
+ * leaves it when claimed, completed, deferred or dead-lettered, and when the spool closes. Bounded to 256 mails and
+ * 1 MiB of rendered bytes and message content; a full handoff keeps no more until claims make room, and a mail it
+ * did not keep is read from disk when claimed. One consequence: a mail damaged on disk between its store and its
+ * claim in the same run is sent as it was submitted; the damage is found if the mail is retried or read after a
+ * restart (docs/architecture.md, "The handoff of just-stored mail").
  *
  * <p><b>At rest.</b> Mail bodies carry reset and action links. The directories are 0700 and the files 0600
  * ({@link SpoolPermissions}, checked and tightened at open); with a {@link BodyCipher} that has a key, bodies are
@@ -97,6 +109,7 @@ public final class FileSpool implements Spool {
     private final BatchFiles batches;
     private final SpoolRecovery recovery;
     private final GroupCommit commit;
+    private final RecentEntries recent;
     private final FileChannel lockChannel;
     private final FileLock lock;
     /**
@@ -108,13 +121,15 @@ public final class FileSpool implements Spool {
     private volatile boolean recovered; // written under this
     private volatile Consumer<String> beforeRetire = name -> { }; // a seam for race tests
 
-    private FileSpool(Path root, long maxMessages, long maxBytes, DurableFiles.Writer writer, BodyCipher cipher) {
+    private FileSpool(Path root, long maxMessages, long maxBytes, DurableFiles.Writer writer, BodyCipher cipher,
+                      RecentEntries recent) {
         this.root = root.toAbsolutePath();
         Path queueDir = this.root.resolve("queue");
         Path deadDir = this.root.resolve("dead");
         Path quarantineDir = this.root.resolve("quarantine");
         Path tmpDir = this.root.resolve("tmp");
         this.cipher = cipher;
+        this.recent = recent;
         DurableFiles files = new DurableFiles(tmpDir, writer);
         this.index = new SpoolIndex(this.root, maxMessages, maxBytes);
         this.quarantine = new Quarantine(this.root, quarantineDir);
@@ -201,13 +216,24 @@ public final class FileSpool implements Spool {
     }
 
     static FileSpool open(Path directory, long maxMessages, long maxBytes, EntryWriter writer, BodyCipher cipher) {
+        return open(directory, maxMessages, maxBytes, writer, cipher,
+                new RecentEntries(RecentEntries.DEFAULT_MAX_ENTRIES, RecentEntries.DEFAULT_MAX_BYTES));
+    }
+
+    /** With a handoff of its own bounds: for tests of what is claimed from memory and what is read back. */
+    static FileSpool open(Path directory, BodyCipher cipher, RecentEntries recent) {
+        return open(directory, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_BYTES, EntryWriter.FORCED, cipher, recent);
+    }
+
+    private static FileSpool open(Path directory, long maxMessages, long maxBytes, EntryWriter writer, BodyCipher cipher,
+                                  RecentEntries recent) {
         if (maxMessages < 1) {
             throw new InvalidInputException("spoolMaxMessages", "is " + maxMessages, "Allow at least one message; the default is " + DEFAULT_MAX_MESSAGES);
         }
         if (maxBytes < 1024) {
             throw new InvalidInputException("spoolMaxBytes", "is " + maxBytes, "Allow at least 1 KiB; the default is 4 GiB");
         }
-        return new FileSpool(directory, maxMessages, maxBytes, writer, Objects.requireNonNull(cipher, "cipher"));
+        return new FileSpool(directory, maxMessages, maxBytes, writer, Objects.requireNonNull(cipher, "cipher"), recent);
     }
 
     /** The spool's directory. */
@@ -264,6 +290,10 @@ public final class FileSpool implements Spool {
                 index.unreserve(entry.length);
                 throw failure("could not store the mail", e, " The mail was not queued.");
             }
+            // Durable now. Handed over before the index shows the entry, so no claim can read it back first and
+            // leave a stale copy here. The same state a read-back gives: millis, no attempts, no failure.
+            Instant stored = Instant.ofEpochMilli(millis);
+            recent.put(new Entry(id, message, 0, stored, stored, "", rendered));
             index.add(id, millis, millis, entry.length, location);
             return id;
         } finally {
@@ -278,8 +308,14 @@ public final class FileSpool implements Spool {
             checkRecovered();
             long millis = now.toEpochMilli();
             List<Entry> entries = new ArrayList<>();
+            // Claimed in the index first, always: the handoff only saves the read of an entry this spool claimed.
             for (SpoolIndex.Copy copy : index.claimDue(millis, max)) {
                 batches.noMoreAppends(copy.batch());
+                Entry handedOver = recent.take(copy.id());
+                if (handedOver != null) {
+                    entries.add(handedOver);
+                    continue;
+                }
                 try {
                     SpoolEntryCodec.Decoded d = readEntry(copy, true);
                     SpoolEntryCodec.Meta m = d.meta();
@@ -308,6 +344,7 @@ public final class FileSpool implements Spool {
     public void complete(String id) {
         Change change = changing();
         try {
+            recent.remove(id);
             release(id);
         } finally {
             change.end();
@@ -318,6 +355,7 @@ public final class FileSpool implements Spool {
     public void defer(String id, int attempts, Instant due, String lastFailure) {
         Change change = changing();
         try {
+            recent.remove(id); // Its state changes: a later claim reads the new one.
             SpoolIndex.Copy copy = index.copyOf(id);
             if (copy == null) {
                 return;
@@ -353,6 +391,7 @@ public final class FileSpool implements Spool {
     public void deadLetter(String id, DeadLetter letter) {
         Change change = changing();
         try {
+            recent.remove(id);
             SpoolIndex.Copy copy = index.copyOf(id);
             if (copy == null) {
                 return;
@@ -481,6 +520,7 @@ public final class FileSpool implements Spool {
         } finally {
             lifecycle.writeLock().unlock();
         }
+        recent.clear();
         batches.close();
         try {
             if (lock != null) {
@@ -500,16 +540,20 @@ public final class FileSpool implements Spool {
     /** Group-commit figures since this spool was opened, for benchmarks and diagnostics. */
     public Statistics statistics() {
         long[] counts = commit.counts();
-        return new Statistics(counts[0], counts[1]);
+        long[] claims = recent.counts();
+        return new Statistics(counts[0], counts[1], claims[0], claims[1]);
     }
 
     /**
-     * How well group commit batches: each batch file costs one fsync of the file and one of the directory.
+     * How well group commit batches (each batch file costs one fsync of the file and one of the directory), and how
+     * many claims the handoff saved a read.
      *
      * @param batchFiles batch files written since the spool was opened
      * @param mails mails committed in them
+     * @param claimedFromMemory entries claimed from the handoff of just-stored mail, not read back
+     * @param claimedFromDisk entries claimed by reading them back (recovered, retried, or dropped from the handoff)
      */
-    public record Statistics(long batchFiles, long mails) {
+    public record Statistics(long batchFiles, long mails, long claimedFromMemory, long claimedFromDisk) {
         /** Mails per batch file, that is per fsync; 0 before the first commit. */
         public double mailsPerBatch() {
             return batchFiles == 0 ? 0 : mails / (double) batchFiles;

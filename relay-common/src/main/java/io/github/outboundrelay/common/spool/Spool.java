@@ -23,7 +23,8 @@ import java.util.Optional;
  *       {@link #recover}: after a crash every entry still stored is due again (at-least-once). A spool shared by
  *       several processes should give claims a lease instead.</li>
  *   <li>{@link #complete} may be lost in a crash; the mail is then delivered again with the same Message-ID.</li>
- *   <li>The memory a spool needs does not grow with message bodies: only {@link #claimDue} loads them.</li>
+ *   <li>The memory a spool needs does not grow with message bodies: only {@link #claimDue} loads them (a spool
+ *       may keep a bounded number of just-stored ones for their claim, as {@link FileSpool} does).</li>
  * </ul>
  * Implementations are thread-safe: submitters, the dispatcher and the senders call them concurrently.
  *
@@ -53,7 +54,8 @@ public interface Spool extends AutoCloseable {
     /**
      * Like {@link #store(OutboundMessage, Instant)}, keeping the message as {@code MimeRenderer} rendered it at submit
      * too, so that no attempt renders it again ({@link Entry#rendered()}). A spool that keeps only the message may
-     * leave this as it is: the message is then rendered when it is sent.
+     * leave this as it is: the message is then rendered when it is sent. The spool may keep {@code rendered} and hand
+     * the same array to the claim ({@link FileSpool}'s handoff): do not change it after the call.
      */
     default String store(OutboundMessage message, byte[] rendered, Instant now) {
         return store(message, now);

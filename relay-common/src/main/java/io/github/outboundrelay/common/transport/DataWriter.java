@@ -125,6 +125,24 @@ public final class DataWriter extends OutputStream {
         drain();
     }
 
+    /**
+     * As {@link #end}, with {@code length} bytes of commands after the "." in the same write: the next mail's MAIL,
+     * RCPT and DATA, when mails are chained (RFC 2920 section 3.1 lets message content start a group). The commands
+     * go as they are: they are not message content, so neither line ends nor dots are touched.
+     */
+    void endWith(byte[] commands, int length) throws IOException {
+        if (!atLineStart()) {
+            put((byte) '\r');
+            put((byte) '\n');
+        }
+        put((byte) '.');
+        put((byte) '\r');
+        put((byte) '\n');
+        put(commands, 0, length);
+        last = '\n';
+        drain();
+    }
+
     private boolean atLineStart() {
         return last == -1 || last == '\r' || last == '\n';
     }

@@ -40,6 +40,24 @@ public final class FailoverRelays {
         return new Pick(null, wait);
     }
 
+    /**
+     * Whether {@code lane} is the relay {@link #pick} would choose now by health: it may take mail and no relay before
+     * it may. A chain of mails on a relay's connection goes on only while this holds, so mail goes back to a
+     * preferred relay as soon as it recovers, as mail by mail does. Reserves nothing.
+     */
+    public boolean isFirstHealthy(RelayLane lane, long nowNanos) {
+        for (RelayLane l : lanes) {
+            boolean healthy = l.breaker.nanosUntilAllowed(nowNanos) == 0;
+            if (l == lane) {
+                return healthy;
+            }
+            if (healthy) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     public List<RelayLane> lanes() {
         return lanes;
     }

@@ -47,6 +47,7 @@ public final class RelayConnection {
     private final MailTransaction transaction; // null: Angus sends (its socket is unknown)
     private final boolean pipelining;
     private final boolean smtpUtf8;
+    private boolean angusInStep = true; // the fallback's: false once a send failed without a reply or with a 421
     private long lastUsedNanos;
 
     private RelayConnection(RelaySmtpTransport transport, Session session, MailTransaction transaction, long nowNanos) {
@@ -181,10 +182,43 @@ public final class RelayConnection {
                 return new Delivered(addresses(e.getValidSentAddresses()), rejected(e),
                         AngusFailures.replyOf(e.getReturnCode(), e.getMessage()));
             }
-            throw AngusFailures.ofSend(e, settings).toException(settings.relayName(), e);
+            throw angusFailed(e, settings);
         } catch (MessagingException e) {
-            throw AngusFailures.ofSend(e, settings).toException(settings.relayName(), e);
+            throw angusFailed(e, settings);
         }
+    }
+
+    /**
+     * Classifies a failed {@code sendMessage} and decides, as {@link MailTransaction} does, whether the connection
+     * can carry the next mail: Angus sends RSET after a refusal, so a refusal leaves it in step; after a 421 the
+     * relay is gone, and a failure without a reply (I/O, end of stream) leaves it closed or out of step.
+     */
+    private DeliveryException angusFailed(MessagingException e, RelaySettings settings) {
+        FailureClassifier.Failure failure = AngusFailures.ofSend(e, settings);
+        if (failure.reply() == null || failure.reply().closesConnection()) {
+            angusInStep = false;
+        }
+        return failure.toException(settings.relayName(), e);
+    }
+
+    /**
+     * Whether mails can be chained on this connection ({@link #chain}): relay-common speaks the transaction and the
+     * relay's EHLO offered PIPELINING. Otherwise mail goes one by one, as {@link #send} sends it.
+     */
+    public boolean chains() {
+        return transaction != null && pipelining;
+    }
+
+    /**
+     * Sends the mails {@code mails} gives back to back, one round trip per mail ({@code MailTransaction.chain}); each
+     * outcome goes to {@link ChainedMails#done}. Only where {@link #chains()}.
+     */
+    public void chain(ChainedMails mails, RelaySettings settings, long nowNanos) {
+        if (!chains()) {
+            throw new IllegalStateException("mails are chained only where relay-common speaks a pipelined transaction");
+        }
+        lastUsedNanos = nowNanos;
+        transaction.chain(mails, smtpUtf8 && settings.allowUtf8());
     }
 
     /**
@@ -192,7 +226,7 @@ public final class RelayConnection {
      * with the commands, even when the failure itself (a refused recipient) would leave it usable.
      */
     public boolean usable() {
-        return transaction == null || transaction.inStep();
+        return transaction == null ? angusInStep && transport.inStep() : transaction.inStep();
     }
 
     /** NOOP round trip: false when the relay dropped the connection while it sat in the pool. */

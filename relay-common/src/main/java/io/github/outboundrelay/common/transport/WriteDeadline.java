@@ -50,7 +50,10 @@ final class WriteDeadline implements DataWriter.Sink {
             out.write(bytes, 0, length);
             out.flush();
         } catch (IOException e) {
-            throw expired.get() ? timedOut(e) : e;
+            // Past the limit it is the timeout, whoever closed the socket: under implicit TLS, Angus's own write
+            // timeout (mail.smtp.writetimeout, the same limit) sits on the socket below the TLS one and may close it
+            // a moment before the watchdog does.
+            throw expired.get() || System.nanoTime() - startedNanos >= timeoutNanos ? timedOut(e) : e;
         } finally {
             Watchdog.forget(this);
         }

@@ -9,6 +9,7 @@ import io.github.outboundrelay.common.BounceKind;
 import io.github.outboundrelay.common.BounceLimits;
 import io.github.outboundrelay.common.BounceMetrics;
 import io.github.outboundrelay.common.DeliveryLog;
+import io.github.outboundrelay.testing.Poll;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -206,6 +207,27 @@ class StoredBounceCountsTest {
         nanos.addAndGet(1);
         assertThat(nodeB.window(Duration.ofHours(24), T0).sentRecipients()).isEqualTo(7);
         assertThat(nodeB.cachePeriod()).isEqualTo(StoredBounceCounts.MAX_CACHE);
+    }
+
+    @Test
+    void countsAddedAfterTheLastPeriodicFlushReachTheStoreAtClose() throws Exception {
+        MemoryStore store = new MemoryStore();
+        StoredBounceCounts counts = new StoredBounceCounts(store, Duration.ofSeconds(1), nanos::get);
+        counts.start();
+        counts.sent(4, T0);
+        Poll.until("the periodic flush wrote the first counts", Duration.ofSeconds(10), () -> store.writes.get() == 1);
+
+        // The next periodic flush is a second away: only close can write these (a graceful shutdown).
+        counts.sent(2, T0);
+        counts.reported(BounceKind.HARD, T0);
+        counts.reported(BounceKind.SOFT, T0);
+        counts.reported(BounceKind.COMPLAINT, T0);
+        counts.close();
+
+        long hour = StoredBounceCounts.hour(T0);
+        assertThat(store.written).containsExactly(List.of(new BounceCountStore.HourlyCounts(hour, 4, 0, 0, 0)),
+                List.of(new BounceCountStore.HourlyCounts(hour, 2, 1, 1, 1)));
+        assertThat(counts.pending()).isEmpty();
     }
 
     @Test

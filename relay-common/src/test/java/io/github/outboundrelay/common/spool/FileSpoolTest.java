@@ -124,9 +124,13 @@ public class FileSpoolTest {
     @Test
     void anEntryDamagedAfterRecoveryIsQuarantinedWhenClaimedAndItsBatchNeighboursAreNot() throws Exception {
         List<String> reported = Collections.synchronizedList(new ArrayList<>());
+        List<String> ids;
+        try (FileSpool spool = recovered(FileSpool.open(dir))) {
+            ids = storeConcurrently(spool, 40);
+        }
+        // Stored by an earlier run: every claim reads its entry (the handoff holds only this run's stores).
         try (FileSpool spool = FileSpool.open(dir)) {
             spool.recover((id, where, reason) -> reported.add(id + " " + reason));
-            List<String> ids = storeConcurrently(spool, 40);
             FileSpool.EntryLocation bad = spool.locate(ids.get(7));
             damage(bad, -3); // inside the body
 

@@ -50,13 +50,17 @@ class SpoolFileModesTest {
             FileSpool.EntryWriter.FORCED.write(file, bytes);
             tempFileModes.put(file.getFileName().toString(), mode(file)); // before its rename into place
         };
+        String damaged;
+        try (FileSpool earlier = FileSpool.open(dir, 100, FileSpool.DEFAULT_MAX_BYTES, recording)) {
+            earlier.recover(Spool.QuarantineListener.NONE);
+            damaged = earlier.store(mail(4), T0); // stored by an earlier run: its claim reads it back
+        }
         try (FileSpool spool = FileSpool.open(dir, 100, FileSpool.DEFAULT_MAX_BYTES, recording)) {
             spool.recover(Spool.QuarantineListener.NONE);
             String delivered = spool.store(mail(1), T0);
             OutboundMessage refused = mail(2);
             String dead = spool.store(refused, T0);
             String retried = spool.store(mail(3), T0);
-            String damaged = spool.store(mail(4), T0);
             FileSpoolTest.damage(spool.locate(damaged), -3);
 
             spool.claimDue(T0, 10); // the damaged one is quarantined, with a reason file
