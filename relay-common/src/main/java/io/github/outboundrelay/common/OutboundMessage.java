@@ -107,6 +107,25 @@ public record OutboundMessage(
         return size;
     }
 
+    /**
+     * At least {@link #contentBytes()}, known without reading the text: UTF-8 takes three bytes at most for one
+     * UTF-16 character (four for a surrogate pair of two). {@code RelaySettings.checkSize} counts the bytes only when
+     * this is above the limit, so the usual mail, far below it, is not read once more on every send.
+     */
+    long contentBytesAtMost() {
+        long chars = length(subject) + length(text) + length(html);
+        if (!headers.isEmpty()) { // most mail has no extra header: no iterator made for nothing
+            for (Map.Entry<String, String> header : headers.entrySet()) {
+                chars += length(header.getKey()) + length(header.getValue());
+            }
+        }
+        return 3 * chars;
+    }
+
+    private static long length(String s) {
+        return s == null ? 0 : s.length();
+    }
+
     /** Counted without encoding: a body of many megabytes is not copied to be measured. */
     private static long utf8Length(String s) {
         if (s == null) {
@@ -131,7 +150,17 @@ public record OutboundMessage(
 
     /** Whether any address of this message needs the relay's SMTPUTF8 extension. */
     public boolean needsUtf8() {
-        return (from != null && from.needsUtf8()) || recipients().stream().anyMatch(MailAddress::needsUtf8);
+        // Without recipients(): this is asked on every send, and that list is a copy.
+        return (from != null && from.needsUtf8()) || anyNeedsUtf8(to) || anyNeedsUtf8(cc) || anyNeedsUtf8(bcc);
+    }
+
+    private static boolean anyNeedsUtf8(List<MailAddress> addresses) {
+        for (MailAddress address : addresses) {
+            if (address.needsUtf8()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

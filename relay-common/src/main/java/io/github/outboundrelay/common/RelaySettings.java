@@ -101,6 +101,9 @@ public record RelaySettings(
      * @throws InvalidInputException naming the limit and the {@code maxMessageBytes} setting
      */
     void checkSize(OutboundMessage message) {
+        if (message.contentBytesAtMost() <= maxMessageBytes) {
+            return; // the usual mail: its bytes are not counted, the upper bound is far below the limit
+        }
         long size = message.contentBytes();
         if (size > maxMessageBytes) {
             throw new InvalidInputException("maxMessageBytes", "the message is " + mebibytes(size) + " (" + size

@@ -75,6 +75,21 @@ class MessageSizeCapTest {
         }
     }
 
+    /** The size check skips counting when three bytes a character fit: the characters alone must not decide. */
+    @Test
+    void theCapCountsUtf8BytesNotCharacters() throws Exception {
+        try (ScriptedSmtpPeer relay = QueueTestPeer.start();
+             RelayClient client = RelayClient.create(QueueTestPeer.settings(relay).toBuilder().maxMessageBytes(64 * 1024).build())) {
+            OutboundMessage euros = OutboundMessage.builder().to("big@example.com").subject("")
+                    .text("\u20ac".repeat(30_000)).build(); // 30,000 characters below the cap, 90,000 bytes above it
+            InvalidInputException refused = catchThrowableOfType(InvalidInputException.class, () -> client.send(euros));
+            assertThat(refused.getMessage()).contains("(90000 bytes)");
+            assertThat(relay.connections()).isZero();
+            // Exactly at the cap, where three bytes a character would not fit: counted, and let through.
+            assertThat(client.send(ofSize(64 * 1024)).accepted()).containsExactly("big@example.com");
+        }
+    }
+
     @Test
     void aQueueRefusesAMailThatAnyOfItsRelaysCouldNotCarry(@TempDir Path spool) throws Exception {
         try (ScriptedSmtpPeer primary = QueueTestPeer.start(); ScriptedSmtpPeer fallback = QueueTestPeer.start();

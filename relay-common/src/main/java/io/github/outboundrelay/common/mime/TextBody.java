@@ -7,33 +7,54 @@ import java.util.Base64;
  * A text or HTML body in its canonical form (every line ending, bare CR and bare LF included, made CRLF; a CRLF at
  * the end) and in the transfer encoding that carries it unchanged: 7bit when it is ASCII without control characters
  * and no line is longer than 998 bytes, base64 when most of it is not ASCII, quoted-printable otherwise. A 7bit body
- * (the usual Jenkins and Keycloak mail) is not copied into an array of its own: {@link #writeTo} writes it straight
- * into the message's bytes, its line ends made CRLF on the way (rendering is on every mail's path).
+ * (the usual Jenkins and Keycloak mail) keeps the text's own bytes, and {@link #writeTo} copies them into the
+ * message's bytes in runs between line ends, each made CRLF on the way (rendering is on every mail's path).
  */
 final class TextBody {
     private static final int MAX_7BIT_LINE = 998;
+    private static final byte QUESTION_MARK = '?';
     /** Quoted-printable lines hold 76 characters at most, a soft break's "=" included (RFC 2045 6.7). */
     private static final int QP_LINE = 76;
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private final String transferEncoding;
-    /** A 7bit body's text, its line ends as given (made CRLF while written); null for the other encodings. */
+    /** A 7bit body's text, its line ends as given; null for the other encodings. */
     private final String sevenBitText;
+    /** The same text's bytes (ASCII), its line ends made CRLF while written; null for the other encodings. */
+    private final byte[] ascii;
+    /** How a 7bit body's line ends are made CRLF ({@link LineEnds}); null for the other encodings. */
+    private final LineEnds lineEnds;
     /** The encoded body of the other encodings; null for 7bit. */
     private final byte[] encoded;
     private final int length;
 
-    private TextBody(String transferEncoding, String sevenBitText, byte[] encoded, int length) {
+    /**
+     * The line ends of a 7bit text, which decide how {@link #writeTo} copies it: in runs between line ends where it
+     * can (an array copy each), character by character where it has a mix.
+     */
+    private enum LineEnds {
+        /** LF only, or none (Unix text, the usual template output): runs between the LFs, each LF written as CRLF. */
+        LF,
+        /** CRLF only: the text is already canonical and is copied whole. */
+        CRLF,
+        /** Bare CRs, or LFs beside CRLFs: each line end is made CRLF character by character. */
+        MIXED
+    }
+
+    private TextBody(String transferEncoding, String sevenBitText, byte[] ascii, LineEnds lineEnds, byte[] encoded,
+                     int length) {
         this.transferEncoding = transferEncoding;
         this.sevenBitText = sevenBitText;
+        this.ascii = ascii;
+        this.lineEnds = lineEnds;
         this.encoded = encoded;
         this.length = length;
     }
 
     static TextBody of(String text) {
-        int sevenBitLength = sevenBitLength(text);
-        if (sevenBitLength >= 0) {
-            return new TextBody("7bit", text, null, sevenBitLength);
+        TextBody sevenBit = sevenBit(text);
+        if (sevenBit != null) {
+            return sevenBit;
         }
         byte[] canonical = canonical(text).getBytes(StandardCharsets.UTF_8);
         int nonAscii = 0;
@@ -46,7 +67,7 @@ final class TextBody {
         byte[] encoded = base64
                 ? (Base64.getMimeEncoder().encodeToString(canonical) + "\r\n").getBytes(StandardCharsets.US_ASCII)
                 : quotedPrintable(canonical).getBytes(StandardCharsets.US_ASCII);
-        return new TextBody(base64 ? "base64" : "quoted-printable", null, encoded, encoded.length);
+        return new TextBody(base64 ? "base64" : "quoted-printable", null, null, null, encoded, encoded.length);
     }
 
     /** The Content-Transfer-Encoding. */
@@ -65,24 +86,44 @@ final class TextBody {
             System.arraycopy(encoded, 0, out, at, encoded.length);
             return;
         }
-        String text = sevenBitText;
-        int n = text.length();
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
-                    i++;
+        int n = ascii.length;
+        switch (lineEnds) {
+            case CRLF -> at = copy(0, n, out, at);
+            case LF -> {
+                for (int from = 0, lf; from < n; from = lf + 1) {
+                    lf = sevenBitText.indexOf('\n', from); // the string's own search: a vector loop in the JDK
+                    lf = lf < 0 ? n : lf;
+                    at = copy(from, lf, out, at);
+                    if (lf < n) {
+                        out[at++] = '\r';
+                        out[at++] = '\n';
+                    }
                 }
-                out[at++] = '\r';
-                out[at++] = '\n';
-            } else {
-                out[at++] = (byte) c; // ASCII: sevenBitLength checked every character
+            }
+            case MIXED -> {
+                for (int i = 0; i < n; i++) {
+                    byte c = ascii[i];
+                    if (c == '\r' || c == '\n') {
+                        if (c == '\r' && i + 1 < n && ascii[i + 1] == '\n') {
+                            i++;
+                        }
+                        out[at++] = '\r';
+                        out[at++] = '\n';
+                    } else {
+                        out[at++] = c;
+                    }
+                }
             }
         }
-        if (n == 0 || (text.charAt(n - 1) != '\n' && text.charAt(n - 1) != '\r')) {
+        if (n == 0 || (ascii[n - 1] != '\n' && ascii[n - 1] != '\r')) {
             out[at++] = '\r';
             out[at] = '\n';
         }
+    }
+
+    private int copy(int from, int to, byte[] out, int at) {
+        System.arraycopy(ascii, from, out, at, to - from);
+        return at + (to - from);
     }
 
     /**
@@ -106,30 +147,51 @@ final class TextBody {
     }
 
     /**
-     * The length of the 7bit body when the text can go so (ASCII, no control character but tab, no line above 998),
-     * else -1. The body itself is not made here: {@link #writeTo} writes it straight into the message's bytes, so a
-     * plain mail's body is read twice and written once, with no array of its own (rendering is on every mail's path).
+     * The 7bit body when the text can go so (ASCII, no control character but tab, no line above 998), else null. Its
+     * bytes are the text's UTF-8, which for ASCII text is one copy of the string (and which makes any other character
+     * two bytes or more, but an unpaired surrogate one '?': a length that differs from the text's is not ASCII, and
+     * neither is a '?' that the text does not have). They are checked here eight at a time
+     * ({@link ByteWords}) and written into the message's bytes by {@link #writeTo}, their line ends made CRLF.
      */
-    private static int sevenBitLength(String text) {
-        int length = 0;
-        int line = 0;
-        int n = text.length();
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
-                    i++;
+    private static TextBody sevenBit(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int n = bytes.length;
+        if (n != text.length()) {
+            return null;
+        }
+        int lineStart = 0;
+        int bareBreaks = 0; // a bare LF or CR: one byte written as two
+        boolean cr = false;
+        // Every character took one byte, so bytes[i] is text[i]; but UTF-8 cannot hold an unpaired surrogate and
+        // writes a '?' of one byte for it: the scan stops at each '?', which must be the text's own.
+        for (int i = ByteWords.printableEnd(bytes, 0, n, QUESTION_MARK); i < n;
+             i = ByteWords.printableEnd(bytes, i + 1, n, QUESTION_MARK)) {
+            byte c = bytes[i];
+            if (c == '?') {
+                if (text.charAt(i) != '?') {
+                    return null;
                 }
-                length += 2;
-                line = 0;
-            } else if (c >= 0x7F || (c < 0x20 && c != '\t') || ++line > MAX_7BIT_LINE) {
-                return -1;
-            } else {
-                length++;
+            } else if (c == '\r' || c == '\n') {
+                if (i - lineStart > MAX_7BIT_LINE) {
+                    return null;
+                }
+                if (c == '\r' && i + 1 < n && bytes[i + 1] == '\n') {
+                    i++;
+                } else {
+                    bareBreaks++;
+                }
+                cr |= c == '\r';
+                lineStart = i + 1;
+            } else if (c != '\t') {
+                return null;
             }
         }
-        boolean endsWithLineBreak = n > 0 && (text.charAt(n - 1) == '\n' || text.charAt(n - 1) == '\r');
-        return endsWithLineBreak ? length : length + 2;
+        if (n - lineStart > MAX_7BIT_LINE) {
+            return null;
+        }
+        boolean endsWithLineBreak = n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r');
+        LineEnds lineEnds = !cr ? LineEnds.LF : bareBreaks == 0 ? LineEnds.CRLF : LineEnds.MIXED;
+        return new TextBody("7bit", text, bytes, lineEnds, null, n + bareBreaks + (endsWithLineBreak ? 0 : 2));
     }
 
     /** Every line ending (CRLF, bare CR, bare LF) as CRLF, and a CRLF at the end: what a parser reads back. */

@@ -1,5 +1,7 @@
 package io.github.outboundrelay.common.transport;
 
+import io.github.outboundrelay.common.mime.ByteWords;
+
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -44,33 +46,46 @@ public final class DataWriter extends OutputStream {
         write(new byte[] {(byte) b}, 0, 1);
     }
 
+    /**
+     * Copies the bytes in runs that reach from one change to the next: a CRLF passes as it is, so a rendered mail
+     * (CRLF line ends already) is copied in one piece unless a line starts with a dot. Line ends are found eight bytes
+     * a step ({@link ByteWords#lineBreak}): this is the one pass over every byte sent.
+     */
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return;
+        }
         int end = off + len;
         int i = off;
-        while (i < end) {
-            byte c = b[i];
-            if (c == '\r' || c == '\n') {
-                if (c == '\r' || last != '\r') {
-                    put((byte) '\r');
-                    put((byte) '\n');
-                }
-                last = c;
-                i++;
-                continue;
-            }
-            if (c == '.' && atLineStart()) {
-                put((byte) '.');
-            }
-            int run = i + 1;
-            while (run < end && b[run] != '\r' && b[run] != '\n') {
-                run++;
-            }
-            put(b, i, run - i);
-            last = b[run - 1];
-            i = run;
+        if (last == '\r' && b[i] == '\n') {
+            i++; // the LF of a CRLF split between two writes: the CRLF went out with the CR
         }
+        int run = i; // b[run, i) goes out as it is, at the next change or at the end
+        boolean lineStart = atLineStart();
+        while (true) {
+            if (lineStart && i < end && b[i] == '.') {
+                put(b, run, i - run);
+                put((byte) '.'); // the dot doubled; the line itself follows in the run
+                run = i;
+            }
+            i = ByteWords.lineBreak(b, i, end);
+            if (i == end) {
+                break;
+            }
+            if (b[i] == '\r' && i + 1 < end && b[i + 1] == '\n') {
+                i += 2; // CRLF: stays in the run
+            } else {
+                put(b, run, i - run); // a bare CR or LF (or a CR that ends this write) becomes CRLF
+                put((byte) '\r');
+                put((byte) '\n');
+                run = ++i;
+            }
+            lineStart = true;
+        }
+        put(b, run, end - run);
+        last = b[end - 1];
     }
 
     /** Ready for the next message on the same connection, keeping the buffer (16 KiB not allocated per mail). */

@@ -52,6 +52,38 @@ class RendererRegressionTest {
         }
     }
 
+    /**
+     * A 7bit body is copied in runs between its line ends when they are all LF or all CRLF, and character by
+     * character when they are mixed: bodies of each kind, lines on the 998 edge, with and without a last line end.
+     */
+    @Test
+    void sevenBitBodiesOfEachKindOfLineEndRenderAsBefore() {
+        Random random = new Random(SEED + 3);
+        Instant date = Instant.parse("2026-12-03T17:50:00Z");
+        MailAddress from = new MailAddress("from@example.com", "Jenkins");
+        String[][] lineEnds = {{"\n"}, {"\r\n"}, {"\r"}, {"\n", "\r\n"}, {"\n", "\r\n", "\r"}};
+        String[] lines = {"", ".", "..", "a line", "\tindented", ". dot first", "x".repeat(998), "y".repeat(999), "z".repeat(997)};
+        for (int i = 0; i < 3000; i++) {
+            String[] ends = lineEnds[i % lineEnds.length];
+            StringBuilder body = new StringBuilder();
+            int count = random.nextInt(6);
+            for (int l = 0; l < count; l++) {
+                body.append(lines[random.nextInt(lines.length)]).append(ends[random.nextInt(ends.length)]);
+            }
+            if (random.nextBoolean()) {
+                body.append(lines[random.nextInt(lines.length)]); // no line end after the last line
+            }
+            OutboundMessage.Builder b = OutboundMessage.builder().from(from).to("to@example.com").subject("ends " + i);
+            if (random.nextBoolean()) {
+                b.text(body.toString());
+            } else {
+                b.text("text").html(body.toString());
+            }
+            assertSameRendering(b.build(), from, null, date, "line ends " + String.join("+", ends).replace("\r", "CR")
+                    .replace("\n", "LF") + " in body " + i);
+        }
+    }
+
     @Test
     void theDateOfEverySecondIsFormattedAsBefore() {
         Random random = new Random(SEED + 2);

@@ -57,6 +57,35 @@ class DataWriterTest {
         }
     }
 
+    /**
+     * Lines long enough for the eight-byte steps of the line-end search, each ending in CRLF, LF or CR and starting
+     * with a dot now and then, non-ASCII bytes among them, written in every split: what Angus writes.
+     */
+    @Test
+    void messagesOfLongLinesAreWrittenAsAngusWritesThem() throws IOException {
+        Random random = new Random(20261203);
+        String[] ends = {"\r\n", "\r\n", "\r\n", "\n", "\r", ""};
+        for (int i = 0; i < 1500; i++) {
+            StringBuilder text = new StringBuilder();
+            int lines = random.nextInt(8);
+            for (int l = 0; l < lines; l++) {
+                if (random.nextInt(4) == 0) {
+                    text.append('.');
+                }
+                int length = random.nextInt(40);
+                for (int c = 0; c < length; c++) {
+                    text.append("abc xyz\t\u00e9.".charAt(random.nextInt(10)));
+                }
+                text.append(ends[random.nextInt(ends.length)]);
+            }
+            byte[] message = text.toString().getBytes(StandardCharsets.UTF_8);
+            int buffer = 2 + random.nextInt(200);
+            int chunk = 1 + random.nextInt(message.length + 1);
+            assertThat(writtenBytes(message, buffer, chunk)).as("message %d, buffer %d, writes of %d", i, buffer, chunk)
+                    .isEqualTo(angus(message));
+        }
+    }
+
     @Test
     void everyTwoByteBoundaryCaseAtEveryBufferEdge() throws IOException {
         String[] pieces = {"x", ".", "\r", "\n", "\r\n"};
