@@ -114,21 +114,13 @@ public final class DataWriter extends OutputStream {
      * when relay-common speaks the whole transaction ({@code MailTransaction}).
      */
     void end() throws IOException {
-        if (!atLineStart()) {
-            put((byte) '\r');
-            put((byte) '\n');
-        }
-        put((byte) '.');
-        put((byte) '\r');
-        put((byte) '\n');
-        last = '\n';
-        drain();
+        endWith(null, 0);
     }
 
     /**
-     * As {@link #end}, with {@code length} bytes of commands after the "." in the same write: the next mail's MAIL,
-     * RCPT and DATA, when mails are chained (RFC 2920 section 3.1 lets message content start a group). The commands
-     * go as they are: they are not message content, so neither line ends nor dots are touched.
+     * As {@link #end}, with {@code length} bytes of commands (none when 0) after the "." in the same write: the next
+     * mail's MAIL, RCPT and DATA, when mails are chained (RFC 2920 section 3.1 lets message content start a group).
+     * The commands go as they are: they are not message content, so neither line ends nor dots are touched.
      */
     void endWith(byte[] commands, int length) throws IOException {
         if (!atLineStart()) {
@@ -138,7 +130,9 @@ public final class DataWriter extends OutputStream {
         put((byte) '.');
         put((byte) '\r');
         put((byte) '\n');
-        put(commands, 0, length);
+        if (length > 0) {
+            put(commands, 0, length);
+        }
         last = '\n';
         drain();
     }

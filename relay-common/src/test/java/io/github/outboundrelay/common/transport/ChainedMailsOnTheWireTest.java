@@ -5,15 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.outboundrelay.common.DeliveryException;
 import io.github.outboundrelay.common.FailureCategory;
 import io.github.outboundrelay.common.MailAddress;
-import io.github.outboundrelay.common.RelaySettings;
 import io.github.outboundrelay.common.SmtpStep;
-import io.github.outboundrelay.common.Timeouts;
-import io.github.outboundrelay.common.TlsMode;
-import io.github.outboundrelay.common.tls.TlsContext;
 
-import jakarta.mail.Session;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -75,9 +69,7 @@ class ChainedMailsOnTheWireTest {
     void aRefusedEnvelopeFailsOnlyItsMailAndTheChainGoesOnAfterRset() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob(), carol());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             assertThat(peer.readOnce()).isEqualTo(BODY_ALICE + ENVELOPE_BOB);
             peer.write("250 2.0.0 Ok: queued as ONE\r\n250 2.1.0 Ok\r\n550 5.1.1 unknown user\r\n503 5.5.1 no valid recipients");
             assertThat(peer.readOnce()).as("no message of mail 2, the transaction reset").isEqualTo("RSET\r\n");
@@ -101,9 +93,7 @@ class ChainedMailsOnTheWireTest {
     void dataOpenedAlthoughEveryRecipientWasRefusedIsEndedByADotAloneWithoutTheMessage() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             assertThat(peer.readOnce()).isEqualTo(BODY_ALICE + ENVELOPE_BOB);
             peer.write("250 2.0.0 Ok: queued as ONE\r\n250 2.1.0 Ok\r\n550 5.1.1 unknown user\r\n354 go ahead");
             assertThat(peer.readOnce()).as("an empty message, not bob's").isEqualTo(".\r\n");
@@ -123,9 +113,7 @@ class ChainedMailsOnTheWireTest {
     void aRefusedMessageFailsOnlyItsMailAndTheMailBehindItGoesOnWithoutRset() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             peer.write("554 5.7.1 looks like spam\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
             assertThat(peer.readOnce()).as("the relay ended mail 1's transaction itself: no RSET").isEqualTo(BODY_BOB);
@@ -145,9 +133,7 @@ class ChainedMailsOnTheWireTest {
     void a421ToTheDotFailsThatMailAndTheMailBehindItTransientlyAndNeitherMessageFollows() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob(), carol());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             peer.write("421 4.3.2 shutting down");
 
@@ -167,9 +153,7 @@ class ChainedMailsOnTheWireTest {
     void aConnectionLostBeforeTheDotWasAnsweredFailsBothMailsTransiently() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             peer.hangUp();
 
@@ -188,9 +172,7 @@ class ChainedMailsOnTheWireTest {
     void aConnectionLostAfterTheDotWasAnsweredKeepsThatMailSent() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             peer.write("250 2.0.0 Ok: queued as ONE");
             peer.hangUp();
@@ -207,9 +189,7 @@ class ChainedMailsOnTheWireTest {
     void aDotAnsweredOutOfStepFailsBothMailsAsProtocolAndRetiresTheConnection() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             // A 354 where the reply to "." was due: whatever follows answers other commands than the client thinks.
             peer.write("354 go ahead\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
@@ -228,9 +208,7 @@ class ChainedMailsOnTheWireTest {
     void moreRepliesThanCommandsBeforeAMessageKeepItUnsent() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce();
             peer.write("250 2.0.0 Ok: queued as ONE\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n250 2.0.0 unasked");
 
@@ -247,9 +225,7 @@ class ChainedMailsOnTheWireTest {
     void aRelayThatStopsAnsweringMidChainTimesOutBothMailsInFlight() throws Exception {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), bob());
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             peer.readOnce(); // and no reply: the client's read timeout (two seconds here) ends the wait
 
             Chain done = chain.get(10, TimeUnit.SECONDS);
@@ -268,9 +244,7 @@ class ChainedMailsOnTheWireTest {
         try (RawSmtpPeer peer = new RawSmtpPeer()) {
             Future<Chain> chain = chain(peer.port(), alice(), new ChainedMails.Envelope("ci@example.com", many,
                     "Subject: many\r\n\r\nfor all\r\n".getBytes(StandardCharsets.US_ASCII)));
-            peer.greet("PIPELINING");
-            peer.readOnce();
-            peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
+            aliceOpened(peer);
             // The first window: mail 1's message and "." count for one reply, then MAIL and 62 RCPTs.
             String first = peer.readUntil("RCPT TO:<r61@example.com>\r\n");
             assertThat(first).startsWith(BODY_ALICE + "MAIL FROM:<ci@example.com>\r\nRCPT TO:<r0@example.com>\r\n");
@@ -312,7 +286,7 @@ class ChainedMailsOnTheWireTest {
             RelayConnection connection = open(port);
             try {
                 Chain chain = new Chain(List.of(mails));
-                connection.chain(chain, settings(port), System.nanoTime());
+                connection.chain(chain, PipeliningOnTheWireTest.settings(port), System.nanoTime());
                 chain.usable = connection.usable();
                 return chain;
             } finally {
@@ -359,18 +333,17 @@ class ChainedMailsOnTheWireTest {
         }
     }
 
-    private static RelayConnection open(int port) throws DeliveryException {
-        RelaySettings settings = settings(port);
-        TlsContext tls = TlsContext.create(settings.trust());
-        Session session = MailSessionFactory.create(settings, tls);
-        RelayConnection connection = RelayConnection.open(session, settings, tls, null, System.nanoTime());
-        assertThat(connection.chains()).isTrue();
-        return connection;
+    /** Greets as a pipelining relay, takes mail 1's envelope (alice's: every chain here starts with her) and opens its DATA. */
+    private static void aliceOpened(RawSmtpPeer peer) throws java.io.IOException {
+        peer.greet("PIPELINING");
+        assertThat(peer.readOnce()).isEqualTo(ENVELOPE_ALICE);
+        peer.write("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead");
     }
 
-    private static RelaySettings settings(int port) {
-        return RelaySettings.builder().host("127.0.0.1").port(port).tlsMode(TlsMode.NONE)
-                .from(MailAddress.of("ci@example.com", "CI", "from"))
-                .timeouts(new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(5))).build();
+    /** A plain connection as {@link PipeliningOnTheWireTest} opens it, to a peer that offered PIPELINING. */
+    private static RelayConnection open(int port) throws DeliveryException {
+        RelayConnection connection = PipeliningOnTheWireTest.open(port);
+        assertThat(connection.chains()).isTrue();
+        return connection;
     }
 }

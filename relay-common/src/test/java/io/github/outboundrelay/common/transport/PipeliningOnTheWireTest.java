@@ -243,7 +243,7 @@ class PipeliningOnTheWireTest {
         });
     }
 
-    private static RelayConnection open(int port) throws DeliveryException {
+    static RelayConnection open(int port) throws DeliveryException {
         RelaySettings settings = settings(port);
         TlsContext tls = TlsContext.create(settings.trust());
         Session session = MailSessionFactory.create(settings, tls);
@@ -252,7 +252,7 @@ class PipeliningOnTheWireTest {
         return connection;
     }
 
-    private static RelaySettings settings(int port) {
+    static RelaySettings settings(int port) {
         return RelaySettings.builder().host("127.0.0.1").port(port).tlsMode(TlsMode.NONE)
                 .from(MailAddress.of("ci@example.com", "CI", "from"))
                 .timeouts(new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(5))).build();
