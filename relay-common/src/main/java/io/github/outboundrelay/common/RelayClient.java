@@ -151,15 +151,11 @@ public final class RelayClient implements AutoCloseable {
             failed(feed, first, e);
             return;
         }
-        boolean reusable = false;
         try {
             if (!lease.connection.chains()) {
                 try {
-                    Receipt receipt = sendOn(lease, first.mail().message(), first.bytes(), first.mailFrom(), first.start());
-                    reusable = lease.connection.usable();
-                    sent(feed, first, receipt);
+                    sent(feed, first, sendOn(lease, first.mail().message(), first.bytes(), first.mailFrom(), first.start()));
                 } catch (DeliveryException e) {
-                    reusable = lease.connection != null && lease.connection.usable() && keepsConnectionUsable(e);
                     failed(feed, first, e);
                 }
                 return;
@@ -167,20 +163,17 @@ public final class RelayClient implements AutoCloseable {
             Chain chain = new Chain(feed, lease.connection, first, lease.reused);
             lease.connection.chain(chain, settings, nanoTime.getAsLong());
             if (chain.retryFirst) {
-                // The relay dropped a pooled connection without telling us: the first mail once more on a fresh one.
-                lease.connection.close();
-                lease.connection = null;
                 try {
-                    lease.connection = open();
+                    reopen(lease);
                 } catch (DeliveryException e) {
                     failed(feed, first, e);
                     return;
                 }
                 lease.connection.chain(new Chain(feed, lease.connection, first, false), settings, nanoTime.getAsLong());
             }
-            reusable = lease.connection.usable();
+            lease.reusable = lease.connection.usable();
         } finally {
-            pool.release(lease.connection, reusable, nanoTime.getAsLong());
+            release(lease);
         }
     }
 
@@ -315,23 +308,34 @@ public final class RelayClient implements AutoCloseable {
     private Receipt deliver(OutboundMessage message, byte[] rendered, String mailFrom, long start)
             throws DeliveryException {
         Lease lease = lease(start);
-        boolean reusable = false;
         try {
-            Receipt receipt = sendOn(lease, message, rendered, mailFrom, start);
-            reusable = lease.connection.usable();
-            return receipt;
-        } catch (DeliveryException e) {
-            reusable = lease.connection != null && lease.connection.usable() && keepsConnectionUsable(e);
-            throw e;
+            return sendOn(lease, message, rendered, mailFrom, start);
         } finally {
-            pool.release(lease.connection, reusable, nanoTime.getAsLong());
+            release(lease);
         }
     }
 
-    /** A connection taken from the pool, or opened in its slot; {@code reused} when it carried mail before. */
+    /**
+     * A connection taken from the pool, or opened in its slot; {@code reused} when it carried mail before,
+     * {@code reusable} when it may go back to the pool for the next mail.
+     */
     private static final class Lease {
         RelayConnection connection;
         boolean reused;
+        boolean reusable;
+    }
+
+    /** Gives the lease's slot back: its connection to the pool when it is reusable, else closed. */
+    private void release(Lease lease) {
+        pool.release(lease.connection, lease.reusable, nanoTime.getAsLong());
+    }
+
+    /** The relay dropped a pooled connection without telling us: a fresh one in its slot. */
+    private void reopen(Lease lease) throws DeliveryException {
+        lease.connection.close();
+        lease.connection = null;
+        lease.reused = false;
+        lease.connection = open();
     }
 
     /** A pooled connection that answers (a NOOP after a second idle) or a new one; the slot is the caller's to release. */
@@ -356,26 +360,36 @@ public final class RelayClient implements AutoCloseable {
         }
     }
 
-    /** Sends one mail on the lease; a pooled connection the relay dropped gets one more try on a fresh one. */
+    /**
+     * Sends one mail on the lease and notes whether its connection can carry the next; a pooled connection the relay
+     * dropped gets one more try on a fresh one.
+     */
     private Receipt sendOn(Lease lease, OutboundMessage message, byte[] rendered, String mailFrom, long start)
             throws DeliveryException {
-        checkUtf8(message, lease.connection);
         RelayConnection.Delivered delivered;
         try {
-            delivered = lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
+            delivered = sendOnce(lease, message, rendered, mailFrom);
+        } catch (DeliveryException e) {
+            lease.reusable = lease.connection != null && lease.connection.usable() && keepsConnectionUsable(e);
+            throw e;
+        }
+        lease.reusable = lease.connection.usable();
+        return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
+                delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), lease.reused);
+    }
+
+    private RelayConnection.Delivered sendOnce(Lease lease, OutboundMessage message, byte[] rendered, String mailFrom)
+            throws DeliveryException {
+        checkUtf8(message, lease.connection);
+        try {
+            return lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
         } catch (DeliveryException e) {
             if (!lease.reused || e.category() != FailureCategory.CONNECTION_LOST) {
                 throw e;
             }
-            // The relay dropped a pooled connection without telling us: one more try on a fresh one.
-            lease.connection.close();
-            lease.connection = null;
-            lease.connection = open();
-            lease.reused = false;
-            delivered = lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
+            reopen(lease);
+            return lease.connection.send(rendered, mailFrom, message.recipients(), settings, nanoTime.getAsLong());
         }
-        return new Receipt(message.messageId(), settings.relayName(), delivered.accepted(), delivered.rejected(),
-                delivered.finalReply(), Duration.ofNanos(nanoTime.getAsLong() - start), lease.reused);
     }
 
     private RelayConnection acquire(long start) throws DeliveryException {

@@ -342,35 +342,28 @@ public final class QueueDispatcher {
 
         @Override
         public void sent(Mail mail, Receipt receipt) {
-            Claimed c = answered(mail);
-            try {
-                afterSent(c.entry(), lane, c.attempt(), receipt);
-            } catch (RuntimeException e) {
-                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
-            } finally {
-                done(c);
-            }
+            settle(mail, c -> afterSent(c.entry(), lane, c.attempt(), receipt));
         }
 
         @Override
         public void failed(Mail mail, DeliveryException failure) {
-            Claimed c = answered(mail);
-            try {
+            settle(mail, c -> {
                 lane.failed.increment();
                 counters.failed(failure.category());
                 afterFailure(c.entry(), lane, c.attempt(), failure);
-            } catch (RuntimeException e) {
-                retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
-            } finally {
-                done(c);
-            }
+            });
         }
 
         @Override
         public void invalid(Mail mail, InvalidInputException failure) {
+            settle(mail, c -> afterInvalid(c.entry(), lane, c.attempt(), failure));
+        }
+
+        /** Handles one mail's outcome; when handling it fails unexpectedly, the mail stays queued and is retried. */
+        private void settle(Mail mail, java.util.function.Consumer<Claimed> outcome) {
             Claimed c = answered(mail);
             try {
-                afterInvalid(c.entry(), lane, c.attempt(), failure);
+                outcome.accept(c);
             } catch (RuntimeException e) {
                 retryAfterUnexpected(c.entry(), lane, c.attempt(), e);
             } finally {
