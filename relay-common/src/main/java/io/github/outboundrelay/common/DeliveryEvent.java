@@ -43,6 +43,12 @@ public record DeliveryEvent(Instant time, Outcome outcome, String messageId, Str
         EXPIRED,
         /** Not sent and not kept: a newer mail to the same recipient replaces it ({@link SendGate}). */
         SUPERSEDED,
+        /**
+         * Not sent as it is: with VERP on, a mail to several recipients was replaced in the queue by one mail per
+         * recipient (same Message-ID and headers), each with its own VERP envelope sender; their own events follow,
+         * and {@code detail} names their spool entries.
+         */
+        FANNED_OUT,
         /** A spool entry that could not be read was moved aside to the spool's quarantine directory. */
         QUARANTINED,
         /** An administrator put a dead letter back in the queue. */

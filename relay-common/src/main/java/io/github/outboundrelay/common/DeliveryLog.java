@@ -54,7 +54,7 @@ public final class DeliveryLog {
                 recent.addLast(event);
             }
             System.Logger.Level level = switch (event.outcome()) {
-                case SENT -> System.Logger.Level.INFO;
+                case SENT, FANNED_OUT -> System.Logger.Level.INFO;
                 // Nothing went wrong, and a flood of "forgot password" makes one per request: not a line each.
                 case SUPERSEDED -> System.Logger.Level.DEBUG;
                 default -> System.Logger.Level.WARNING;

@@ -97,7 +97,9 @@ public final class RelayClient implements AutoCloseable {
     }
 
     /**
-     * Sends one message now, on a pooled connection, and waits for the relay's answer.
+     * Sends one message now, on a pooled connection, and waits for the relay's answer. In one SMTP transaction: with
+     * {@link RelaySettings#verp()} on, a mail to one recipient goes out with a VERP envelope sender, a mail to several
+     * with the plain one (only the queue sends one mail per recipient, {@link MailQueue}).
      *
      * @throws DeliveryException     when the relay did not take it, with category, reply and remedy
      * @throws InvalidInputException when the message cannot be sent with these settings (no From, UTF-8 off,

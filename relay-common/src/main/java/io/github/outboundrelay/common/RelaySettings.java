@@ -37,7 +37,9 @@ import java.util.Optional;
  * @param verp                     whether a mail to one recipient goes out with a VERP envelope sender naming it
  *                                 ({@code bounces+ghost=example.org@mailbox.test}), so that its bounce report is
  *                                 matched to that recipient whatever the report says; needs plus addressing on the
- *                                 bounce mailbox
+ *                                 bounce mailbox. The queue sends a mail to several recipients as one mail per
+ *                                 recipient to get there; {@link RelayClient#send} sends it as it is, with the plain
+ *                                 envelope sender
  */
 public record RelaySettings(
         String host,
@@ -289,7 +291,10 @@ public record RelaySettings(
             return this;
         }
 
-        /** Sends each single-recipient mail with a VERP envelope sender (see {@link RelaySettings#verp()}). */
+        /**
+         * Sends each single-recipient mail with a VERP envelope sender, and has the queue send a mail to several
+         * recipients as one such mail per recipient (see {@link RelaySettings#verp()}).
+         */
         public Builder verp(boolean verp) {
             this.verp = verp;
             return this;

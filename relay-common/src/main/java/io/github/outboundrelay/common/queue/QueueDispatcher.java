@@ -324,6 +324,14 @@ public final class QueueDispatcher {
                     retryAfterUnexpected(entry, lane, entry.attempts() + 1, e);
                     message = null;
                 }
+                if (message != null && RecipientFanOut.applies(lane.settings, message)) {
+                    try {
+                        fanOut(entry, message, lane); // its copies are due now, and taken like any mail
+                    } catch (RuntimeException e) {
+                        retryAfterUnexpected(entry, lane, entry.attempts() + 1, e);
+                    }
+                    message = null;
+                }
                 if (message == null) {
                     if (!chained) {
                         return null; // as mail by mail: the sender goes on with the next due mail of any relay
@@ -497,6 +505,57 @@ public final class QueueDispatcher {
         }
         return new OutboundMessage(m.messageId(), m.from(), keep.apply(m.to()), keep.apply(m.cc()), keep.apply(m.bcc()),
                 m.replyTo(), m.subject(), m.text(), m.html(), m.headers());
+    }
+
+    /**
+     * Replaces a mail to several recipients, on a lane with VERP on, by one stored copy per recipient
+     * ({@link RecipientFanOut}), then completes it; gives the relay's permits back (the relay never saw it: each copy
+     * takes its own). The copies are stored before the original is completed: a crash in between can only send a
+     * recipient the mail twice (the original is fanned out again after the restart), never lose one. When a copy
+     * cannot be stored, the original stays queued and is tried later; the copies already stored go out, so their
+     * recipients may get it twice then too. docs/architecture.md, "One envelope per recipient".
+     */
+    private void fanOut(Spool.Entry entry, OutboundMessage message, RelayLane lane) {
+        Instant now = clock.instant();
+        byte[] rendered;
+        try {
+            rendered = RecipientFanOut.rendering(message, message == entry.message() ? entry.rendered() : null,
+                    lane.settings, now);
+        } catch (InvalidInputException e) {
+            afterInvalid(entry, lane, entry.attempts() + 1, e);
+            return;
+        }
+        lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
+        synchronized (dispatchLock) {
+            lane.release(ticker.getAsLong(), entry.message().recipients().size());
+        }
+        List<OutboundMessage> copies = RecipientFanOut.copies(message);
+        List<String> ids;
+        try {
+            ids = RecipientFanOut.store(spool, copies, rendered, entry.firstSubmitted());
+        } catch (RecipientFanOut.Partial e) {
+            Instant due = now.plus(schedule.delayAfter(entry.attempts() + 1, jitter.getAsDouble()));
+            String line = "could not store its copies, one per recipient (" + e.getMessage() + ")";
+            LOGGER.log(System.Logger.Level.WARNING, "Mail " + message.messageId() + ": " + line);
+            try {
+                spool.defer(entry.id(), entry.attempts(), due, line);
+            } catch (RuntimeException again) {
+                LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
+            }
+            counters.deferred.increment();
+            record(DeliveryEvent.Outcome.DEFERRED, entry, lane, entry.attempts(), addresses(message), null, "",
+                    line + "; it is split again at " + due + (e.stored.isEmpty() ? ""
+                            : ", and the recipients of the " + e.stored.size() + " stored copies may get it twice"));
+            return;
+        }
+        spool.complete(entry.id());
+        record(DeliveryEvent.Outcome.FANNED_OUT, entry, lane, entry.attempts(), addresses(message), null, "",
+                "VERP: queued as " + ids.size() + " mails of one recipient each, every one with its own envelope "
+                        + "sender, retries and dead letter (spool entries " + String.join(", ", ids) + ")");
+    }
+
+    private static List<String> addresses(OutboundMessage message) {
+        return message.recipients().stream().map(MailAddress::address).toList();
     }
 
     private void afterFailure(Spool.Entry entry, RelayLane lane, int attempt, DeliveryException e) {

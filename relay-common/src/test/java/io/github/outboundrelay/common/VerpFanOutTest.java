@@ -1,0 +1,183 @@
+package io.github.outboundrelay.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.outboundrelay.testing.ScriptedSmtpPeer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * VERP for a mail to several recipients: with VERP on, the queue sends it as one SMTP transaction per recipient, each
+ * from the VERP sender naming that recipient, with the same headers; a transient failure retries only that
+ * recipient's copy; the copies survive a restart. Real SMTP peer on loopback, real file spool, test time.
+ */
+class VerpFanOutTest {
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+    final ManualTime time = new ManualTime();
+    final DeliveryLog log = new DeliveryLog(2000);
+    final List<AutoCloseable> closeAfter = new ArrayList<>();
+    ScriptedSmtpPeer relay;
+
+    @BeforeEach
+    void startRelay() throws Exception {
+        relay = QueueTestPeer.start();
+        closeAfter.add(relay);
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : closeAfter) {
+            c.close();
+        }
+    }
+
+    MailQueue queue(boolean verp) {
+        RelaySettings settings = QueueTestPeer.settings(relay).toBuilder().verp(verp).build();
+        MailQueue queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(settings).deliveryLog(log)
+                .clock(time).ticker(time::nanoTime).jitter(() -> 0.0).shutdownTimeout(Duration.ofSeconds(5))
+                .manualDispatch().build();
+        closeAfter.add(0, queue);
+        return queue;
+    }
+
+    /** To alice, Cc bob, Bcc carol. */
+    static OutboundMessage mailToThree() {
+        return OutboundMessage.builder().to("alice@example.org").cc("bob@example.org").bcc("carol@example.org")
+                .subject("Build #42 failed").text("See the console").build();
+    }
+
+    /** Every MAIL FROM the relay was sent, as its address. */
+    List<String> envelopeSenders() {
+        return relay.lines().stream().filter(l -> l.toUpperCase(Locale.ROOT).startsWith("MAIL FROM:"))
+                .map(l -> l.substring(l.indexOf('<') + 1, l.indexOf('>'))).toList();
+    }
+
+    List<DeliveryEvent> events(DeliveryEvent.Outcome outcome) {
+        return log.recent().stream().filter(e -> e.outcome() == outcome).toList();
+    }
+
+    static String verp(String recipient) {
+        return "ci+" + recipient.replace('@', '=') + "@example.com";
+    }
+
+    @Test
+    void aMailToThreeRecipientsGoesAsThreeTransactionsEachFromTheVerpSenderNamingItsRecipient() throws Exception {
+        MailQueue queue = queue(true);
+        OutboundMessage mail = mailToThree();
+        queue.submit(mail);
+
+        queue.runUntilQuiet(WAIT);
+
+        List<ScriptedSmtpPeer.Received> received = relay.received();
+        assertThat(received).hasSize(3);
+        assertThat(received).extracting(ScriptedSmtpPeer.Received::recipients).containsExactlyInAnyOrder(
+                List.of("alice@example.org"), List.of("bob@example.org"), List.of("carol@example.org"));
+        assertThat(envelopeSenders()).containsExactlyInAnyOrder(verp("alice@example.org"), verp("bob@example.org"),
+                verp("carol@example.org"));
+        // The same message for everyone: the same Message-ID, To and Cc; the Bcc recipient in no header.
+        assertThat(received).allSatisfy(r -> {
+            assertThat(r.messageId()).isEqualTo(mail.messageId());
+            assertThat(r.data()).contains("\r\nTo: alice@example.org\r\n").contains("\r\nCc: bob@example.org\r\n")
+                    .doesNotContain("carol");
+        });
+        assertThat(received).extracting(ScriptedSmtpPeer.Received::data).containsOnly(received.get(0).data());
+        // Recorded once as fanned out, then a SENT per recipient; the metrics count three sent transactions.
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).singleElement().satisfies(e -> {
+            assertThat(e.messageId()).isEqualTo(mail.messageId());
+            assertThat(e.recipients()).hasSize(3);
+            assertThat(e.detail()).contains("3 mails of one recipient each");
+        });
+        assertThat(events(DeliveryEvent.Outcome.SENT)).hasSize(3)
+                .allSatisfy(e -> assertThat(e.recipients()).hasSize(1));
+        QueueMetrics metrics = queue.metrics();
+        assertThat(metrics.submitted()).isEqualTo(1);
+        assertThat(metrics.sent()).isEqualTo(3);
+        assertThat(metrics.queueDepth()).isZero();
+    }
+
+    @Test
+    void aTransientFailureOfOneCopyRetriesOnlyThatRecipient() throws Exception {
+        MailQueue queue = queue(true);
+        relay.reply(ScriptedSmtpPeer.Step.END_OF_DATA, "250 2.0.0 Ok: queued", "451 4.3.0 try again later");
+        queue.submit(mailToThree());
+
+        queue.runUntilQuiet(WAIT);
+
+        assertThat(relay.received()).hasSize(2);
+        List<String> unlucky = new ArrayList<>(List.of("alice@example.org", "bob@example.org", "carol@example.org"));
+        relay.received().forEach(r -> unlucky.removeAll(r.recipients()));
+        assertThat(unlucky).hasSize(1);
+        // The event names the one recipient retried (masked in the log, as by default).
+        assertThat(events(DeliveryEvent.Outcome.RETRY_SCHEDULED)).singleElement().satisfies(e ->
+                assertThat(e.recipients()).singleElement().asString().endsWith("@example.org"));
+
+        time.advance(Duration.ofMinutes(1)); // past the first retry (15 s, no jitter)
+        queue.runUntilQuiet(WAIT);
+
+        List<String> delivered = relay.received().stream().flatMap(r -> r.recipients().stream()).toList();
+        assertThat(delivered).containsExactlyInAnyOrder("alice@example.org", "bob@example.org", "carol@example.org");
+        assertThat(envelopeSenders()).hasSize(4).filteredOn(verp(unlucky.get(0))::equals).hasSize(2);
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).hasSize(1);
+        assertThat(queue.metrics().queueDepth()).isZero();
+    }
+
+    @Test
+    void withVerpOffAMailToThreeRecipientsIsOneTransactionWithThePlainSender() throws Exception {
+        MailQueue queue = queue(false);
+        queue.submit(mailToThree());
+
+        queue.runUntilQuiet(WAIT);
+
+        assertThat(relay.received()).singleElement().satisfies(r -> assertThat(r.recipients())
+                .containsExactly("alice@example.org", "bob@example.org", "carol@example.org"));
+        assertThat(envelopeSenders()).containsExactly("ci@example.com");
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).isEmpty();
+    }
+
+    @Test
+    void aMailToOneRecipientIsNotFannedOut() throws Exception {
+        MailQueue queue = queue(true);
+        queue.submit(OutboundMessage.builder().to("alice@example.org").subject("Hello").text("Body").build());
+
+        int dispatched = queue.runUntilQuiet(WAIT);
+
+        assertThat(dispatched).as("the mail itself, and no copy of it").isEqualTo(1);
+        assertThat(relay.received()).singleElement()
+                .satisfies(r -> assertThat(r.recipients()).containsExactly("alice@example.org"));
+        assertThat(envelopeSenders()).containsExactly(verp("alice@example.org"));
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).isEmpty();
+    }
+
+    @Test
+    void theCopiesSurviveARestartAndEachRecipientGetsTheMailOnce() throws Exception {
+        relay.stop(); // connections refused: the copies are stored, then wait for the relay
+        MailQueue first = queue(true);
+        first.submit(mailToThree());
+        first.runUntilQuiet(WAIT);
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).hasSize(1);
+        assertThat(first.metrics().queueDepth()).isEqualTo(3);
+        first.close();
+        closeAfter.remove(first);
+
+        relay.restart();
+        MailQueue second = queue(true);
+        second.runUntilQuiet(WAIT);
+
+        List<String> delivered = relay.received().stream().flatMap(r -> r.recipients().stream()).toList();
+        assertThat(delivered).containsExactlyInAnyOrder("alice@example.org", "bob@example.org", "carol@example.org");
+        assertThat(envelopeSenders()).containsExactlyInAnyOrder(verp("alice@example.org"), verp("bob@example.org"),
+                verp("carol@example.org"));
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).as("not fanned out again").hasSize(1);
+        assertThat(second.metrics().queueDepth()).isZero();
+    }
+}
