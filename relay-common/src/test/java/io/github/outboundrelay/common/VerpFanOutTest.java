@@ -2,12 +2,16 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.common.spool.FileSpool;
+import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,12 +46,22 @@ class VerpFanOutTest {
     }
 
     MailQueue queue(boolean verp) {
+        return queue(verp, MailQueue.builder().spoolDirectory(dir.resolve("spool")));
+    }
+
+    MailQueue queue(boolean verp, MailQueue.Builder builder) {
         RelaySettings settings = QueueTestPeer.settings(relay).toBuilder().verp(verp).build();
-        MailQueue queue = MailQueue.builder().spoolDirectory(dir.resolve("spool")).relay(settings).deliveryLog(log)
-                .clock(time).ticker(time::nanoTime).jitter(() -> 0.0).shutdownTimeout(Duration.ofSeconds(5))
-                .manualDispatch().build();
+        MailQueue queue = builder.relay(settings).deliveryLog(log).clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
+                .shutdownTimeout(Duration.ofSeconds(5)).manualDispatch().build();
         closeAfter.add(0, queue);
         return queue;
+    }
+
+    /** How many times each recipient got the mail, over every transaction. */
+    java.util.Map<String, Long> deliveriesPerRecipient() {
+        return relay.received().stream().flatMap(r -> r.recipients().stream())
+                .collect(java.util.stream.Collectors.groupingBy(r -> r, java.util.TreeMap::new,
+                        java.util.stream.Collectors.counting()));
     }
 
     /** To alice, Cc bob, Bcc carol. */
@@ -179,5 +193,125 @@ class VerpFanOutTest {
                 verp("carol@example.org"));
         assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).as("not fanned out again").hasSize(1);
         assertThat(second.metrics().queueDepth()).isZero();
+    }
+
+    @Test
+    void whenTheCopiesCannotBeStoredTheMailGoesAsItIsWithThePlainSender() throws Exception {
+        // Room for two mails: the original and its first copy; the second copy finds the spool full.
+        MailQueue queue = queue(true, MailQueue.builder().ownedSpool(FileSpool.open(dir.resolve("spool"), 2,
+                FileSpool.DEFAULT_MAX_BYTES)));
+        queue.submit(mailToThree());
+
+        queue.runUntilQuiet(WAIT);
+
+        assertThat(relay.received()).singleElement().satisfies(r -> assertThat(r.recipients())
+                .containsExactly("alice@example.org", "bob@example.org", "carol@example.org"));
+        assertThat(envelopeSenders()).containsExactly("ci@example.com");
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).isEmpty();
+        assertThat(queue.metrics().queueDepth()).as("the copy stored first was removed again").isZero();
+    }
+
+    @Test
+    void aCrashBeforeTheOriginalIsCompletedCanSendTwiceButLosesNoRecipient() throws Exception {
+        FileSpool files = FileSpool.open(dir.resolve("spool"));
+        LosesOneComplete spool = new LosesOneComplete(files);
+        MailQueue first = queue(true, MailQueue.builder().spool(spool));
+        spool.lost = first.submit(mailToThree()); // its completion after the fan-out never reaches the disk
+        first.runUntilQuiet(WAIT);
+        assertThat(deliveriesPerRecipient()).containsOnlyKeys("alice@example.org", "bob@example.org", "carol@example.org")
+                .allSatisfy((r, n) -> assertThat(n).isEqualTo(1));
+        first.close();
+        closeAfter.remove(first);
+        files.close();
+
+        MailQueue second = queue(true); // the restart: the original is due again and fanned out again
+        second.runUntilQuiet(WAIT);
+
+        assertThat(deliveriesPerRecipient()).containsOnlyKeys("alice@example.org", "bob@example.org", "carol@example.org")
+                .allSatisfy((r, n) -> assertThat(n).isEqualTo(2));
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).hasSize(2);
+        assertThat(second.metrics().queueDepth()).isZero();
+    }
+
+    /** A file spool on which the completion of one entry is lost, as in a crash right before it. */
+    static final class LosesOneComplete implements Spool {
+        private final Spool spool;
+        volatile String lost;
+
+        LosesOneComplete(Spool spool) {
+            this.spool = spool;
+        }
+
+        @Override
+        public void complete(String id) {
+            if (!id.equals(lost)) {
+                spool.complete(id);
+            }
+        }
+
+        @Override
+        public int recover(QuarantineListener quarantine) {
+            return spool.recover(quarantine);
+        }
+
+        @Override
+        public String store(OutboundMessage message, Instant now) {
+            return spool.store(message, now);
+        }
+
+        @Override
+        public String store(OutboundMessage message, byte[] rendered, Instant now) {
+            return spool.store(message, rendered, now);
+        }
+
+        @Override
+        public List<Entry> claimDue(Instant now, int max) {
+            return spool.claimDue(now, max);
+        }
+
+        @Override
+        public void defer(String id, int attempts, Instant due, String lastFailure) {
+            spool.defer(id, attempts, due, lastFailure);
+        }
+
+        @Override
+        public void deadLetter(String id, DeadLetter letter) {
+            spool.deadLetter(id, letter);
+        }
+
+        @Override
+        public Optional<Instant> nextDue() {
+            return spool.nextDue();
+        }
+
+        @Override
+        public Depth depth() {
+            return spool.depth();
+        }
+
+        @Override
+        public List<DeadLetter> deadLetters(int limit) {
+            return spool.deadLetters(limit);
+        }
+
+        @Override
+        public Optional<DeadLetter> requeueDeadLetter(String id, Instant now) {
+            return spool.requeueDeadLetter(id, now);
+        }
+
+        @Override
+        public Optional<DeadLetter> purgeDeadLetter(String id) {
+            return spool.purgeDeadLetter(id);
+        }
+
+        @Override
+        public int deleteBodies(Instant before) {
+            return spool.deleteBodies(before);
+        }
+
+        @Override
+        public void close() {
+            spool.close();
+        }
     }
 }

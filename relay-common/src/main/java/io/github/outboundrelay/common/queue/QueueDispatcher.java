@@ -326,11 +326,13 @@ public final class QueueDispatcher {
                 }
                 if (message != null && RecipientFanOut.applies(lane.settings, message)) {
                     try {
-                        fanOut(entry, message, lane); // its copies are due now, and taken like any mail
+                        if (fannedOut(entry, message, lane)) {
+                            message = null; // its copies are due now, and taken like any mail
+                        }
                     } catch (RuntimeException e) {
                         retryAfterUnexpected(entry, lane, entry.attempts() + 1, e);
+                        message = null;
                     }
-                    message = null;
                 }
                 if (message == null) {
                     if (!chained) {
@@ -509,49 +511,48 @@ public final class QueueDispatcher {
 
     /**
      * Replaces a mail to several recipients, on a lane with VERP on, by one stored copy per recipient
-     * ({@link RecipientFanOut}), then completes it; gives the relay's permits back (the relay never saw it: each copy
-     * takes its own). The copies are stored before the original is completed: a crash in between can only send a
-     * recipient the mail twice (the original is fanned out again after the restart), never lose one. When a copy
-     * cannot be stored, the original stays queued and is tried later; the copies already stored go out, so their
-     * recipients may get it twice then too. docs/architecture.md, "One envelope per recipient".
+     * ({@link RecipientFanOut}), then completes it and gives the relay's permits back (the relay never saw it: each
+     * copy takes its own). The copies are stored before the original is completed: a crash in between can only send
+     * a recipient the mail twice (the original is fanned out again after the restart), never lose one. When a copy
+     * cannot be stored (a full spool) the ones stored are removed again and the mail goes as it is, in one
+     * transaction with the plain envelope sender, as without VERP: a mail is never held back for its VERP.
+     * docs/architecture.md, "One envelope per recipient".
+     *
+     * @return whether the copies replaced it; false: send {@code message} as it is
      */
-    private void fanOut(Spool.Entry entry, OutboundMessage message, RelayLane lane) {
+    private boolean fannedOut(Spool.Entry entry, OutboundMessage message, RelayLane lane) {
         Instant now = clock.instant();
         byte[] rendered;
         try {
             rendered = RecipientFanOut.rendering(message, message == entry.message() ? entry.rendered() : null,
                     lane.settings, now);
         } catch (InvalidInputException e) {
-            afterInvalid(entry, lane, entry.attempts() + 1, e);
-            return;
+            return false; // The send refuses it as it refuses any mail these settings cannot send.
         }
+        List<String> ids;
+        try {
+            ids = RecipientFanOut.store(spool, RecipientFanOut.copies(message), rendered, entry.firstSubmitted());
+        } catch (RecipientFanOut.Partial e) {
+            for (String id : e.stored) {
+                try {
+                    spool.complete(id); // unless a sender took it already: then that recipient may get it twice
+                } catch (RuntimeException again) {
+                    LOGGER.log(System.Logger.Level.WARNING, "Cannot remove copy " + id + ": " + again.getMessage());
+                }
+            }
+            LOGGER.log(System.Logger.Level.WARNING, "Mail " + message.messageId() + " goes with the plain envelope "
+                    + "sender: its copies, one per recipient for VERP, could not be stored (" + e.getMessage() + ")");
+            return false;
+        }
+        spool.complete(entry.id());
         lane.breaker.abandoned(); // The relay was not asked: this says nothing about its health.
         synchronized (dispatchLock) {
             lane.release(ticker.getAsLong(), entry.message().recipients().size());
         }
-        List<OutboundMessage> copies = RecipientFanOut.copies(message);
-        List<String> ids;
-        try {
-            ids = RecipientFanOut.store(spool, copies, rendered, entry.firstSubmitted());
-        } catch (RecipientFanOut.Partial e) {
-            Instant due = now.plus(schedule.delayAfter(entry.attempts() + 1, jitter.getAsDouble()));
-            String line = "could not store its copies, one per recipient (" + e.getMessage() + ")";
-            LOGGER.log(System.Logger.Level.WARNING, "Mail " + message.messageId() + ": " + line);
-            try {
-                spool.defer(entry.id(), entry.attempts(), due, line);
-            } catch (RuntimeException again) {
-                LOGGER.log(System.Logger.Level.ERROR, "Cannot record the retry of " + entry.id() + ": " + again);
-            }
-            counters.deferred.increment();
-            record(DeliveryEvent.Outcome.DEFERRED, entry, lane, entry.attempts(), addresses(message), null, "",
-                    line + "; it is split again at " + due + (e.stored.isEmpty() ? ""
-                            : ", and the recipients of the " + e.stored.size() + " stored copies may get it twice"));
-            return;
-        }
-        spool.complete(entry.id());
         record(DeliveryEvent.Outcome.FANNED_OUT, entry, lane, entry.attempts(), addresses(message), null, "",
                 "VERP: queued as " + ids.size() + " mails of one recipient each, every one with its own envelope "
                         + "sender, retries and dead letter (spool entries " + String.join(", ", ids) + ")");
+        return true;
     }
 
     private static List<String> addresses(OutboundMessage message) {

@@ -89,15 +89,13 @@ final class RecipientFanOut {
         return ids;
     }
 
-    /** Not every copy was stored: {@code stored} were, and will be sent. */
+    /** Not every copy was stored: {@code stored} were, and are due like any mail. */
     static final class Partial extends RuntimeException {
         final List<String> stored;
-        final int wanted;
 
         Partial(List<String> stored, int wanted, RuntimeException cause) {
             super(stored.size() + " of " + wanted + " copies stored: " + cause.getMessage(), cause);
             this.stored = stored;
-            this.wanted = wanted;
         }
     }
 }
