@@ -97,7 +97,8 @@ public class RelayConfiguration extends GlobalConfiguration {
     private String complaintWarningPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintWarning());
     private String complaintCriticalPercent = BounceForm.percent(BounceLimits.DEFAULT.complaintCritical());
     private int softBounceLimit = BounceLimits.DEFAULT.softBounceLimit();
-    // VERP (docs/bounces.md): single-recipient mail goes out with an envelope sender naming its recipient.
+    // VERP (docs/bounces.md): each mail goes out with an envelope sender naming its recipient; the queue sends a
+    // mail to several people as one mail per recipient (docs/architecture.md, "One envelope per recipient").
     private boolean bounceVerp = false;
 
     // Kept across queue switches, so the page shows what happened before the last save too.
@@ -526,9 +527,10 @@ public class RelayConfiguration extends GlobalConfiguration {
     }
 
     /**
-     * Whether each single-recipient mail goes out with a VERP envelope sender (From address
-     * {@code bounces@example.com} sends to {@code ghost@example.org} as {@code bounces+ghost=example.org@example.com}),
-     * so that a report is matched to the recipient by the address it returned to. The mailbox must take plus addresses.
+     * Whether each mail goes out with a VERP envelope sender (From address {@code bounces@example.com} sends to
+     * {@code ghost@example.org} as {@code bounces+ghost=example.org@example.com}), so that a report is matched to the
+     * recipient by the address it returned to; a mail to several people goes as one mail per recipient. The mailbox
+     * must take plus addresses.
      */
     public boolean isBounceVerp() {
         return bounceVerp;

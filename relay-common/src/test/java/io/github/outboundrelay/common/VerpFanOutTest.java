@@ -2,6 +2,9 @@ package io.github.outboundrelay.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.outboundrelay.common.bounce.BounceReport;
+import io.github.outboundrelay.common.bounce.BounceTracker;
+import io.github.outboundrelay.common.bounce.FileSuppressionList;
 import io.github.outboundrelay.common.spool.FileSpool;
 import io.github.outboundrelay.common.spool.Spool;
 import io.github.outboundrelay.testing.ScriptedSmtpPeer;
@@ -50,7 +53,10 @@ class VerpFanOutTest {
     }
 
     MailQueue queue(boolean verp, MailQueue.Builder builder) {
-        RelaySettings settings = QueueTestPeer.settings(relay).toBuilder().verp(verp).build();
+        return queue(QueueTestPeer.settings(relay).toBuilder().verp(verp).build(), builder);
+    }
+
+    MailQueue queue(RelaySettings settings, MailQueue.Builder builder) {
         MailQueue queue = builder.relay(settings).deliveryLog(log).clock(time).ticker(time::nanoTime).jitter(() -> 0.0)
                 .shutdownTimeout(Duration.ofSeconds(5)).manualDispatch().build();
         closeAfter.add(0, queue);
@@ -231,6 +237,56 @@ class VerpFanOutTest {
                 .allSatisfy((r, n) -> assertThat(n).isEqualTo(2));
         assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).hasSize(2);
         assertThat(second.metrics().queueDepth()).isZero();
+    }
+
+    @Test
+    void aSuppressedRecipientGetsNoCopyAndTheOthersCopiesDoNotNameIt() throws Exception {
+        BounceTracker tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")),
+                BounceLimits.DEFAULT, log, true, time);
+        tracker.accept(List.of(new BounceReport(BounceKind.HARD, "bob@example.org", "5.1.1",
+                "550 5.1.1 <bob@example.org>: user unknown", "<earlier@example.com>", "mx.example.org")));
+        MailQueue queue = queue(true, MailQueue.builder().spoolDirectory(dir.resolve("spool")).bounces(tracker));
+        queue.submit(mailToThree());
+
+        queue.runUntilQuiet(WAIT);
+
+        assertThat(deliveriesPerRecipient()).containsOnlyKeys("alice@example.org", "carol@example.org")
+                .allSatisfy((r, n) -> assertThat(n).isEqualTo(1));
+        assertThat(envelopeSenders()).containsExactlyInAnyOrder(verp("alice@example.org"), verp("carol@example.org"));
+        assertThat(relay.received()).allSatisfy(r -> assertThat(r.data()).contains("\r\nTo: alice@example.org\r\n")
+                .doesNotContain("bob@").doesNotContain("carol"));
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).singleElement()
+                .satisfies(e -> assertThat(e.recipients()).hasSize(2));
+        assertThat(events(DeliveryEvent.Outcome.FAILED)).singleElement()
+                .satisfies(e -> assertThat(e.category()).isEqualTo(FailureCategory.RECIPIENT_SUPPRESSED));
+        assertThat(queue.metrics().queueDepth()).isZero();
+    }
+
+    @Test
+    void onARelayThatPipelinesTheCopiesGoInTheChainOfItsConnection() throws Exception {
+        relay.close();
+        relay = ScriptedSmtpPeer.builder().greeting("220 localhost ESMTP queue test").ehloReply(
+                "250-localhost\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8").start();
+        closeAfter.add(relay);
+        // One connection: every mail after the first goes in its chain.
+        MailQueue queue = queue(QueueTestPeer.settings(relay).toBuilder().verp(true).maxConnections(1).build(),
+                MailQueue.builder().spoolDirectory(dir.resolve("spool")));
+        queue.submit(OutboundMessage.builder().to("first@example.org").subject("Warm-up").text("Body").build());
+        queue.runUntilQuiet(WAIT); // the relay's first mail is its breaker's trial, and nothing is chained behind it
+
+        queue.submit(OutboundMessage.builder().to("dave@example.org").subject("Alone").text("Body").build());
+        OutboundMessage mail = mailToThree();
+        queue.submit(mail); // claimed into the chain behind dave's mail, and fanned out there
+        queue.runUntilQuiet(WAIT);
+
+        assertThat(deliveriesPerRecipient()).containsOnlyKeys("first@example.org", "dave@example.org",
+                "alice@example.org", "bob@example.org", "carol@example.org").allSatisfy((r, n) -> assertThat(n).isEqualTo(1));
+        assertThat(envelopeSenders()).containsExactlyInAnyOrder(verp("first@example.org"), verp("dave@example.org"),
+                verp("alice@example.org"), verp("bob@example.org"), verp("carol@example.org"));
+        assertThat(relay.connections()).isEqualTo(1);
+        assertThat(events(DeliveryEvent.Outcome.FANNED_OUT)).singleElement()
+                .satisfies(e -> assertThat(e.messageId()).isEqualTo(mail.messageId()));
+        assertThat(queue.metrics().queueDepth()).isZero();
     }
 
     /** A file spool on which the completion of one entry is lost, as in a crash right before it. */
