@@ -143,8 +143,9 @@ public final class RelayClient implements AutoCloseable {
      * its "." and the next one's MAIL, RCPT and DATA in one write; {@link RelayConnection#chain}), for as long as the
      * feed has mail, the connection stays in step and it is at most 300 s old (the connection reuse time limit: past
      * it, the chain ends after the mail under way and the connection is closed; the feed's next mail goes on a new
-     * one). Elsewhere only the feed's first mail goes, exactly as {@link #send(OutboundMessage, byte[], int)} sends it. Each mail's outcome goes to the feed and to the
-     * delivery log as {@code send} reports and logs it. docs/architecture.md, "Chained mails".
+     * one). Elsewhere only the feed's first mail goes, exactly as {@link #send(OutboundMessage, byte[], int)} sends
+     * it. Each mail's outcome goes to the feed and to the delivery log as {@code send} reports and logs it.
+     * docs/architecture.md, "Chained mails".
      */
     public void sendChain(MailFeed feed) {
         MailFeed.Mail firstMail = feed.next();

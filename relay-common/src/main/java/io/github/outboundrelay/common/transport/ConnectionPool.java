@@ -26,7 +26,7 @@ public final class ConnectionPool {
      *                            (QUIT) instead of going back to the idle set, and an idle one is not handed out
      */
     public ConnectionPool(int maxConnections, long idleTimeoutNanos, long reuseTimeLimitNanos) {
-        if (reuseTimeLimitNanos < 0 || reuseTimeLimitNanos == Long.MAX_VALUE) {
+        if (reuseTimeLimitNanos < 0 || reuseTimeLimitNanos == Long.MAX_VALUE) { // MAX: nanosLeft's + 1 would overflow
             throw new IllegalArgumentException("reuse time limit out of range: " + reuseTimeLimitNanos + " ns");
         }
         this.maxConnections = maxConnections;
@@ -37,7 +37,8 @@ public final class ConnectionPool {
 
     /**
      * Takes one of the {@code maxConnections} slots, waiting up to {@code waitNanos}. Returns an idle connection
-     * when one is fresh (within its idle timeout and its reuse time limit), or null: the caller then opens one in the slot and must {@link #release} it.
+     * when one is fresh (within its idle timeout and its reuse time limit), or null: the caller then opens one in the
+     * slot and must {@link #release} it.
      *
      * @throws PoolExhaustedException when every slot stayed busy for the whole wait
      */

@@ -47,8 +47,8 @@ public final class RelayConnection {
     private final MailTransaction transaction; // null: Angus sends (its socket is unknown)
     private final boolean pipelining;
     private final boolean smtpUtf8;
-    private boolean angusInStep = true; // the fallback's: false once a send failed without a reply or with a 421
     private final long openedNanos; // before the connect: the reuse time limit counts the connect and greeting too
+    private boolean angusInStep = true; // the fallback's: false once a send failed without a reply or with a 421
     private long lastUsedNanos;
 
     private RelayConnection(RelaySmtpTransport transport, Session session, MailTransaction transaction, long nowNanos) {
