@@ -108,7 +108,8 @@ public final class MailQueue implements AutoCloseable {
             long now = ticker.getAsLong();
             for (int i = 0; i < b.relays.size(); i++) {
                 RelaySettings settings = b.relays.get(i);
-                created.add(new RelayLane(settings, RelayClient.create(settings, log),
+                created.add(new RelayLane(settings, new RelayClient(settings, log, Clock.systemUTC(), System::nanoTime,
+                        b.connectionReuseTimeLimit),
                         new RelayCircuitBreaker(b.relayCooldown, b.maxRelayCooldown, b.authFailurePause),
                         b.throttles.get(i), b.throttleBudgets, now));
             }
@@ -463,6 +464,7 @@ public final class MailQueue implements AutoCloseable {
         private LongSupplier ticker = System::nanoTime;
         private DoubleSupplier jitter = () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble();
         private boolean manualDispatch;
+        private Duration connectionReuseTimeLimit = RelayClient.CONNECTION_REUSE_TIME_LIMIT;
 
         private Builder() {
         }
@@ -613,6 +615,12 @@ public final class MailQueue implements AutoCloseable {
         /** No dispatcher thread: the test calls {@link MailQueue#runUntilQuiet} after moving its clock. */
         Builder manualDispatch() {
             this.manualDispatch = true;
+            return this;
+        }
+
+        /** Another connection reuse time limit than Postfix's 300 s, for tests: no user setting. */
+        Builder connectionReuseTimeLimit(Duration limit) {
+            this.connectionReuseTimeLimit = Objects.requireNonNull(limit, "limit");
             return this;
         }
 

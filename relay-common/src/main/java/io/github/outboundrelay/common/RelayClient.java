@@ -40,6 +40,14 @@ public final class RelayClient implements AutoCloseable {
     /** A pooled connection idle longer than this gets a NOOP before it carries a mail. */
     static final Duration LIVENESS_CHECK_AFTER = Duration.ofSeconds(1);
 
+    /**
+     * How long after it was opened a connection may carry mail, however busy it is: Postfix's
+     * {@code smtp_connection_reuse_time_limit}, with its default (300 s), so that the relay's per-session limits,
+     * DNS and failover changes and server-side session state are refreshed. A chain ends after the mail under way
+     * once it passed (docs/architecture.md, "Chained mails").
+     */
+    static final Duration CONNECTION_REUSE_TIME_LIMIT = Duration.ofSeconds(300);
+
     private static final ScheduledExecutorService JANITOR = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "outbound-relay-pool-janitor");
         t.setDaemon(true);
@@ -57,6 +65,11 @@ public final class RelayClient implements AutoCloseable {
 
     /** {@code clock} drives token expiry, {@code nanoTime} the pool's idle times: tests pass their own. */
     RelayClient(RelaySettings settings, DeliveryLog log, Clock clock, LongSupplier nanoTime) {
+        this(settings, log, clock, nanoTime, CONNECTION_REUSE_TIME_LIMIT);
+    }
+
+    /** As above, with another connection reuse time limit: tests pass a short one. */
+    RelayClient(RelaySettings settings, DeliveryLog log, Clock clock, LongSupplier nanoTime, Duration reuseTimeLimit) {
         this.settings = settings;
         this.nanoTime = nanoTime;
         this.log = log;
@@ -64,7 +77,7 @@ public final class RelayClient implements AutoCloseable {
         this.session = MailSessionFactory.create(settings, tls);
         this.tokens = settings.authentication() instanceof Authentication.OAuth2 o
                 ? new OAuth2TokenSource(o, settings.timeouts(), clock) : null;
-        this.pool = new ConnectionPool(settings.maxConnections(), settings.idleTimeout().toNanos());
+        this.pool = new ConnectionPool(settings.maxConnections(), settings.idleTimeout().toNanos(), reuseTimeLimit.toNanos());
         long period = Math.max(1000, settings.idleTimeout().toMillis() / 2);
         this.janitorTask = JANITOR.scheduleWithFixedDelay(() -> pool.cleanup(nanoTime.getAsLong()), period, period, TimeUnit.MILLISECONDS);
     }
@@ -130,9 +143,11 @@ public final class RelayClient implements AutoCloseable {
      * Sends the mails {@code feed} gives on one pooled connection: the queue's backlog for this relay. Where the
      * relay offers PIPELINING, the mails are chained, one round trip per mail instead of two (the message of one,
      * its "." and the next one's MAIL, RCPT and DATA in one write; {@link RelayConnection#chain}), for as long as the
-     * feed has mail and the connection stays in step. Elsewhere only the feed's first mail goes, exactly as
-     * {@link #send(OutboundMessage, byte[], int)} sends it. Each mail's outcome goes to the feed and to the
-     * delivery log as {@code send} reports and logs it. docs/architecture.md, "Chained mails".
+     * feed has mail, the connection stays in step and it is at most 300 s old (the connection reuse time limit: past
+     * it, the chain ends after the mail under way and the connection is closed; the feed's next mail goes on a new
+     * one). Elsewhere only the feed's first mail goes, exactly as {@link #send(OutboundMessage, byte[], int)} sends
+     * it. Each mail's outcome goes to the feed and to the delivery log as {@code send} reports and logs it.
+     * docs/architecture.md, "Chained mails".
      */
     public void sendChain(MailFeed feed) {
         MailFeed.Mail firstMail = feed.next();
@@ -234,6 +249,11 @@ public final class RelayClient implements AutoCloseable {
                     mail = first;
                     first = null;
                 } else {
+                    if (!pool.withinReuseTimeLimit(connection, nanoTime.getAsLong())) {
+                        // Past the reuse time limit: the chain ends after the mail under way, before the feed is
+                        // asked, so no mail is taken and left unsent; the feed's next mail goes on a new connection.
+                        return null;
+                    }
                     MailFeed.Mail m = feed.next();
                     if (m == null) {
                         return null;

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The queue's backlog chained on a relay that offers PIPELINING, against Postfix's smtp-sink (a real SMTP server) behind
  * a proxy that counts the client's round trips: each mail arrives exactly once, in about one round trip per mail
- * instead of two, and a chain on a failover relay ends as soon as the preferred relay is healthy again, so mail of
- * two relays never shares a chain.
+ * instead of two, a chain on a failover relay ends as soon as the preferred relay is healthy again, so mail of
+ * two relays never shares a chain, and a chain past the connection reuse time limit ends, the backlog going on on a
+ * new connection.
  */
 class ChainedQueueDeliveryTest {
     @TempDir
@@ -93,6 +94,24 @@ class ChainedQueueDeliveryTest {
         assertThat(all).as("every mail exactly once").containsExactlyInAnyOrderElementsOf(expected);
     }
 
+    @Test
+    void pastTheConnectionReuseTimeLimitTheBacklogGoesOnOnNewConnectionsEachMailOnce() throws Exception {
+        SmtpSinkProcess sink = sink();
+        TurnCountingProxy relay = proxy(0, sink.port());
+        // A limit of zero: every connection is past it by the time its first mail is under way, so every chain ends
+        // after that mail, and the queue's sender must take each next due mail on a new connection.
+        MailQueue queue = start(b -> b.connectionReuseTimeLimit(Duration.ZERO), settings(relay.port()));
+        int n = 10;
+        List<String> submitted = submit(queue, 0, n);
+
+        assertThat(queue.runUntilQuiet(Duration.ofSeconds(60))).as("%s", log.recent()).isEqualTo(n);
+
+        assertThat(sink.awaitMessages(n, 20)).as("every mail exactly once").containsExactlyInAnyOrderElementsOf(submitted);
+        assertThat(relay.connections()).as("one connection per mail").isEqualTo(n);
+        assertThat(queue.metrics().sent()).isEqualTo(n);
+        assertThat(log.recent()).extracting(DeliveryEvent::outcome).containsOnly(DeliveryEvent.Outcome.SENT).hasSize(n);
+    }
+
     private List<String> submit(MailQueue queue, int from, int count) {
         List<String> ids = new ArrayList<>();
         for (int i = from; i < from + count; i++) {
@@ -104,7 +123,11 @@ class ChainedQueueDeliveryTest {
     }
 
     private MailQueue start(RelaySettings... relays) {
-        MailQueue.Builder builder = MailQueue.builder().spoolDirectory(dir.resolve("spool"));
+        return start(b -> b, relays);
+    }
+
+    private MailQueue start(java.util.function.UnaryOperator<MailQueue.Builder> more, RelaySettings... relays) {
+        MailQueue.Builder builder = more.apply(MailQueue.builder().spoolDirectory(dir.resolve("spool")));
         for (RelaySettings relay : relays) {
             builder.relay(relay);
         }

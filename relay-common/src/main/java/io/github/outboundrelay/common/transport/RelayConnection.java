@@ -47,6 +47,7 @@ public final class RelayConnection {
     private final MailTransaction transaction; // null: Angus sends (its socket is unknown)
     private final boolean pipelining;
     private final boolean smtpUtf8;
+    private final long openedNanos; // before the connect: the reuse time limit counts the connect and greeting too
     private boolean angusInStep = true; // the fallback's: false once a send failed without a reply or with a 421
     private long lastUsedNanos;
 
@@ -57,6 +58,7 @@ public final class RelayConnection {
         // Asked once: the EHLO reply after STARTTLS and AUTH does not change while the connection lives.
         this.pipelining = transport.supportsExtension("PIPELINING");
         this.smtpUtf8 = transport.supportsExtension("SMTPUTF8");
+        this.openedNanos = nowNanos;
         this.lastUsedNanos = nowNanos;
     }
 
@@ -239,6 +241,11 @@ public final class RelayConnection {
 
     public long idleNanos(long nowNanos) {
         return nowNanos - lastUsedNanos;
+    }
+
+    /** Time since {@link #open} began to connect: what the pool's reuse time limit is measured against. */
+    public long ageNanos(long nowNanos) {
+        return nowNanos - openedNanos;
     }
 
     long lastUsedNanos() {
