@@ -289,6 +289,28 @@ class VerpFanOutTest {
         assertThat(queue.metrics().queueDepth()).isZero();
     }
 
+    @Test
+    void aReportIsMatchedToTheCopySentToItsRecipient() throws Exception {
+        BounceTracker tracker = new BounceTracker(FileSuppressionList.open(dir.resolve("suppressions")),
+                BounceLimits.DEFAULT, log, true, time);
+        MailQueue queue = queue(true, MailQueue.builder().spoolDirectory(dir.resolve("spool")).bounces(tracker));
+        OutboundMessage mail = mailToThree();
+        relay.dataDelay(Duration.ofMillis(20)); // the copies' SENT events get distinct times
+        queue.submit(mail);
+        queue.runUntilQuiet(WAIT);
+        List<DeliveryEvent> sent = events(DeliveryEvent.Outcome.SENT);
+        assertThat(sent).extracting(DeliveryEvent::time).doesNotHaveDuplicates().hasSize(3);
+        DeliveryEvent toAlice = sent.stream().filter(e -> e.recipients().equals(List.of("a***@example.org")))
+                .findFirst().orElseThrow();
+        assertThat(sent.get(sent.size() - 1)).as("not simply the latest copy").isNotEqualTo(toAlice);
+
+        tracker.accept(List.of(new BounceReport(BounceKind.HARD, "alice@example.org", "5.1.1",
+                "550 5.1.1 <alice@example.org>: user unknown", mail.messageId(), "mx.example.org")));
+
+        assertThat(events(DeliveryEvent.Outcome.BOUNCE_REPORTED)).singleElement().satisfies(e ->
+                assertThat(e.detail()).contains("; the mail sent at " + toAlice.time() + " through "));
+    }
+
     /** A file spool on which the completion of one entry is lost, as in a crash right before it. */
     static final class LosesOneComplete implements Spool {
         private final Spool spool;

@@ -190,27 +190,37 @@ public final class BounceTracker implements BounceWatch, BounceMailbox.ReportSin
         BounceMetrics metrics = metrics(now);
         log.record(new DeliveryEvent(now, DeliveryEvent.Outcome.BOUNCE_REPORTED, report.originalMessageId(),
                 report.reportingMta(), report.recipient().isEmpty() ? List.of() : List.of(shown(report.recipient())), null,
-                report.status(), 0, 0, report.kind().label() + sentAs(report.originalMessageId()) + "; " + rates(metrics)
+                report.status(), 0, 0, report.kind().label() + sentAs(report) + "; " + rates(metrics)
                         + (metrics.warnings().isEmpty() ? "" : "; " + String.join("; ", metrics.warnings()))));
     }
 
     /**
      * The mail the report is about, matched by the Message-ID the report returned against the delivery log's recent
      * events: when and through which relay it left; empty when the report names none or the log no longer holds it.
+     * With VERP, a mail to several recipients left as one copy per recipient under one Message-ID: the copy sent to
+     * the reported recipient (its address whole or masked in the event) is preferred to the others.
      */
-    private String sentAs(String originalMessageId) {
+    private String sentAs(BounceReport report) {
+        String originalMessageId = report.originalMessageId();
         if (originalMessageId.isEmpty()) {
             return "";
         }
+        String recipient = report.recipient();
+        String masked = recipient.isEmpty() ? "" : RecipientMask.mask(recipient);
+        DeliveryEvent sameMail = null;
         List<DeliveryEvent> recent = log.recent();
         for (int i = recent.size() - 1; i >= 0; i--) {
             DeliveryEvent e = recent.get(i);
             if (originalMessageId.equals(e.messageId()) && (e.outcome() == DeliveryEvent.Outcome.SENT
                     || e.outcome() == DeliveryEvent.Outcome.PARTIALLY_SENT)) {
-                return "; the mail sent at " + e.time() + " through " + e.relay();
+                if (!recipient.isEmpty() && e.recipients().stream()
+                        .anyMatch(r -> r.equalsIgnoreCase(recipient) || r.equalsIgnoreCase(masked))) {
+                    return "; the mail sent at " + e.time() + " through " + e.relay();
+                }
+                sameMail = sameMail == null ? e : sameMail;
             }
         }
-        return "";
+        return sameMail == null ? "" : "; the mail sent at " + sameMail.time() + " through " + sameMail.relay();
     }
 
     private Suppression next(Suppression before, BounceReport report, Instant now) {
