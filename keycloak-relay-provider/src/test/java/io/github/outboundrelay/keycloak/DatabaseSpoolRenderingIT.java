@@ -258,18 +258,7 @@ class DatabaseSpoolRenderingIT {
             String id = UUID.randomUUID().toString();
             try (Connection c = database.connect()) {
                 DatabaseSpoolIT.createTableOfTheVersionBefore(c, clob());
-                try (PreparedStatement s = c.prepareStatement("INSERT INTO OUTBOUND_RELAY_MAIL (ID, QUEUE_KEY, STATE, MESSAGE_ID,"
-                        + " MESSAGE, ATTEMPTS, FIRST_SUBMITTED, DUE, LAST_FAILURE, LEASE_UNTIL) VALUES (?, ?, 'QUEUED', ?, ?, 0, ?, ?, '', 0)")) {
-                    long now = BEHIND.millis();
-                    s.setString(1, id);
-                    s.setString(2, queue);
-                    s.setString(3, message.messageId());
-                    s.setString(4, Base64.getEncoder().encodeToString(sealing.seal(MessageCodec.encode(message),
-                            id.getBytes(StandardCharsets.UTF_8))));
-                    s.setLong(5, now);
-                    s.setLong(6, now);
-                    s.executeUpdate();
-                }
+                insertRowOfTheVersionBefore(c, id, queue, message, sealing);
                 // Keycloak starts the new version: Liquibase applies changeSet outbound-relay-4-rendered.
                 DatabaseSpoolIT.addRenderedColumn(c, clob());
             }
@@ -444,6 +433,26 @@ class DatabaseSpoolRenderingIT {
     }
 
     record Row(String id, String state, String message, String rendered) {
+    }
+
+    /**
+     * A queued row as the version before issue 13 wrote it: no {@code RENDERED}, {@code MESSAGE} sealed with {@code cipher}
+     * and the row id as associated data, due now on the clock {@link #BEHIND}.
+     */
+    static void insertRowOfTheVersionBefore(Connection c, String id, String queue, OutboundMessage message, BodyCipher cipher)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO OUTBOUND_RELAY_MAIL (ID, QUEUE_KEY, STATE, MESSAGE_ID,"
+                + " MESSAGE, ATTEMPTS, FIRST_SUBMITTED, DUE, LAST_FAILURE, LEASE_UNTIL) VALUES (?, ?, 'QUEUED', ?, ?, 0, ?, ?, '', 0)")) {
+            long now = BEHIND.millis();
+            s.setString(1, id);
+            s.setString(2, queue);
+            s.setString(3, message.messageId());
+            s.setString(4, Base64.getEncoder().encodeToString(cipher.seal(MessageCodec.encode(message),
+                    id.getBytes(StandardCharsets.UTF_8))));
+            s.setLong(5, now);
+            s.setLong(6, now);
+            s.executeUpdate();
+        }
     }
 
     /** The instant a mail's Date header (its first line, as MimeRenderer writes it) names. */
