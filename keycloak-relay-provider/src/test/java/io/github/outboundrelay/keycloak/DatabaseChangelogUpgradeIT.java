@@ -192,6 +192,8 @@ class DatabaseChangelogUpgradeIT {
             assertThat(columns(byHandBefore)).as("DatabaseSpoolIT.createTableOfTheVersionBefore")
                     .isEqualTo(columns(byChangelogBefore));
             assertThat(primaryKey(byHandBefore)).isEqualTo(primaryKey(byChangelogBefore)).containsExactly("ID");
+            assertThat(indexes(byHandBefore)).isEqualTo(indexes(byChangelogBefore))
+                    .containsEntry("IDX_OUTBOUND_RELAY_MAIL_DUE", List.of("QUEUE_KEY", "STATE", "DUE"));
 
             EmptyDatabase byChangelog = emptyDatabase();
             applyChangelog(byChangelog, false);
@@ -202,6 +204,7 @@ class DatabaseChangelogUpgradeIT {
             assertThat(columns(byHand)).as("DatabaseSpoolIT.createTable (with addRenderedColumn)")
                     .isEqualTo(columns(byChangelog)).containsKey("RENDERED");
             assertThat(primaryKey(byHand)).isEqualTo(primaryKey(byChangelog));
+            assertThat(indexes(byHand)).isEqualTo(indexes(byChangelog));
         }
 
         ScriptedSmtpPeer startRelay() throws Exception {
@@ -319,6 +322,31 @@ class DatabaseChangelogUpgradeIT {
                 key.add(r.getString("COLUMN_NAME").toUpperCase());
             }
             return key;
+        }
+    }
+
+    /** OUTBOUND_RELAY_MAIL's indexes other than its primary key's: upper-cased name to columns in order. */
+    static Map<String, List<String>> indexes(EmptyDatabase database) throws SQLException {
+        List<String> primaryKey = primaryKey(database);
+        try (Connection c = database.connect();
+             ResultSet r = c.getMetaData().getIndexInfo(c.getCatalog(), c.getSchema(), mailTable(c), false, false)) {
+            Map<String, Map<Short, String>> byPosition = new TreeMap<>();
+            while (r.next()) {
+                String name = r.getString("INDEX_NAME");
+                if (name != null) {
+                    byPosition.computeIfAbsent(name.toUpperCase(), n -> new TreeMap<>())
+                            .put(r.getShort("ORDINAL_POSITION"), r.getString("COLUMN_NAME").toUpperCase());
+                }
+            }
+            Map<String, List<String>> indexes = new TreeMap<>();
+            // The primary key's own index is named by the database (H2 names it after the constraint, with a suffix).
+            byPosition.forEach((name, columns) -> {
+                List<String> ordered = List.copyOf(columns.values());
+                if (!ordered.equals(primaryKey)) {
+                    indexes.put(name, ordered);
+                }
+            });
+            return indexes;
         }
     }
 

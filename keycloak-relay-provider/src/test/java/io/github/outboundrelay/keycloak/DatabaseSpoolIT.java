@@ -76,7 +76,8 @@ class DatabaseSpoolIT {
 
     /**
      * The table as Keycloak's Liquibase creates it from META-INF/outbound-relay-changelog.xml: changeSets 1 and 2
-     * ({@link #createTableOfTheVersionBefore}), then 4, which adds {@code RENDERED}.
+     * ({@link #createTableOfTheVersionBefore}), then 4, which adds {@code RENDERED}. DatabaseChangelogUpgradeIT
+     * compares both with the tables the real changelog creates (columns, types, keys, indexes).
      */
     static void createTable(Connection c, String clob) throws SQLException {
         createTableOfTheVersionBefore(c, clob);
