@@ -21,6 +21,7 @@ import io.github.outboundrelay.testing.ScriptedSmtpPeer;
 import io.github.outboundrelay.testing.ScriptedSmtpPeer.Step;
 import jakarta.persistence.EntityManagerFactory;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,7 +40,6 @@ import liquibase.changelog.ChangeSet;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
-import liquibase.exception.LiquibaseException;
 import liquibase.resource.ClassLoaderResourceAccessor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -55,18 +55,23 @@ import org.junit.jupiter.api.Test;
  * spool over the upgraded table, while a mail queued after the upgrade keeps its rendering in {@code RENDERED}. It
  * also holds the hand-written DDL of DatabaseSpoolIT and DatabaseSpoolRenderingIT to the tables the changelog creates.
  *
- * <p>What is the same as in Keycloak (its {@code LiquibaseJpaUpdaterProvider} running a {@code JpaEntityProvider}'s
- * {@code getChangelogLocation()}): the changelog file, read through a class loader as Keycloak does; the Liquibase
- * version; Liquibase's own database implementations for PostgreSQL and H2; the change-log table Keycloak names for
- * the provider id "outbound-relay" ({@code DATABASECHANGELOG_} and the first ten letters, {@value #CHANGELOG_TABLE}),
- * so changeSets are recorded and compared (id, author, file name, checksum) as in a Keycloak database.
+ * <p>The same as in Keycloak (its {@code LiquibaseJpaUpdaterProvider} runs each {@code JpaEntityProvider}'s
+ * {@code getChangelogLocation()} after its own changelog, through {@code LiquibaseConnectionProvider
+ * .getLiquibaseForCustomUpdate}): the changelog file, read through a class loader by the same path; the Liquibase
+ * version (4.33.0 in 26.7.3's lib/lib/main); a {@code liquibase.Liquibase} over a JDBC connection with the database
+ * implementation Liquibase picks; the change-log table Keycloak names for the provider id "outbound-relay"
+ * ({@code DATABASECHANGELOG_} and its first ten letters: {@value #CHANGELOG_TABLE}), so changeSets are recorded and
+ * compared (id, author, file name, checksum) as in a Keycloak database; a plain {@code update}, all contexts.
  *
- * <p>What differs: Keycloak wraps Liquibase in its own {@code KeycloakLiquibase} with a change-log history service,
- * a lock service ({@code SELECT ... FOR UPDATE} on {@code DATABASECHANGELOGLOCK}, shared with Keycloak's own
- * changelog), a {@code DEPLOYMENT_ID} column it adds to older change-log tables, and SQL generators of its own; this
- * test uses Liquibase's defaults for those, and does not copy Keycloak's updater. None of them changes what the
- * changeSets create. Keycloak always applies the whole changelog; the first, partial application here is what a
- * Keycloak with the provider of the version before left in the database.
+ * <p>What differs: Keycloak's Liquibase is its {@code KeycloakLiquibase} subclass (it only opens
+ * {@code resetServices}) set up once with services of its own: a change-log history service, a lock service
+ * ({@code SELECT ... FOR UPDATE} on {@code DATABASECHANGELOGLOCK}, shared with Keycloak's own changelog) with its SQL
+ * generators, a {@code DEPLOYMENT_ID} column it adds to change-log tables that lack it, a conditional index change,
+ * and database classes of its own for PostgreSQL (a name-case fix that Liquibase 4.32 took over), MySQL and MariaDB.
+ * This test uses Liquibase's defaults for all of them and does not copy Keycloak's updater; none of them changes what
+ * this changelog's changeSets create (it uses plain {@code createTable}, {@code addColumn}, {@code createIndex}).
+ * Keycloak always applies the whole changelog; the first, partial application here stands for what a Keycloak with
+ * the provider of the version before left in its database. The Keycloak server ITs run the real updater itself.
  */
 class DatabaseChangelogUpgradeIT {
     /** What Keycloak's {@code JpaUtils.getCustomChangelogTableName("outbound-relay")} names the provider's change log. */
@@ -136,7 +141,7 @@ class DatabaseChangelogUpgradeIT {
             // 1. What Keycloak with the provider of the version before left: the changelog's changeSets before RENDERED.
             List<String> before = applyChangelog(database, true);
             assertThat(before).as("the changeSets before " + RENDERED_CHANGESET).isNotEmpty().doesNotContain(RENDERED_CHANGESET);
-            assertThat(ranChangeSets(database)).containsExactlyElementsOf(before);
+            assertThat(ranChangeSets(database)).extracting(Ran::id).containsExactlyElementsOf(before);
             assertThat(columns(database)).doesNotContainKey("RENDERED");
 
             // 2. A mail that version queued: no RENDERED, MESSAGE sealed with the realm's key.
@@ -149,9 +154,12 @@ class DatabaseChangelogUpgradeIT {
             // 3. The upgrade: the whole changelog, of which only the changeSets after the earlier ones run.
             List<String> upgrade = applyChangelog(database, false);
             assertThat(upgrade).as("the changeSets the upgrade ran").startsWith(RENDERED_CHANGESET);
-            List<String> ran = ranChangeSets(database);
-            assertThat(ran).as(CHANGELOG_TABLE + " after the upgrade").containsExactlyElementsOf(concat(before, upgrade));
-            assertThat(ran.stream().filter(RENDERED_CHANGESET::equals)).as("ran once").hasSize(1);
+            List<Ran> ran = ranChangeSets(database);
+            assertThat(ran).extracting(Ran::id).as(CHANGELOG_TABLE + " after the upgrade")
+                    .containsExactlyElementsOf(concat(before, upgrade));
+            assertThat(ran).filteredOn(r -> r.id().equals(RENDERED_CHANGESET)).as("ran once").hasSize(1);
+            // A changeSet run a second time would be marked RERAN (or fail: its tables exist).
+            assertThat(ran).extracting(Ran::execType).containsOnly("EXECUTED");
             assertThat(columns(database)).containsKey("RENDERED");
 
             // 4. The new version's spool over the upgraded table sends the old row, rendered when sent.
@@ -267,12 +275,12 @@ class DatabaseChangelogUpgradeIT {
      * only the changeSets that come before {@value #RENDERED_CHANGESET} in the file, else all. The ids of the
      * changeSets this call ran.
      */
-    static List<String> applyChangelog(EmptyDatabase target, boolean beforeRendered) throws SQLException, LiquibaseException {
-        try (Connection c = target.connect()) {
-            Database database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(c));
-            database.setDatabaseChangeLogTableName(CHANGELOG_TABLE);
-            Liquibase liquibase = new Liquibase(OutboundRelayJpaEntityProvider.CHANGELOG,
-                    new ClassLoaderResourceAccessor(DatabaseChangelogUpgradeIT.class.getClassLoader()), database);
+    static List<String> applyChangelog(EmptyDatabase target, boolean beforeRendered) throws Exception {
+        Database database = DatabaseFactory.getInstance().findCorrectDatabaseImplementation(new JdbcConnection(target.connect()));
+        database.setDatabaseChangeLogTableName(CHANGELOG_TABLE);
+        // Closing it closes the database and its connection.
+        try (Liquibase liquibase = new Liquibase(OutboundRelayJpaEntityProvider.CHANGELOG,
+                new ClassLoaderResourceAccessor(DatabaseChangelogUpgradeIT.class.getClassLoader()), database)) {
             List<String> unrun = liquibase.listUnrunChangeSets(new Contexts(), new LabelExpression()).stream()
                     .map(ChangeSet::getId).toList();
             if (beforeRendered) {
@@ -287,15 +295,20 @@ class DatabaseChangelogUpgradeIT {
         }
     }
 
-    /** The changeSet ids in the provider's change log, in the order they ran. */
-    static List<String> ranChangeSets(EmptyDatabase database) throws SQLException {
+    /** A row of the provider's change log: which changeSet, and how it ran. */
+    record Ran(String id, String execType) {
+    }
+
+    /** The provider's change log, in the order the changeSets ran. */
+    static List<Ran> ranChangeSets(EmptyDatabase database) throws SQLException {
         try (Connection c = database.connect();
-             ResultSet r = c.createStatement().executeQuery("SELECT ID FROM " + CHANGELOG_TABLE + " ORDER BY ORDEREXECUTED")) {
-            List<String> ids = new ArrayList<>();
+             ResultSet r = c.createStatement().executeQuery("SELECT ID, EXECTYPE FROM " + CHANGELOG_TABLE
+                     + " ORDER BY ORDEREXECUTED")) {
+            List<Ran> ran = new ArrayList<>();
             while (r.next()) {
-                ids.add(r.getString(1));
+                ran.add(new Ran(r.getString(1), r.getString(2)));
             }
-            return ids;
+            return ran;
         }
     }
 
@@ -306,7 +319,7 @@ class DatabaseChangelogUpgradeIT {
             Map<String, String> columns = new TreeMap<>();
             while (r.next()) {
                 columns.put(r.getString("COLUMN_NAME").toUpperCase(), r.getString("TYPE_NAME") + "(" + r.getInt("COLUMN_SIZE") + ")"
-                        + (r.getInt("NULLABLE") == java.sql.DatabaseMetaData.columnNoNulls ? " NOT NULL" : " NULL"));
+                        + (r.getInt("NULLABLE") == DatabaseMetaData.columnNoNulls ? " NOT NULL" : " NULL"));
             }
             assertThat(columns).as("OUTBOUND_RELAY_MAIL's columns").isNotEmpty();
             return columns;
